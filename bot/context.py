@@ -1,0 +1,45 @@
+"""Per-user dialogue context: the last project and intent, and numbered options awaiting a pick."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from bot.models import Button
+
+CONTEXT_TTL = 30 * 60  # a follow-up half an hour later is a new conversation
+MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten first
+
+
+@dataclass
+class Context:
+    last_project: int | None = None
+    last_intent: str | None = None
+    options: list[Button] = field(default_factory=list)
+    updated: float = field(default_factory=time.monotonic)
+
+
+class ContextStore:
+    """In-memory, least-recently-used, with expiry. Context is short-lived by design."""
+
+    def __init__(self, ttl: float = CONTEXT_TTL, max_users: int = MAX_USERS):
+        self.ttl = ttl
+        self.max_users = max_users
+        self._data: OrderedDict[str, Context] = OrderedDict()
+
+    def get(self, user_key: str) -> Context:
+        ctx = self._data.get(user_key)
+        if ctx is None or time.monotonic() - ctx.updated > self.ttl:
+            ctx = Context()
+        return ctx
+
+    def put(self, user_key: str, ctx: Context) -> None:
+        ctx.updated = time.monotonic()
+        self._data[user_key] = ctx
+        self._data.move_to_end(user_key)
+        while len(self._data) > self.max_users:
+            self._data.popitem(last=False)
+
+    def forget(self, user_key: str) -> None:
+        self._data.pop(user_key, None)

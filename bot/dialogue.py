@@ -1,0 +1,156 @@
+"""Dialogue: apply per-user context to a route, pick the handler, remember what was said."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.context import Context
+from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
+from bot.services import Services
+from handlers import browse, projects, smalltalk, subscriptions
+
+log = logging.getLogger(__name__)
+
+_PICK_RE = re.compile(r"^\s*第?\s*(\d{1,3})\s*(项|号)?\s*$")
+INHERITED_CONFIDENCE = 0.8
+ASK_CONFIDENCE = 0.35  # below this, a project guess becomes a "did you mean" choice
+
+
+class Dialogue:
+    def __init__(self, services: Services):
+        self.services = services
+
+    # ---- understanding -------------------------------------------------------------------
+    def understand(self, user_key: str, text: str) -> Route:
+        """Route one message for one user, using and updating that user's context."""
+        ctx = self.services.contexts.get(user_key)
+        route = self._with_context(ctx, text)
+        self._remember(user_key, ctx, route)
+        return route
+
+    def _with_context(self, ctx: Context, text: str) -> Route:
+        a = self.services.kb.router.analyse(text)
+        r = a.route
+        if r.too_long or r.intent == "out_of_scope":
+            return r
+        if r.project is None and ctx.last_project is not None and not a.unknown_words:
+            follow = r.intent in PROJECT_INTENTS or (
+                r.intent in ("subscribe", "unsubscribe") and a.anaphora
+            )
+            if follow:
+                return Route(ctx.last_project, r.intent, INHERITED_CONFIDENCE, inherited=True)
+        if r.project is not None and a.elliptical and ctx.last_intent in PROJECT_INTENTS:
+            return Route(r.project, ctx.last_intent, r.confidence, r.alternatives)
+        return r
+
+    def _remember(self, user_key: str, ctx: Context, route: Route) -> None:
+        if route.intent == "out_of_scope" and not route.too_long:
+            ctx.last_project, ctx.last_intent = None, None  # a new topic: nothing to inherit
+        elif route.project is not None:
+            ctx.last_project, ctx.last_intent = route.project, route.intent
+        self.services.contexts.put(user_key, ctx)
+
+    # ---- answering -----------------------------------------------------------------------
+    async def respond(self, msg: Message, numbered: bool = False) -> Reply:
+        """Answer a text message. `numbered`: the channel shows buttons as numbered options."""
+        text = msg.text or ""
+        if numbered:
+            picked = self._pick(msg.user_key, text)
+            if picked is not None:
+                return await self.act(msg, picked.action, numbered)
+        if not text.strip():
+            return self._keep(msg, smalltalk.empty(self.services.kb.kb), numbered)
+        m = _PICK_RE.match(text)
+        if m and self.services.kb.kb.project(int(m.group(1))):
+            return await self.act(msg, f"a:{int(m.group(1))}:overview", numbered)
+        route = self.understand(msg.user_key, text)
+        reply = await self._answer(msg, route, text)
+        reply.route = route
+        return self._keep(msg, reply, numbered)
+
+    async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
+        """Carry out a button's action payload (also typed numbers on text-only channels)."""
+        kb = self.services.kb.kb
+        kind, _, rest = action.partition(":")
+        if kind == "a":
+            num, _, intent = rest.partition(":")
+            if num.isdigit() and kb.project(int(num)) and intent in PROJECT_INTENTS:
+                route = Route(int(num), intent, 1.0)
+                ctx = self.services.contexts.get(msg.user_key)
+                self._remember(msg.user_key, ctx, route)
+                reply = await self._project_answer(int(num), intent)
+                return self._keep(msg, reply, numbered)
+        elif kind == "src" and rest.isdigit() and kb.project(int(rest)):
+            return self._keep(msg, projects.source_reply(kb.project(int(rest))), numbered)
+        elif kind == "cat" and rest.isdigit():
+            return self._keep(msg, browse.category(kb, int(rest)), numbered)
+        elif kind == "cats":
+            return self._keep(msg, browse.categories(kb), numbered)
+        elif kind == "list":
+            return self._keep(msg, browse.full_list(kb), numbered)
+        elif kind == "help":
+            return self._keep(msg, smalltalk.help_text(kb), numbered)
+        elif kind in ("sub", "unsub"):
+            target = None if rest == "all" else int(rest) if rest.isdigit() else -1
+            if target != -1:
+                fn = subscriptions.subscribe if kind == "sub" else subscriptions.unsubscribe
+                return self._keep(msg, await fn(self.services, msg.user_key, target), numbered)
+        elif kind == "mysubs":
+            reply = await subscriptions.my_subscriptions(self.services, msg.user_key)
+            return self._keep(msg, reply, numbered)
+        log.info("unknown action %r", action[:64])
+        return self._keep(msg, browse.categories(kb), numbered)
+
+    async def _answer(self, msg: Message, route: Route, text: str) -> Reply:
+        kb = self.services.kb.kb
+        if route.too_long:
+            return smalltalk.too_long(kb)
+        intent = route.intent
+        if intent in ("subscribe", "unsubscribe"):
+            if intent == "subscribe":
+                return await subscriptions.subscribe(
+                    self.services, msg.user_key, route.project, ask_first=route.project is None
+                )
+            return await subscriptions.unsubscribe(self.services, msg.user_key, route.project)
+        if intent in PROJECT_INTENTS:
+            if route.project is None:
+                return browse.which_project(kb, intent)
+            if route.alternatives and route.confidence < ASK_CONFIDENCE:
+                return browse.did_you_mean(kb, route.alternatives, intent)
+            return await self._project_answer(route.project, intent)
+        if intent == "list":
+            return browse.full_list(kb)
+        if intent == "greeting":
+            return smalltalk.greeting(kb, text.lower())
+        if intent == "help":
+            return smalltalk.help_text(kb)
+        if intent == "human":
+            return smalltalk.human(kb)
+        return smalltalk.out_of_scope(kb)
+
+    async def _project_answer(self, number: int, intent: str) -> Reply:
+        kb = self.services.kb.kb
+        history = await self.services.progress_history(number) if intent == "progress" else []
+        return projects.answer(kb, kb.project(number), intent, history)
+
+    # ---- numbered options (console, WeChat) ----------------------------------------------
+    def _keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:
+        if numbered:
+            ctx = self.services.contexts.get(msg.user_key)
+            if reply.numbers_pick_projects:
+                kb = self.services.kb.kb
+                top = max(kb.projects)
+                ctx.options = [Button(str(n), f"a:{n}:overview") for n in range(1, top + 1)]
+            else:
+                ctx.options = reply.flat_buttons()
+            self.services.contexts.put(msg.user_key, ctx)
+        return reply
+
+    def _pick(self, user_key: str, text: str) -> Button | None:
+        m = re.fullmatch(r"\s*(\d{1,2})\s*", text or "")
+        if not m:
+            return None
+        options = self.services.contexts.get(user_key).options
+        k = int(m.group(1))
+        return options[k - 1] if 1 <= k <= len(options) else None

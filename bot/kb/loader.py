@@ -1,0 +1,174 @@
+"""Load a knowledge-base directory: all of it valid, or a list of file:line errors — never half."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.schema import FACT_SECTIONS, Project, Vocab, YearList
+from bot.kb.truth import truth_errors
+from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
+
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+PROJECT_FILE_RE = re.compile(r"^(\d{2})-[\w-]+\.ya?ml$")
+SOURCE_NAME = "source.txt"
+
+
+@dataclass(frozen=True)
+class KBError:
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class KBLoadResult:
+    kb: KnowledgeBase | None
+    errors: list[KBError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.kb is not None
+
+
+def available_years(directory: Path) -> list[int]:
+    return (
+        sorted(
+            int(p.name)
+            for p in directory.iterdir()
+            if p.is_dir() and p.name.isdigit() and (p / "_list.yaml").exists()
+        )
+        if directory.is_dir()
+        else []
+    )
+
+
+def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBLoadResult:
+    """Validate every file of one year plus the shared vocabulary; return a whole KB or errors."""
+    directory = Path(directory) if directory else DEFAULT_DIR
+    errors: list[KBError] = []
+    years = available_years(directory)
+    if not years:
+        return KBLoadResult(
+            None, [KBError(str(directory), 0, "-", "no year folder with _list.yaml")]
+        )
+    year = year or years[-1]
+    ydir = directory / str(year)
+    if year not in years:
+        return KBLoadResult(
+            None, [KBError(str(ydir), 0, "-", f"year {year} not found; have {years}")]
+        )
+
+    ylist = _load_model(ydir / "_list.yaml", YearList, errors)
+    vocab_path = directory / "vocab.yaml"
+    vocab = _load_model(vocab_path, Vocab, errors) if vocab_path.exists() else Vocab()
+    source_path = ydir / SOURCE_NAME
+    source_text = source_path.read_text(encoding="utf-8") if source_path.exists() else None
+    if source_text is None:
+        errors.append(KBError(str(source_path), 0, "-", "the official source text is missing"))
+
+    projects: dict[int, Project] = {}
+    files: dict[int, Path] = {}
+    lines_by_number: dict[int, dict] = {}
+    for path in sorted(ydir.glob("*.y*ml")):
+        if path.name.startswith("_"):
+            continue
+        if not PROJECT_FILE_RE.match(path.name):
+            errors.append(KBError(str(path), 1, "-", "project files are named NN-name.yaml"))
+            continue
+        loaded = _load_model(path, Project, errors, keep_lines=True)
+        if loaded is None:
+            continue
+        project, lines = loaded
+        if project.number in projects:
+            errors.append(
+                KBError(
+                    str(path),
+                    line_of(lines, ("number",)),
+                    "number",
+                    f"duplicate project number {project.number} "
+                    f"(also in {files[project.number].name})",
+                )
+            )
+            continue
+        if int(PROJECT_FILE_RE.match(path.name).group(1)) != project.number:
+            errors.append(
+                KBError(
+                    str(path),
+                    line_of(lines, ("number",)),
+                    "number",
+                    f"file name says {path.name[:2]} but number is {project.number}",
+                )
+            )
+        projects[project.number] = project
+        files[project.number] = path
+        lines_by_number[project.number] = lines
+
+    if ylist is not None:
+        for n, p in projects.items():
+            if p.category not in ylist.categories:
+                errors.append(
+                    KBError(
+                        str(files[n]),
+                        line_of(lines_by_number[n], ("category",)),
+                        "category",
+                        f"{p.category!r} is not one of {ylist.categories}",
+                    )
+                )
+    if source_text is not None:
+        for n, p in projects.items():
+            for fld, path_in_file, msg in truth_errors(p, source_text):
+                errors.append(
+                    KBError(str(files[n]), line_of(lines_by_number[n], path_in_file), fld, msg)
+                )
+    if not projects and not errors:
+        errors.append(KBError(str(ydir), 0, "-", "no project files"))
+    if errors or ylist is None or vocab is None:
+        return KBLoadResult(None, errors)
+
+    warnings = [
+        f"{files[n].name}: 第{n}项 todo {key}: {note}"
+        for n, p in sorted(projects.items())
+        for key, note in p.todo.items()
+    ]
+    missing = set(range(1, max(projects) + 1)) - set(projects)
+    warnings += [f"{ydir}: project number {m} has no file" for m in sorted(missing)]
+    kb = KnowledgeBase(ylist, projects, vocab, source_text, directory, files)
+    return KBLoadResult(kb, [], warnings)
+
+
+def _load_model(path: Path, model: type[BaseModel], errors: list[KBError], keep_lines=False):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        errors.append(KBError(str(path), 0, "-", f"cannot read: {e}"))
+        return None
+    try:
+        data, lines = load_with_lines(text)
+    except YAMLProblem as e:
+        errors.append(KBError(str(path), e.line, "-", e.message))
+        return None
+    if not isinstance(data, dict):
+        errors.append(KBError(str(path), 1, "-", "the file must be a mapping of fields"))
+        return None
+    try:
+        obj = model.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            fld = ".".join(str(x) for x in loc) or "-"
+            errors.append(KBError(str(path), line_of(lines, loc), fld, err["msg"]))
+        return None
+    return (obj, lines) if keep_lines else obj
+
+
+__all__ = ["FACT_SECTIONS", "KBError", "KBLoadResult", "available_years", "load_kb"]

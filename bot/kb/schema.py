@@ -1,0 +1,140 @@
+"""Pydantic models of the YAML files staff edit: one per project, the year list, the vocabulary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FACT_SECTIONS = ("targets", "benefits", "eligibility", "apply", "dates", "places")
+TODO_KEYS = Literal["overview", "benefit", "eligibility", "apply", "deadline", "progress"]
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Fact(_Strict):
+    """A fact either quotes the source (`phrase`) or is a dated staff entry (`by` + `on`)."""
+
+    phrase: str | None = None
+    by: str | None = None
+    on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _has_provenance(self):
+        if not self.phrase and not (self.by and self.on):
+            raise ValueError("needs a source `phrase`, or `by` and `on` for a staff entry")
+        return self
+
+
+class Target(Fact):
+    what: str = Field(min_length=1)
+    value: float
+    unit: str = Field(min_length=1)
+
+
+class TextFact(Fact):
+    text: str = Field(min_length=1)
+
+
+class EntryPoint(Fact):
+    name: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    phone: str | None = None
+    address: str | None = None
+
+
+class KeyDate(Fact):
+    what: str = Field(min_length=1)
+    date: str
+    kind: Literal["effective", "start", "completion", "opening", "year"]
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_text(cls, v):
+        if isinstance(v, (dt.date, int)):
+            v = str(v)
+        if not isinstance(v, str) or not DATE_RE.match(v):
+            raise ValueError("date must be YYYY, YYYY-MM or YYYY-MM-DD")
+        return v
+
+
+class Place(Fact):
+    name: str = Field(min_length=1)
+
+
+class ProgressEntry(_Strict):
+    """A dated progress note entered by staff in YAML (admins normally use /progress)."""
+
+    on: dt.date
+    by: str = Field(min_length=1)
+    status: Literal["未开始", "进行中", "已完成"]
+    percent: int | None = Field(default=None, ge=0, le=100)
+    note: str = ""
+
+
+class Project(_Strict):
+    number: int = Field(ge=1, le=99)
+    title: str = Field(min_length=2)
+    category: str = Field(min_length=1)
+    summary: str = Field(min_length=4)
+    aliases: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)  # phrasings accepted from the inbox
+    targets: list[Target] = Field(default_factory=list)
+    benefits: list[TextFact] = Field(default_factory=list)
+    eligibility: list[TextFact] = Field(default_factory=list)
+    apply: list[EntryPoint] = Field(default_factory=list)
+    dates: list[KeyDate] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    todo: dict[TODO_KEYS, str] = Field(default_factory=dict)
+    progress: list[ProgressEntry] = Field(default_factory=list)
+    source: str = Field(min_length=4)
+
+    @field_validator("aliases", "keywords", "examples")
+    @classmethod
+    def _no_blank_words(cls, v: list[str]):
+        for w in v:
+            if not isinstance(w, str) or not w.strip():
+                raise ValueError("words must be non-empty strings")
+        return [w.strip() for w in v]
+
+
+class Hotline(_Strict):
+    name: str = Field(min_length=2)
+    number: str = Field(pattern=r"^\d{3,12}$")
+
+
+class YearList(_Strict):
+    year: int = Field(ge=2000, le=2100)
+    district: str
+    title: str
+    source_file: str
+    hotline: Hotline
+    categories: list[str] = Field(min_length=1)
+
+
+class IntentCues(_Strict):
+    cues: dict[str, float] = Field(default_factory=dict)
+    patterns: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, v: dict[str, float]):
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"bad regex {p!r}: {e}") from e
+        return v
+
+
+class Vocab(_Strict):
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
+    intents: dict[str, IntentCues] = Field(default_factory=dict)
+    stopwords: list[str] = Field(default_factory=list)
+    out_of_scope: list[str] = Field(default_factory=list)

@@ -1,0 +1,57 @@
+"""Mechanical truth checks: every source fact quotes its project's paragraph, numbers included."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bot.kb.schema import FACT_SECTIONS, EntryPoint, KeyDate, Project, Target
+from bot.text import format_number, numbers_in
+
+_WS = re.compile(r"\s+")
+
+
+def _squash(s: str) -> str:
+    return _WS.sub("", s)
+
+
+def truth_errors(p: Project, source_text: str) -> Iterator[tuple[str, tuple, str]]:
+    """Yield (field, yaml path, message) for every fact the source does not back."""
+    src = _squash(p.source)
+    if src not in _squash(source_text):
+        yield "source", ("source",), "is not a verbatim paragraph of the official source text"
+    for section in FACT_SECTIONS:
+        for i, fact in enumerate(getattr(p, section)):
+            where = (section, i)
+            if fact.phrase is None:
+                continue  # a dated staff entry (`by` + `on`), checked by the schema
+            if _squash(fact.phrase) not in src:
+                yield f"{section}.{i}.phrase", where + ("phrase",), "not found verbatim in source"
+                continue
+            backed = numbers_in(fact.phrase)
+            for label, text in _claims(fact):
+                extra = numbers_in(text) - backed
+                if extra:
+                    yield (
+                        f"{section}.{i}.{label}",
+                        where + (label,),
+                        f"numbers {sorted(extra)} are not in the phrase",
+                    )
+            if isinstance(fact, EntryPoint) and (fact.phone or fact.address):
+                yield (
+                    f"{section}.{i}",
+                    where,
+                    "phone/address not in source: add `by` and `on`"
+                    " with the staff member who confirmed it, and drop `phrase`",
+                )
+
+
+def _claims(fact) -> Iterator[tuple[str, str]]:
+    for label in ("text", "what", "name"):
+        value = getattr(fact, label, None)
+        if value:
+            yield label, value
+    if isinstance(fact, Target):
+        yield "value", format_number(fact.value)
+    if isinstance(fact, KeyDate):
+        yield "date", " ".join(str(int(x)) for x in fact.date.split("-"))

@@ -1,0 +1,59 @@
+"""Load YAML and remember the line of every key, so errors can say file:line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Path_ = tuple[Any, ...]
+
+
+class YAMLProblem(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
+    """Return (data, {path: 1-based line}); raise YAMLProblem on syntax errors or duplicate keys."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        raise YAMLProblem(line, f"YAML syntax: {e.problem or e}") from None
+    except yaml.YAMLError as e:
+        raise YAMLProblem(1, f"YAML: {e}") from None
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise YAMLProblem(key_node.start_mark.line + 1, f"duplicate key {key!r}")
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _walk(value_node, path + (key,), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, path + (i,), lines)
+
+
+def line_of(lines: dict[Path_, int], path: Path_) -> int:
+    """Best line for a path: the deepest known prefix."""
+    path = tuple(path)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get((), 1)

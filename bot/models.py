@@ -1,0 +1,71 @@
+"""Channel-neutral types: what adapters hand in (Message) and get back (Reply)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The router's fixed vocabulary (DESIGN.md, Intents).
+PROJECT_INTENTS = ("overview", "benefit", "eligibility", "apply", "deadline", "progress")
+INTENTS = PROJECT_INTENTS + (
+    "list",
+    "subscribe",
+    "unsubscribe",
+    "help",
+    "greeting",
+    "human",
+    "out_of_scope",
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One resident message, stripped of platform objects."""
+
+    channel: str  # "telegram" | "wechat" | "console"
+    user_key: str  # stable per user within the channel, e.g. "tg:123"
+    text: str
+    chat_key: str = ""
+    is_admin: bool = False
+    is_staff: bool = False
+
+
+@dataclass(frozen=True)
+class Alternative:
+    project: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the router understood: a project (or None), an intent, how sure it is."""
+
+    project: int | None
+    intent: str
+    confidence: float
+    alternatives: tuple[Alternative, ...] = ()
+    inherited: bool = False  # project came from dialogue context, not from the words
+    too_long: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    """A next step: `label` is shown, `action` is sent back when chosen (<= 64 bytes)."""
+
+    label: str
+    action: str
+
+
+@dataclass
+class Reply:
+    """Plain text plus buttons; adapters escape, format and lay out buttons."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)  # rows of buttons
+    quote: str | None = None  # verbatim source text, shown as a quotation
+    route: Route | None = None
+    # The text itself is a numbered list of projects: on text-only channels a typed
+    # number picks that project, so no separate numbered options are shown.
+    numbers_pick_projects: bool = False
+
+    def flat_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]

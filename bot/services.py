@@ -1,0 +1,52 @@
+"""What handlers may use: the serving KB, dialogue context, and the optional stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.context import ContextStore
+from bot.kbholder import KBHolder
+
+
+@dataclass(frozen=True)
+class ProgressNote:
+    """One progress entry, from the KB (staff) or from the database (admin /progress)."""
+
+    project: int
+    status: str  # 未开始 | 进行中 | 已完成
+    percent: int | None
+    note: str
+    author: str
+    on: dt.date
+    origin: str = "kb"  # kb | admin
+
+
+class ProgressSource(Protocol):
+    async def progress_history(self, project: int) -> list[ProgressNote]: ...
+
+
+class SubscriptionStore(Protocol):
+    async def subscribe(self, user_key: str, project: int | None) -> bool: ...
+    async def unsubscribe(self, user_key: str, project: int | None) -> int: ...
+    async def subscriptions(self, user_key: str) -> list[int | None]: ...
+
+
+@dataclass
+class Services:
+    kb: KBHolder
+    contexts: ContextStore = field(default_factory=ContextStore)
+    subscriptions: SubscriptionStore | None = None
+    progress: ProgressSource | None = None
+
+    async def progress_history(self, project: int) -> list[ProgressNote]:
+        """KB entries and admin entries together, oldest first."""
+        p = self.kb.kb.project(project)
+        notes = [
+            ProgressNote(project, e.status, e.percent, e.note, e.by, e.on, "kb")
+            for e in (p.progress if p else [])
+        ]
+        if self.progress is not None:
+            notes += await self.progress.progress_history(project)
+        return sorted(notes, key=lambda n: n.on)

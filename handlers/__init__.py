@@ -1,0 +1,1 @@
+"""Answer builders: channel-neutral Reply objects for each family of intents."""

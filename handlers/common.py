@@ -1,0 +1,52 @@
+"""Pieces every answer shares: headers, the hotline pointer, follow-up buttons, dates."""
+
+from __future__ import annotations
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.schema import Project
+from bot.models import Button
+
+NOT_STATED = "原文未说明"
+FOLLOW_UPS = (
+    ("benefit", "待遇"),
+    ("eligibility", "条件"),
+    ("apply", "怎么办"),
+    ("deadline", "时间"),
+    ("progress", "进展"),
+)
+
+
+def hotline(kb: KnowledgeBase) -> str:
+    h = kb.year.hotline
+    return f"{h.name}（{h.number}）"
+
+
+def ask_hotline(kb: KnowledgeBase) -> str:
+    return f"详情请拨打{hotline(kb)}咨询。"
+
+
+def header(p: Project) -> str:
+    return f"【第{p.number}项 {p.title}】"
+
+
+def format_date(value: str) -> str:
+    """'2023-07-01' -> '2023年7月1日'; '2023' -> '2023年'."""
+    parts = [int(x) for x in value.split("-")]
+    return "".join(f"{v}{u}" for v, u in zip(parts, "年月日", strict=False))
+
+
+def action(project: int, intent: str) -> str:
+    return f"a:{project}:{intent}"
+
+
+def follow_up_buttons(p: Project, current: str | None) -> list[list[Button]]:
+    """Next steps about the same project, minus the one just answered."""
+    row = [
+        Button(label, action(p.number, intent)) for intent, label in FOLLOW_UPS if intent != current
+    ]
+    row.append(Button("查看原文", f"src:{p.number}"))
+    return [row[:3], row[3:]]
+
+
+def bullet(lines) -> str:
+    return "\n".join(f"· {x}" for x in lines)

@@ -1,0 +1,117 @@
+"""Answers about one project, one intent at a time, built only from KB facts."""
+
+from __future__ import annotations
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.schema import Project
+from bot.models import Button, Reply
+from bot.services import ProgressNote
+from bot.text import format_number
+from handlers.common import (
+    NOT_STATED,
+    ask_hotline,
+    bullet,
+    follow_up_buttons,
+    format_date,
+    header,
+)
+
+MAX_ITEMS = 6  # a phone screen: the key facts, then 查看原文 for the rest
+
+
+def answer(kb: KnowledgeBase, p: Project, intent: str, history: list[ProgressNote]) -> Reply:
+    """Build the reply for one project and one of the six project intents."""
+    body = {
+        "overview": _overview,
+        "benefit": _benefit,
+        "eligibility": _eligibility,
+        "apply": _apply,
+        "deadline": _deadline,
+    }.get(intent)
+    text = _progress(kb, p, history) if intent == "progress" else body(kb, p)
+    buttons = follow_up_buttons(p, intent)
+    buttons.append([Button("订阅进展", f"sub:{p.number}"), Button("全部项目", "list")])
+    return Reply(f"{header(p)}\n{text}", buttons)
+
+
+def source_reply(p: Project) -> Reply:
+    """Quote the official paragraph verbatim."""
+    return Reply(f"{header(p)} 原文：", follow_up_buttons(p, None)[:1], quote=p.source)
+
+
+def _silent(kb: KnowledgeBase, p: Project, key: str, fallback: str) -> str:
+    note = p.todo.get(key) or fallback
+    if not note.startswith(NOT_STATED):
+        note = f"{NOT_STATED}：{note}"
+    return f"{note}\n{ask_hotline(kb)}"
+
+
+def _overview(kb: KnowledgeBase, p: Project) -> str:
+    lines = [p.summary]
+    if p.targets:
+        lines.append(
+            "目标：\n"
+            + bullet(f"{t.what} {format_number(t.value)}{t.unit}" for t in p.targets[:MAX_ITEMS])
+        )
+    named = [pl.name for pl in p.places]
+    if named:
+        lines.append("地点：" + "、".join(named[:MAX_ITEMS]))
+    return "\n".join(lines)
+
+
+def _benefit(kb: KnowledgeBase, p: Project) -> str:
+    if not p.benefits:
+        return _silent(kb, p, "benefit", "这一项能得到什么、是否收费。")
+    text = "能得到什么：\n" + bullet(b.text for b in p.benefits[:MAX_ITEMS])
+    if "benefit" in p.todo:
+        text += "\n" + _silent(kb, p, "benefit", "")
+    return text
+
+
+def _eligibility(kb: KnowledgeBase, p: Project) -> str:
+    if not p.eligibility:
+        return _silent(kb, p, "eligibility", "谁可以申请、需要什么条件。")
+    text = "面向谁：\n" + bullet(e.text for e in p.eligibility[:MAX_ITEMS])
+    if "eligibility" in p.todo:
+        text += "\n" + _silent(kb, p, "eligibility", "")
+    return text
+
+
+def _apply(kb: KnowledgeBase, p: Project) -> str:
+    if not p.apply:
+        return _silent(kb, p, "apply", "办理地点、电话和材料。")
+    lines = []
+    for e in p.apply[:MAX_ITEMS]:
+        line = f"{e.name}：{e.text}"
+        if e.address:
+            line += f" 地址：{e.address}"
+        if e.phone:
+            line += f" 电话：{e.phone}"
+        if e.by and e.on:
+            line += f"（{e.on:%Y-%m-%d} 工作人员核实）"
+        lines.append(line)
+    text = "办理渠道：\n" + bullet(lines)
+    if "apply" in p.todo or not any(e.phone for e in p.apply):
+        text += "\n" + _silent(kb, p, "apply", "办理电话和地址。")
+    return text
+
+
+def _deadline(kb: KnowledgeBase, p: Project) -> str:
+    if not p.dates:
+        return _silent(kb, p, "deadline", "具体时间。") + f"\n（本项属于{kb.year.title}。）"
+    text = "时间：\n" + bullet(f"{format_date(d.date)}：{d.what}" for d in p.dates[:MAX_ITEMS])
+    if "deadline" in p.todo:
+        text += "\n" + _silent(kb, p, "deadline", "")
+    return text
+
+
+def _progress(kb: KnowledgeBase, p: Project, history: list[ProgressNote]) -> str:
+    if not history:
+        return "暂无进展发布。点「订阅进展」，有新进展时通知您。"
+    last = history[-1]
+    pct = f" {last.percent}%" if last.percent is not None else ""
+    text = f"截至{last.on.year}年{last.on.month}月{last.on.day}日：{last.status}{pct}"
+    if last.note:
+        text += f"\n{last.note}"
+    who = "工作人员" if last.origin == "kb" else "管理员"
+    return text + f"\n（{who}{last.author}发布）"
