@@ -1,0 +1,17 @@
+"""Console adapter: plain text in a terminal; buttons become numbered options."""
+
+from __future__ import annotations
+
+from bot.models import Reply
+
+
+def render(reply: Reply) -> str:
+    """Reply -> terminal text: body, quote, then numbered options a user can type."""
+    parts = [reply.text]
+    if reply.quote:
+        parts.append("「" + reply.quote + "」")
+    if reply.buttons and not reply.numbers_pick_projects:
+        options = reply.flat_buttons()
+        parts.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(options, 1)))
+        parts.append("（输入编号选择）")
+    return "\n".join(parts)

@@ -1,0 +1,122 @@
+"""Configuration: YAML validated at start-up, secrets from the environment, wrong keys stop by name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KnowledgeConfig(_Section):
+    dir: str | None = None  # default: the bundled knowledge/ folder
+    year: int | None = None  # default: the newest year folder
+    watch: bool = True  # reload automatically when files under dir change
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///data/minxin.db"
+
+
+class WebhookConfig(_Section):
+    url: str  # public HTTPS URL Telegram posts to
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    path: str = "/telegram"
+    secret_token: str = Field(min_length=8, pattern=r"^[A-Za-z0-9_-]{8,256}$")
+
+
+class FloodConfig(_Section):
+    max_messages: int = Field(default=20, ge=1)
+    per_seconds: float = Field(default=60, gt=0)
+
+
+class TelegramConfig(_Section):
+    token: str | None = None  # or TELEGRAM_BOT_TOKEN
+    base_url: str | None = None  # a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookConfig | None = None
+    flood: FloodConfig = Field(default_factory=FloodConfig)
+    admins: list[int] = Field(default_factory=list)
+    staff: list[int] = Field(default_factory=list)
+
+
+class WeChatConfig(_Section):
+    token: str = Field(min_length=3)
+    app_id: str = Field(min_length=1)
+    app_secret: str | None = None  # or WECHAT_APP_SECRET; needed for menu upload and templates
+    encoding_aes_key: str | None = Field(default=None, min_length=43, max_length=43)
+    path: str = "/wechat"
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    timestamp_window: int = Field(default=300, ge=10)  # seconds; older requests are replays
+    reply_max_bytes: int = Field(default=2000, ge=200)
+    template_id: str | None = None  # progress notices as template messages when set
+    admins: list[str] = Field(default_factory=list)  # OpenIDs
+    staff: list[str] = Field(default_factory=list)
+
+
+class BroadcastConfig(_Section):
+    rate_per_second: float = Field(default=25, gt=0)
+    per_chat_interval: float = Field(default=1.0, ge=0)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    max_retries: int = Field(default=5, ge=0)
+    status_interval: float = Field(default=3.0, gt=0)
+
+
+class PrivacyConfig(_Section):
+    hmac_secret: str | None = None  # or MINXIN_HMAC_SECRET; keys the question log
+    retention_days: int = Field(default=180, ge=1)
+
+
+class Config(_Section):
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    wechat: WeChatConfig | None = None
+    broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def telegram_token(self) -> str | None:
+        return self.telegram.token or os.environ.get("TELEGRAM_BOT_TOKEN") or None
+
+    @property
+    def hmac_secret(self) -> str | None:
+        return self.privacy.hmac_secret or os.environ.get("MINXIN_HMAC_SECRET") or None
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person starting the bot."""
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and validate a config file; None means embedded defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except OSError as e:
+        raise ConfigError(f"cannot read config {p}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{p}{where}: not valid YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the config must be a mapping of sections")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            key = ".".join(str(x) for x in err["loc"])
+            problems.append(f"{key}: {err['msg']}")
+        raise ConfigError(f"{p}: invalid config: " + "; ".join(problems)) from None

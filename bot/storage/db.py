@@ -1,0 +1,105 @@
+"""Engine, versioned migrations and the per-user delete that /forget relies on.
+
+Tables are SQLAlchemy Core; each domain module declares its tables on `metadata`, adds a named
+migration to MIGRATIONS, and lists tables with a `user_key` column in USER_TABLES.
+Migrations run in list order, each once, recorded in `schema_migrations`: upgrades keep data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    id: str
+    up: Callable[[AsyncConnection], Awaitable[None]]
+
+
+MIGRATIONS: list[Migration] = []
+USER_TABLES: list[Table] = []  # tables holding data about a user, keyed by `user_key`
+
+
+def create_tables(*tables: Table) -> Callable[[AsyncConnection], Awaitable[None]]:
+    async def up(conn: AsyncConnection) -> None:
+        await conn.run_sync(lambda sync: metadata.create_all(sync, tables=list(tables)))
+
+    return up
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        u = make_url(url)
+        self.is_sqlite = u.get_backend_name() == "sqlite"
+        if self.is_sqlite and u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {} if self.is_sqlite else {"pool_size": 10, "max_overflow": 10}
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def start(self) -> None:
+        """Apply pending migrations (importing every domain module so all are known)."""
+        import bot.storage.tables  # noqa: F401  (registers domain tables and migrations)
+
+        async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                # One process migrates at a time; the others wait here.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(52830917)"))
+            await conn.run_sync(lambda s: schema_migrations.create(s, checkfirst=True))
+            done = set((await conn.execute(select(schema_migrations.c.id))).scalars())
+            for m in MIGRATIONS:
+                if m.id not in done:
+                    log.info("applying migration %s", m.id)
+                    await m.up(conn)
+                    await conn.execute(
+                        schema_migrations.insert().values(id=m.id, applied_at=utcnow()))
+
+    async def applied_migrations(self) -> list[str]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(select(schema_migrations.c.id))).scalars())
+
+    async def forget_user(self, user_key: str) -> int:
+        """Delete every row about one user, in every table that holds user data."""
+        removed = 0
+        async with self.engine.begin() as conn:
+            for table in USER_TABLES:
+                res = await conn.execute(delete(table).where(table.c.user_key == user_key))
+                removed += res.rowcount or 0
+        return removed
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # WAL lets readers and one writer work at once; busy_timeout waits instead of failing.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

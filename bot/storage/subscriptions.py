@@ -1,0 +1,112 @@
+"""Users (how to reach them) and their progress subscriptions."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    select,
+    update,
+)
+
+from bot.storage.db import MIGRATIONS, USER_TABLES, Database, Migration, create_tables, metadata
+from bot.storage.db import utcnow as _now
+
+ALL = 0  # project number stored for "all projects"
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_key", String(128), primary_key=True),  # e.g. tg:123, wx:<openid>
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(128), nullable=False),  # where to send: Telegram chat id / OpenID
+    Column("active", Boolean, nullable=False, default=True),  # False once they blocked us
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),  # WeChat's 48-hour window
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_key", String(128), nullable=False, index=True),
+    Column("project", Integer, nullable=False),  # 0 = all projects
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_key", "project", name="uq_subscription"),
+)
+
+MIGRATIONS.append(Migration("0001_users_subscriptions", create_tables(users, subscriptions)))
+USER_TABLES.extend([subscriptions, users])
+
+
+class SubscriptionRepo:
+    """Implements bot.services.SubscriptionStore on the database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def touch_user(self, user_key: str, channel: str, chat_id: str) -> None:
+        """Record that a user wrote to us (and where to reach them); reactivate if blocked."""
+        now = _now()
+        async with self.db.engine.begin() as conn:
+            res = await conn.execute(
+                update(users).where(users.c.user_key == user_key)
+                .values(chat_id=chat_id, last_seen=now, active=True))
+            if not res.rowcount:
+                await conn.execute(users.insert().values(
+                    user_key=user_key, channel=channel, chat_id=chat_id, active=True,
+                    first_seen=now, last_seen=now))
+
+    async def subscribe(self, user_key: str, project: int | None) -> bool:
+        p = ALL if project is None else project
+        async with self.db.engine.begin() as conn:
+            exists = await conn.scalar(select(func.count()).select_from(subscriptions).where(
+                and_(subscriptions.c.user_key == user_key, subscriptions.c.project == p)))
+            if exists:
+                return False
+            await conn.execute(subscriptions.insert().values(
+                user_key=user_key, project=p, created_at=_now()))
+            return True
+
+    async def unsubscribe(self, user_key: str, project: int | None) -> int:
+        cond = subscriptions.c.user_key == user_key
+        if project is not None:
+            cond = and_(cond, subscriptions.c.project == project)
+        async with self.db.engine.begin() as conn:
+            return (await conn.execute(delete(subscriptions).where(cond))).rowcount or 0
+
+    async def subscriptions(self, user_key: str) -> list[int | None]:
+        async with self.db.engine.connect() as conn:
+            rows = await conn.execute(select(subscriptions.c.project)
+                                      .where(subscriptions.c.user_key == user_key)
+                                      .order_by(subscriptions.c.project))
+            return [None if p == ALL else p for p in rows.scalars()]
+
+    async def recipients(self, project: int | None) -> list[tuple[str, str, str]]:
+        """(user_key, channel, chat_id) of active users subscribed to a project or to all."""
+        cond = users.c.active.is_(True)
+        if project is not None:
+            cond = and_(cond, subscriptions.c.project.in_([project, ALL]))
+        q = (select(users.c.user_key, users.c.channel, users.c.chat_id).distinct()
+             .select_from(subscriptions.join(users, users.c.user_key == subscriptions.c.user_key))
+             .where(cond).order_by(users.c.user_key))
+        async with self.db.engine.connect() as conn:
+            return [tuple(r) for r in await conn.execute(q)]
+
+    async def set_active(self, user_key: str, active: bool) -> None:
+        async with self.db.engine.begin() as conn:
+            await conn.execute(update(users).where(users.c.user_key == user_key)
+                               .values(active=active))
+
+    async def move_chat(self, user_key: str, new_chat_id: str) -> None:
+        async with self.db.engine.begin() as conn:
+            await conn.execute(update(users).where(users.c.user_key == user_key)
+                               .values(chat_id=new_chat_id))

@@ -1,0 +1,3 @@
+"""Import every domain module so its tables and migrations are registered, in order."""
+
+from bot.storage import subscriptions  # noqa: F401
