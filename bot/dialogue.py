@@ -65,6 +65,11 @@ class Dialogue:
         if m and self.services.kb.kb.project(int(m.group(1))):
             return await self.act(msg, f"a:{int(m.group(1))}:overview", numbered)
         route = self.understand(msg.user_key, text)
+        if self.services.question_log is not None:
+            try:
+                await self.services.question_log.record(msg, route)
+            except Exception:  # the log must never cost a resident their answer
+                log.exception("question log failed")
         reply = await self._answer(msg, route, text)
         reply.route = route
         return self._keep(msg, reply, numbered)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.context import ContextStore
 from bot.kbholder import KBHolder
+from bot.models import Message, Route
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class ProgressSource(Protocol):
     async def progress_history(self, project: int) -> list[ProgressNote]: ...
 
 
+class QuestionLog(Protocol):
+    async def record(self, msg: Message, route: Route) -> None: ...
+
+
 class SubscriptionStore(Protocol):
     async def subscribe(self, user_key: str, project: int | None) -> bool: ...
     async def unsubscribe(self, user_key: str, project: int | None) -> int: ...
@@ -39,6 +44,7 @@ class Services:
     contexts: ContextStore = field(default_factory=ContextStore)
     subscriptions: SubscriptionStore | None = None
     progress: ProgressSource | None = None
+    question_log: QuestionLog | None = None
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
         """KB entries and admin entries together, oldest first."""

@@ -45,8 +45,10 @@ def score_file(dialogue: Dialogue, path: Path) -> Score:
         s.intent += i_ok
         s.joint += p_ok and i_ok
         if not (p_ok and i_ok):
-            s.misses.append(f"  {' / '.join(turns)}  want {item['project']} {'|'.join(want)}"
-                            f"  got {route.project} {route.intent} ({route.confidence:.2f})")
+            s.misses.append(
+                f"  {' / '.join(turns)}  want {item['project']} {'|'.join(want)}"
+                f"  got {route.project} {route.intent} ({route.confidence:.2f})"
+            )
     return s
 
 
@@ -57,9 +59,11 @@ def run(args) -> int:
         if not s.total:
             print(f"{name}: empty")
             continue
-        print(f"{name}: n={s.total}  project {s.project / s.total:.3f}  "
-              f"intent {s.intent / s.total:.3f}  joint {s.joint / s.total:.3f}"
-              f"  ({s.joint}/{s.total})")
+        print(
+            f"{name}: n={s.total}  project {s.project / s.total:.3f}  "
+            f"intent {s.intent / s.total:.3f}  joint {s.joint / s.total:.3f}"
+            f"  ({s.joint}/{s.total})"
+        )
         if not args.quiet:
             print("\n".join(s.misses))
     return 0

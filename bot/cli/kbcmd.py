@@ -27,6 +27,8 @@ def run_check(args) -> int:
     for w in result.warnings:
         print(f"warning: {w}")
     kb = result.kb
-    print(f"OK: {kb.year.title}: {len(kb.projects)} projects, "
-          f"{sum(len(p.todo) for p in kb.projects.values())} todo notes")
+    print(
+        f"OK: {kb.year.title}: {len(kb.projects)} projects, "
+        f"{sum(len(p.todo) for p in kb.projects.values())} todo notes"
+    )
     return 0

@@ -41,8 +41,12 @@ def run(args) -> int:
         route = dialogue.understand(key, text)
         if user is None:
             dialogue.services.contexts.forget(key)
-        out = {"text": text, "project": route.project, "intent": route.intent,
-               "confidence": round(float(route.confidence), 4)}
+        out = {
+            "text": text,
+            "project": route.project,
+            "intent": route.intent,
+            "confidence": round(float(route.confidence), 4),
+        }
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0

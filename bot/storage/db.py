@@ -76,7 +76,8 @@ class Database:
                     log.info("applying migration %s", m.id)
                     await m.up(conn)
                     await conn.execute(
-                        schema_migrations.insert().values(id=m.id, applied_at=utcnow()))
+                        schema_migrations.insert().values(id=m.id, applied_at=utcnow())
+                    )
 
     async def applied_migrations(self) -> list[str]:
         async with self.engine.connect() as conn:

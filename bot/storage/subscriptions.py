@@ -58,22 +58,35 @@ class SubscriptionRepo:
         now = _now()
         async with self.db.engine.begin() as conn:
             res = await conn.execute(
-                update(users).where(users.c.user_key == user_key)
-                .values(chat_id=chat_id, last_seen=now, active=True))
+                update(users)
+                .where(users.c.user_key == user_key)
+                .values(chat_id=chat_id, last_seen=now, active=True)
+            )
             if not res.rowcount:
-                await conn.execute(users.insert().values(
-                    user_key=user_key, channel=channel, chat_id=chat_id, active=True,
-                    first_seen=now, last_seen=now))
+                await conn.execute(
+                    users.insert().values(
+                        user_key=user_key,
+                        channel=channel,
+                        chat_id=chat_id,
+                        active=True,
+                        first_seen=now,
+                        last_seen=now,
+                    )
+                )
 
     async def subscribe(self, user_key: str, project: int | None) -> bool:
         p = ALL if project is None else project
         async with self.db.engine.begin() as conn:
-            exists = await conn.scalar(select(func.count()).select_from(subscriptions).where(
-                and_(subscriptions.c.user_key == user_key, subscriptions.c.project == p)))
+            exists = await conn.scalar(
+                select(func.count())
+                .select_from(subscriptions)
+                .where(and_(subscriptions.c.user_key == user_key, subscriptions.c.project == p))
+            )
             if exists:
                 return False
-            await conn.execute(subscriptions.insert().values(
-                user_key=user_key, project=p, created_at=_now()))
+            await conn.execute(
+                subscriptions.insert().values(user_key=user_key, project=p, created_at=_now())
+            )
             return True
 
     async def unsubscribe(self, user_key: str, project: int | None) -> int:
@@ -85,9 +98,11 @@ class SubscriptionRepo:
 
     async def subscriptions(self, user_key: str) -> list[int | None]:
         async with self.db.engine.connect() as conn:
-            rows = await conn.execute(select(subscriptions.c.project)
-                                      .where(subscriptions.c.user_key == user_key)
-                                      .order_by(subscriptions.c.project))
+            rows = await conn.execute(
+                select(subscriptions.c.project)
+                .where(subscriptions.c.user_key == user_key)
+                .order_by(subscriptions.c.project)
+            )
             return [None if p == ALL else p for p in rows.scalars()]
 
     async def recipients(self, project: int | None) -> list[tuple[str, str, str]]:
@@ -95,18 +110,24 @@ class SubscriptionRepo:
         cond = users.c.active.is_(True)
         if project is not None:
             cond = and_(cond, subscriptions.c.project.in_([project, ALL]))
-        q = (select(users.c.user_key, users.c.channel, users.c.chat_id).distinct()
-             .select_from(subscriptions.join(users, users.c.user_key == subscriptions.c.user_key))
-             .where(cond).order_by(users.c.user_key))
+        q = (
+            select(users.c.user_key, users.c.channel, users.c.chat_id)
+            .distinct()
+            .select_from(subscriptions.join(users, users.c.user_key == subscriptions.c.user_key))
+            .where(cond)
+            .order_by(users.c.user_key)
+        )
         async with self.db.engine.connect() as conn:
             return [tuple(r) for r in await conn.execute(q)]
 
     async def set_active(self, user_key: str, active: bool) -> None:
         async with self.db.engine.begin() as conn:
-            await conn.execute(update(users).where(users.c.user_key == user_key)
-                               .values(active=active))
+            await conn.execute(
+                update(users).where(users.c.user_key == user_key).values(active=active)
+            )
 
     async def move_chat(self, user_key: str, new_chat_id: str) -> None:
         async with self.db.engine.begin() as conn:
-            await conn.execute(update(users).where(users.c.user_key == user_key)
-                               .values(chat_id=new_chat_id))
+            await conn.execute(
+                update(users).where(users.c.user_key == user_key).values(chat_id=new_chat_id)
+            )
