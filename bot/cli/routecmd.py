@@ -33,7 +33,12 @@ def parse_line(line: str) -> tuple[str, str | None]:
 
 def run(args) -> int:
     dialogue = Dialogue(Services(holder_of(args)))
-    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
+    with open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False) as stdin:
+        _route_lines(dialogue, stdin)
+    return 0
+
+
+def _route_lines(dialogue: Dialogue, stdin) -> None:
     for n, line in enumerate(stdin):
         text, user = parse_line(line)
         # Lines without a user are independent: each gets a fresh context.
@@ -49,4 +54,3 @@ def run(args) -> int:
         }
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         sys.stdout.flush()
-    return 0
