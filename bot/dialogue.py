@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 _PICK_RE = re.compile(r"^\s*第?\s*(\d{1,3})\s*(项|号)?\s*$")
 INHERITED_CONFIDENCE = 0.8
-ASK_CONFIDENCE = 0.35  # below this, a project guess becomes a "did you mean" choice
+ASK_CONFIDENCE = 0.5  # below this, close candidates become a "did you mean" choice
 
 
 class Dialogue:

@@ -103,7 +103,7 @@ class Entry:
 
     projects: dict[int, float] = field(default_factory=dict)
     cues: list[tuple[str, float]] = field(default_factory=list)
-    oos: bool = False
+    oos: float = 0.0  # weight of evidence that the question is outside the list
 
 
 class Lexicon:
@@ -128,10 +128,10 @@ class Lexicon:
             for intent, spec in kb.vocab.intents.items()
             for p, w in spec.patterns.items()
         ]
-        for word in kb.vocab.out_of_scope:
+        for word, weight in kb.vocab.out_of_scope.items():
             key = self.fold(compact(word))
             if key:
-                self.entries[key].oos = True
+                self.entries[key].oos = weight
         self.entries = dict(self.entries)
         self.max_len = max(len(k) for k in self.entries)
 

@@ -16,11 +16,12 @@ from bot.text import normalise
 MAX_CHARS = 300  # longer messages get a polite ask to shorten, without routing
 MIN_PROJECT_SCORE = 1.2  # below this a project match is a stray sub-word
 AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
-OOS_WEIGHT = 5.0
+ORDINAL_SCORE = 5.0
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
+_ORDINAL = re.compile(r"第(\d{1,2})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
@@ -71,7 +72,9 @@ class Router:
         hits = self._hits(q)
         project_hits = _non_overlapping([h for h in hits if self.lex.entries[h.key].projects])
         cue_hits = _not_contained([h for h in hits if self.lex.entries[h.key].cues])
-        oos_hits = [h for h in hits if self.lex.entries[h.key].oos and h.channel == "exact"]
+        oos_hits = _non_overlapping(
+            [h for h in hits if self.lex.entries[h.key].oos and h.channel == "exact"]
+        )
         covered = _covered(project_hits + cue_hits + oos_hits)
         tokens = self.lex.segmenter.cut(q, False)
         project_hits += self._fuzzy(tokens, q, covered, self.lex.project_term_list)
@@ -91,7 +94,11 @@ class Router:
             if pattern.search(q):
                 iscores[intent] += w
         unknown = tuple(self._unknown(tokens, q, covered))
-        route = self._decide(pscores, iscores, OOS_WEIGHT * len(oos_hits), unknown)
+        for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
+            if int(m.group(1)) in self.kb.projects:
+                pscores[int(m.group(1))] += ORDINAL_SCORE
+        oos_score = sum(self.lex.entries[h.key].oos for h in oos_hits)
+        route = self._decide(pscores, iscores, oos_score, unknown)
         return Analysis(
             route,
             project_words=route.project is not None,
@@ -162,20 +169,27 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= 4:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
-        if oos_score and oos_score >= top:
-            return Route(None, "out_of_scope", min(1.0, oos_score / 5))
+        if oos_score and oos_score > top:
+            return Route(None, "out_of_scope", round(min(1.0, oos_score / 5), 3))
+
         if has_project:
             intent, iscore = _best(iscores, PROJECT_INTENTS)
             if intent is None:
                 intent = "overview"
             strength = min(1.0, top / 3.0)
             margin = (top - second) / top
-            conf = strength * (0.5 + 0.5 * margin)
+            conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3
             return Route(top_n, intent, round(conf, 3), alternatives)
         intent, iscore = _best(iscores, NON_PROJECT_INTENTS)
         if intent and iscore >= 1.5:
             return Route(None, intent, round(min(1.0, iscore / 3.0), 3))
         intent, iscore = _best(iscores, PROJECT_INTENTS)
+        if intent and top > 0 and not oos_score:
+            # Only weak words (急救 is in two projects): a guess, offered as a choice.
+            weak = tuple(
+                Alternative(n, round(s, 3)) for n, s in ranked[:3] if s >= AMBIGUOUS_RATIO * top
+            )
+            return Route(top_n, intent, round(0.3 * top / MIN_PROJECT_SCORE, 3), weak)
         if intent and not unknown:
             # 怎么申请 with no project named: the dialogue layer supplies one or asks which.
             return Route(None, intent, round(min(1.0, iscore / 3.0) * 0.5, 3))

@@ -137,4 +137,4 @@ class Vocab(_Strict):
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     intents: dict[str, IntentCues] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list)
-    out_of_scope: list[str] = Field(default_factory=list)
+    out_of_scope: dict[str, float] = Field(default_factory=dict)  # word -> weight

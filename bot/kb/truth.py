@@ -20,6 +20,10 @@ def truth_errors(p: Project, source_text: str) -> Iterator[tuple[str, tuple, str
     src = _squash(p.source)
     if src not in _squash(source_text):
         yield "source", ("source",), "is not a verbatim paragraph of the official source text"
+    # The summary is staff wording, so it cannot quote; its numbers still must be the source's.
+    extra = numbers_in(p.summary) - numbers_in(p.source)
+    if extra:
+        yield "summary", ("summary",), f"numbers {sorted(extra)} are not in the source paragraph"
     for section in FACT_SECTIONS:
         for i, fact in enumerate(getattr(p, section)):
             where = (section, i)

@@ -1,0 +1,81 @@
+"""Dialogue context, as a resident experiences it: follow-ups, topic switches, picks by number."""
+
+from __future__ import annotations
+
+from bot.models import Message
+
+
+async def say(dialogue, text, user="张阿姨", numbered=False):
+    return await dialogue.respond(Message("console", user, text), numbered=numbered)
+
+
+async def test_follow_ups_inherit_the_last_project(dialogue):
+    r = await say(dialogue, "租房补贴能领多少")
+    assert (r.route.project, r.route.intent) == (7, "benefit")
+    r = await say(dialogue, "怎么申请")
+    assert (r.route.project, r.route.intent, r.route.inherited) == (7, "apply", True)
+    assert "【第7项" in r.text
+    r = await say(dialogue, "那什么时候开始？")
+    assert (r.route.project, r.route.intent) == (7, "deadline")
+    r = await say(dialogue, "收费吗")
+    assert (r.route.project, r.route.intent) == (7, "benefit")
+
+
+async def test_naming_another_project_switches_topic(dialogue):
+    await say(dialogue, "口袋公园有几个")
+    r = await say(dialogue, "排球场呢")  # same question, other project
+    assert (r.route.project, r.route.intent) == (16, "overview")
+    r = await say(dialogue, "要钱吗")
+    assert r.route.project == 16
+
+
+async def test_out_of_scope_does_not_inherit_and_clears_the_topic(dialogue):
+    await say(dialogue, "见习基地怎么报名")
+    r = await say(dialogue, "今天天气怎么样")
+    assert (r.route.project, r.route.intent) == (None, "out_of_scope")
+    r = await say(dialogue, "怎么申请")
+    assert r.route.project is None
+    assert "哪个项目" in r.text  # asks which project instead of guessing
+
+
+async def test_users_do_not_share_context(dialogue):
+    await say(dialogue, "租房补贴能领多少", user="甲")
+    r = await say(dialogue, "怎么申请", user="乙")
+    assert r.route.project is None
+
+
+async def test_subscribe_this_project_uses_context_and_needs_a_channel(dialogue):
+    await say(dialogue, "逸庭苑改造进度")
+    r = await say(dialogue, "订阅这个项目")
+    assert (r.route.project, r.route.intent) == (8, "subscribe")
+    assert "Telegram" in r.text  # the console cannot push notifications
+
+
+async def test_numbered_options_pick_by_typing_the_number(dialogue):
+    r = await say(dialogue, "冬病夏治是什么", numbered=True)
+    labels = [b.label for b in r.flat_buttons()]
+    k = labels.index("怎么办") + 1
+    r = await say(dialogue, str(k), numbered=True)
+    assert r.text.startswith("【第11项") and "地点和电话" in r.text and "12345" in r.text
+
+
+async def test_after_the_list_a_number_opens_that_project(dialogue):
+    await say(dialogue, "民心工程有哪些", numbered=True)
+    r = await say(dialogue, "13", numbered=True)
+    assert r.text.startswith("【第13项 加强食品安全监管】")
+    r = await say(dialogue, "第5项")
+    assert r.text.startswith("【第5项")
+
+
+async def test_did_you_mean_offers_candidates_instead_of_guessing(dialogue):
+    r = await say(dialogue, "道路绿化和道路建设")
+    assert "哪一项" in r.text
+    actions = {b.action for b in r.flat_buttons()}
+    assert {"a:9:overview", "a:15:overview"} <= actions
+
+
+async def test_unknown_button_payload_gets_the_menu(dialogue):
+    r = await dialogue.act(Message("console", "u", ""), "a:99:overview")
+    assert "请选择类别" in r.text
+    r = await dialogue.act(Message("console", "u", ""), "garbage:\x00")
+    assert r.buttons

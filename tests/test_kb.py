@@ -1,0 +1,182 @@
+"""The knowledge base: the bundled one is valid and complete; broken edits give file:line errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from bot.kb import load_kb
+from bot.text import numbers_in
+from tests.conftest import ROOT
+
+KB_DIR = ROOT / "knowledge"
+
+
+def test_bundled_kb_has_all_twenty_projects_with_source_paragraphs():
+    result = load_kb(KB_DIR)
+    assert result.ok, [str(e) for e in result.errors]
+    kb = result.kb
+    assert kb.numbers == list(range(1, 21))
+    for p in kb.projects.values():
+        assert p.source.startswith(("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"))
+        assert p.source in kb.source_text
+        assert p.category in kb.year.categories
+        assert p.aliases, p.number
+        assert p.progress == []  # progress is published by admins, not invented
+
+
+def test_named_places_and_key_facts_are_in_the_kb():
+    kb = load_kb(KB_DIR).kb
+    places = {pl.name for p in kb.projects.values() for pl in p.places}
+    for name in ("金地紫云府配套学校", "逸庭苑", "明波公寓", "万东路（成林道-津滨大道）"):
+        assert name in places
+    targets = {(t.what, t.value, t.unit) for t in kb.project(1).targets}
+    assert any(v == 1.65 and u == "万人" for _, v, u in targets)
+    assert any(d.date == "2023-07-01" for d in kb.project(1).dates)
+    aliases = {a for p in kb.projects.values() for a in p.aliases}
+    for word in (
+        "失业金",
+        "医保",
+        "长护险",
+        "暖气",
+        "车位",
+        "特教",
+        "老年食堂",
+        "公租房",
+        "退伍军人",
+    ):
+        assert word in aliases, word
+
+
+def test_no_phone_numbers_or_addresses_are_invented():
+    kb = load_kb(KB_DIR).kb
+    for p in kb.projects.values():
+        for e in p.apply:
+            assert e.phone is None and e.address is None
+        # every number the staff wrote in a plain-language field is in the source paragraph
+        for field_text in [p.summary, *(b.text for b in p.benefits)]:
+            assert numbers_in(field_text) <= numbers_in(p.source), (p.number, field_text)
+
+
+@pytest.fixture
+def kb_copy(tmp_path):
+    dest = tmp_path / "knowledge"
+    shutil.copytree(KB_DIR, dest)
+    return dest
+
+
+def _errors(directory) -> list[str]:
+    result = load_kb(directory)
+    assert result.kb is None  # never a half-loaded KB
+    return [str(e) for e in result.errors]
+
+
+def test_bad_yaml_reports_file_and_line(kb_copy):
+    f = kb_copy / "2023" / "07-zhufang.yaml"
+    lines = f.read_text(encoding="utf-8").splitlines()
+    lines[3] = "title: [unclosed"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = _errors(kb_copy)
+    assert len(errors) == 1
+    assert "07-zhufang.yaml:" in errors[0] and "YAML syntax" in errors[0]
+
+
+def test_wrong_type_reports_the_field_and_its_line(kb_copy):
+    f = kb_copy / "2023" / "10-tingche.yaml"
+    text = f.read_text(encoding="utf-8")
+    line_no = (
+        text.splitlines().index(next(ln for ln in text.splitlines() if ln.startswith("number:")))
+        + 1
+    )
+    f.write_text(text.replace("number: 10", "number: ten"), encoding="utf-8")
+    errors = _errors(kb_copy)
+    assert any(e.startswith(f"{f}:{line_no}: number:") for e in errors), errors
+
+
+def test_duplicate_numbers_are_rejected(kb_copy):
+    src = kb_copy / "2023" / "12-bianmin.yaml"
+    dup = kb_copy / "2023" / "13-shipinanquan.yaml"
+    dup.write_text(
+        src.read_text(encoding="utf-8").replace("number: 12", "number: 13"), encoding="utf-8"
+    )
+    src.rename(kb_copy / "2023" / "12-bianmin.yaml")
+    other = kb_copy / "2023" / "14-anjingxiaoqu.yaml"
+    other.write_text(
+        other.read_text(encoding="utf-8").replace("number: 14", "number: 13"), encoding="utf-8"
+    )
+    errors = _errors(kb_copy)
+    assert any("duplicate project number 13" in e for e in errors), errors
+
+
+def test_a_fact_not_in_the_source_is_rejected(kb_copy):
+    f = kb_copy / "2023" / "05-yibao.yaml"
+    text = f.read_text(encoding="utf-8")
+    wrong_amount = text.replace(
+        "  - text: 居民医保住院最高支付限额从18万元提高到25万元。",
+        "  - text: 居民医保住院最高支付限额从18万元提高到30万元。",
+    )
+    f.write_text(wrong_amount, encoding="utf-8")
+    errors = _errors(kb_copy)
+    assert any(
+        "05-yibao.yaml:" in e and "benefits.0.text: numbers ['30'] are not in the phrase" in e
+        for e in errors
+    ), errors
+
+    wrong_summary = text.replace(
+        "summary: 2023年居民医保住院最高支付限额从18万元提高到25万元",
+        "summary: 2023年居民医保住院最高支付限额从18万元提高到30万元",
+    )
+    f.write_text(wrong_summary, encoding="utf-8")
+    assert any("05-yibao.yaml:6: summary:" in e for e in _errors(kb_copy))
+
+    f.write_text(
+        text.replace(
+            "    phrase: 将居民医保住院最高支付限额从18万元提高到25万元",
+            "    phrase: 将居民医保住院最高支付限额提高到30万元",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    assert any("not found verbatim in source" in e for e in _errors(kb_copy))
+
+
+def test_a_phone_number_without_a_dated_staff_entry_is_rejected(kb_copy):
+    f = kb_copy / "2023" / "20-tuiyijunren.yaml"
+    text = f.read_text(encoding="utf-8")
+    assert "phone: null" in text
+    f.write_text(text.replace("phone: null", "phone: '022-12345678'", 1), encoding="utf-8")
+    errors = _errors(kb_copy)
+    assert any("phone/address not in source" in e for e in errors), errors
+
+
+def test_unknown_field_is_rejected_with_its_name(kb_copy):
+    f = kb_copy / "2023" / "03-gonggongweisheng.yaml"
+    f.write_text(f.read_text(encoding="utf-8") + "\nhotline_phone: '123'\n", encoding="utf-8")
+    errors = _errors(kb_copy)
+    assert any("hotline_phone" in e for e in errors), errors
+
+
+def test_kb_check_cli_prints_file_line_errors_and_exits_nonzero(kb_copy):
+    f = kb_copy / "2023" / "08-laojiuxiaoqu.yaml"
+    f.write_text(
+        f.read_text(encoding="utf-8").replace("category: 城市建设", "category: 火星"),
+        encoding="utf-8",
+    )
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "check", str(kb_copy)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert bad.returncode == 1
+    assert "08-laojiuxiaoqu.yaml:" in bad.stdout and ": category: " in bad.stdout
+
+    good = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "check"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "warning:" in good.stdout and "todo" in good.stdout  # facts still to confirm
+    assert "20 projects" in good.stdout
