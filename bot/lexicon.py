@@ -5,13 +5,13 @@ Every KB word goes through the same normalisation as resident text, so both meet
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import rjieba
-from pypinyin import Style, lazy_pinyin
 
 from bot.kb.model import KnowledgeBase
 from bot.text import compact
@@ -80,12 +80,37 @@ SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
 
 
-@lru_cache(maxsize=8192)
+def _load_pinyin_table() -> dict[int, str]:
+    """pypinyin's per-character table, loaded alone.
+
+    Importing the pypinyin package also loads its phrase dictionary (~0.15 s at every start);
+    the router only needs single characters, so run just the data module.
+    """
+    spec = importlib.util.find_spec("pypinyin")
+    path = spec.origin.rsplit("__init__.py", 1)[0] + "pinyin_dict.py" if spec else None
+    data_spec = (
+        importlib.util.spec_from_file_location("_minxin_pinyin_dict", path) if path else None
+    )
+    if data_spec is None or data_spec.loader is None:
+        from pypinyin.pinyin_dict import pinyin_dict as table
+
+        return table
+    module = importlib.util.module_from_spec(data_spec)
+    data_spec.loader.exec_module(module)
+    return module.pinyin_dict
+
+
+pinyin_dict = _load_pinyin_table()
+_TONELESS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
+
+
+@lru_cache(maxsize=16384)
 def char_pinyin(ch: str) -> str:
-    """Toneless pinyin of one character; other characters stand for themselves."""
-    if "\u4e00" <= ch <= "\u9fff":
-        return lazy_pinyin(ch, style=Style.NORMAL)[0]
-    return ch
+    """Toneless pinyin of one character (its first reading); others stand for themselves."""
+    readings = pinyin_dict.get(ord(ch))
+    if readings is None:
+        return ch
+    return readings.split(",", 1)[0].translate(_TONELESS)
 
 
 def pinyin_key(text: str) -> str:
@@ -143,10 +168,11 @@ class Lexicon:
 
         self.project_term_list = [k for k, e in self.entries.items() if e.projects and len(k) >= 3]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
-        self.segmenter = rjieba.Jieba()
+        # rjieba's default instance: a second Jieba() would load the dictionary again (~0.1 s).
+        self.segmenter = rjieba
         for key in self.entries:
-            if len(key) >= 2:
-                self.segmenter.add_word(key, None, None)
+            if len(key) >= 2 and not rjieba.has_word(key):
+                rjieba.add_word(key, None, None)
 
     def fold(self, text: str) -> str:
         """Replace colloquial and dialect spellings with the canonical word."""

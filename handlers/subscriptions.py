@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply
 from bot.services import Services
+from handlers.smalltalk import MENU
 
 
 def _name(kb: KnowledgeBase, project: int | None) -> str:
@@ -20,7 +21,7 @@ async def subscribe(
     """Subscribe to one project's progress, or to all; ask which when unclear."""
     kb = services.kb.kb
     if services.subscriptions is None:
-        return Reply("订阅进展需在 Telegram 或微信公众号中使用，这里无法推送通知。")
+        return Reply("订阅进展需在 Telegram 或微信公众号中使用，这里无法推送通知。", MENU)
     if project is None and ask_first:
         return Reply(
             "订阅哪个项目的进展？",
@@ -42,7 +43,7 @@ async def unsubscribe(services: Services, user_key: str, project: int | None) ->
     """Stop one subscription, or all of them."""
     kb = services.kb.kb
     if services.subscriptions is None:
-        return Reply("这里没有订阅可以取消。")
+        return Reply("这里没有订阅可以取消。", MENU)
     removed = await services.subscriptions.unsubscribe(user_key, project)
     if not removed:
         return Reply("您没有这项订阅。", [[Button("我的订阅", "mysubs")]])
@@ -54,7 +55,7 @@ async def my_subscriptions(services: Services, user_key: str) -> Reply:
     """List what the user is subscribed to, each with an unsubscribe button."""
     kb = services.kb.kb
     if services.subscriptions is None:
-        return Reply("这里没有订阅。")
+        return Reply("这里没有订阅。", MENU)
     subs = await services.subscriptions.subscriptions(user_key)
     if not subs:
         return Reply("您还没有订阅任何项目的进展。", [[Button("订阅全部项目", "sub:all")]])
