@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from bot.cli import chat, evaluate, kbcmd, routecmd
+from bot.cli import chat, evaluate, kbcmd, routecmd, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--knowledge", help="knowledge folder (default: bundled knowledge/)")
     parser.add_argument("--year", type=int, help="which year's list to serve (default: newest)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (chat, routecmd, evaluate, kbcmd):
+    for module in (chat, routecmd, evaluate, kbcmd, run):
         module.register(sub)
     return parser
 

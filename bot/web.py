@@ -1,0 +1,51 @@
+"""One aiohttp web application shared by every channel that receives HTTP (Telegram webhook, WeChat).
+
+Channels add their routes to `WebServer.app` and name the address they listen on; `start()` serves
+the one application on every address asked for, so two channels may share a port or use two.
+Routes must be added before `start()` (aiohttp freezes the router then).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+class WebServer:
+    def __init__(self) -> None:
+        self.app = web.Application(client_max_size=1024 * 1024)
+        self.app.router.add_get("/healthz", _healthz)
+        self._addresses: list[tuple[str, int]] = []
+        self._runner: web.AppRunner | None = None
+        self.bound: list[tuple[str, int]] = []  # actual (host, port) pairs once started
+
+    def listen(self, host: str, port: int) -> None:
+        """Ask for the application to be served on host:port (asking twice is harmless)."""
+        if (host, port) not in self._addresses:
+            self._addresses.append((host, port))
+
+    @property
+    def needed(self) -> bool:
+        return bool(self._addresses)
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        for host, port in self._addresses:
+            site = web.TCPSite(self._runner, host, port)
+            await site.start()
+            for sock in site._server.sockets:  # port 0 asks the OS for a free port
+                self.bound.append(sock.getsockname()[:2])
+            log.info("web server listening on %s:%s", host, port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
