@@ -1,35 +1,69 @@
-"""Command-line entry: every subcommand is registered here, in one visible place."""
+"""Command-line entry: every subcommand is registered here, in one visible place.
+
+Each command's module is imported only when that command runs, so `ask` does not pay for
+loading Telegram, WeChat or the database drivers.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
-from bot.cli import chat, evaluate, kbcmd, routecmd, run
+# command name -> module whose register(sub) adds it
+COMMANDS = {
+    "chat": "bot.cli.chat",
+    "ask": "bot.cli.chat",
+    "route": "bot.cli.routecmd",
+    "eval": "bot.cli.evaluate",
+    "kb": "bot.cli.kbcmd",
+    "run": "bot.cli.run",
+}
+_VALUE_OPTIONS = {"--config", "--knowledge", "--year"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser for one command (fast), or for all of them (help)."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="民心通 MinxinBot")
     parser.add_argument("--config", help="config YAML (default: embedded defaults)")
     parser.add_argument("--knowledge", help="knowledge folder (default: bundled knowledge/)")
     parser.add_argument("--year", type=int, help="which year's list to serve (default: newest)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (chat, routecmd, evaluate, kbcmd, run):
-        module.register(sub)
+    names = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in dict.fromkeys(names):
+        importlib.import_module(name).register(sub)
     return parser
+
+
+def _command_of(argv: list[str]) -> str | None:
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command_of(argv)
+    if command is None and not {"-h", "--help"} & set(argv):
+        argv, command = [*argv, "chat"], "chat"  # no command: the console chat
+    args = build_parser(command).parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not getattr(args, "func", None):
-        args = parser.parse_args(["chat", *(argv or sys.argv[1:])])
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `python -m bot route | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
