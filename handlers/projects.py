@@ -48,10 +48,12 @@ def _silent(kb: KnowledgeBase, p: Project, key: str, fallback: str) -> str:
 
 def _overview(kb: KnowledgeBase, p: Project) -> str:
     lines = [p.summary]
-    if p.targets:
+    # Targets the summary already states would only repeat it on a small screen.
+    extra = [t for t in p.targets if f"{format_number(t.value)}{t.unit}" not in p.summary]
+    if extra:
         lines.append(
             "目标：\n"
-            + bullet(f"{t.what} {format_number(t.value)}{t.unit}" for t in p.targets[:MAX_ITEMS])
+            + bullet(f"{t.what} {format_number(t.value)}{t.unit}" for t in extra[:MAX_ITEMS])
         )
     named = [pl.name for pl in p.places]
     if named:
