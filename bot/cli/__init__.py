@@ -19,6 +19,7 @@ COMMANDS = {
     "eval": "bot.cli.evaluate",
     "kb": "bot.cli.kbcmd",
     "run": "bot.cli.run",
+    "wechat": "bot.cli.wechat",
 }
 _VALUE_OPTIONS = {"--config", "--knowledge", "--year"}
 

@@ -1,3 +1,4 @@
 """Import every domain module so its tables and migrations are registered, in order."""
 
 from bot.storage import subscriptions  # noqa: F401
+from bot.storage import wechat  # noqa: F401

@@ -1,0 +1,287 @@
+"""WeChat Official Account channel: the message-server endpoint on aiohttp.
+
+GET verifies the URL; POST carries messages (plaintext or AES safe mode). Each message is
+answered once (dedupe in storage), within a time budget, as a passive text reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+
+from aiohttp import web
+from wechatpy import parse_message
+from wechatpy.replies import TextReply
+
+from bot.channels.wechat_answer import Responder, user_key_of
+from bot.channels.wechat_notify import WeChatNotifier
+from bot.channels.wechat_protocol import (
+    MAX_BODY,
+    Refused,
+    SafeMode,
+    TooLarge,
+    cdata_safe,
+    check_fresh,
+    check_signature,
+    parse_xml,
+)
+from bot.config import Config, WeChatConfig
+from bot.services import Services
+from bot.storage import Database
+from bot.storage.wechat import WeChatDedupe
+
+log = logging.getLogger(__name__)
+
+ANSWER_BUDGET = 4.0  # seconds; WeChat gives up at 5 s, so past this we reply "success"
+SUCCESS = "success"  # tells WeChat "received, no reply, do not retry"
+SORRY = "抱歉，系统出了点问题，请稍后再试。"
+PURGE_EVERY = 300.0  # seconds between deletions of expired dedupe rows
+WECHAT = web.AppKey("wechat", object)  # the WeChatEndpoint of an app, for other parts
+
+
+class WeChatEndpoint:
+    """Request handling for one Official Account."""
+
+    def __init__(
+        self,
+        services: Services,
+        config: WeChatConfig,
+        db: Database,
+        *,
+        budget: float = ANSWER_BUDGET,
+        notifier: WeChatNotifier | None = None,
+    ):
+        self.config = config
+        self.budget = budget
+        self.dedupe = WeChatDedupe(db)
+        self.responder = Responder(services, config, db)
+        self.notifier = notifier or WeChatNotifier(config, db)
+        self.safe = (
+            SafeMode(config.token, config.encoding_aes_key, config.app_id)
+            if config.encoding_aes_key
+            else None
+        )
+        self._inflight: dict[str, asyncio.Future] = {}
+        self._late: set[asyncio.Task] = set()
+
+    # ---- HTTP ------------------------------------------------------------------------------
+    async def verify(self, request: web.Request) -> web.Response:
+        """GET: WeChat checks the URL is ours; echo echostr if the signature is right."""
+        q = request.query
+        try:
+            self._check_request(q)
+        except Refused as e:
+            return self._refuse(request, e)
+        return web.Response(text=q.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """POST: one message or event in, one passive reply (or 'success') out."""
+        q = request.query
+        try:
+            self._check_request(q)
+            body = await _read_limited(request, MAX_BODY)
+            fields = parse_xml(body)
+            xml = body
+            aes = q.get("encrypt_type", "").lower() == "aes"
+            if aes:
+                if self.safe is None:
+                    raise Refused("encrypted message but no encoding_aes_key configured")
+                xml = self.safe.decrypt(fields, q.get("msg_signature"), q["timestamp"], q["nonce"])
+                fields = parse_xml(xml)
+            if not fields.get("MsgType") or not fields.get("FromUserName"):
+                raise Refused("message without MsgType or FromUserName")
+            message = _parse(xml)
+        except Refused as e:
+            return self._refuse(request, e)
+        reply = await self._once(_dedupe_key(fields), message)
+        if reply == SUCCESS:
+            return web.Response(text=SUCCESS)
+        if aes:
+            reply = self.safe.encrypt(reply, q["nonce"])
+        return web.Response(text=reply, content_type="application/xml")
+
+    def _check_request(self, q) -> None:
+        check_signature(
+            q.get("signature"), self.config.token, q.get("timestamp", ""), q.get("nonce", "")
+        )
+        check_fresh(q.get("timestamp"), self.config.timestamp_window)
+
+    @staticmethod
+    def _refuse(request: web.Request, e: Refused) -> web.Response:
+        # Logged for the operator; the caller gets the status and nothing else.
+        log.warning(
+            "WeChat %s from %s refused (%d): %s", request.method, request.remote, e.status, e
+        )
+        return web.Response(
+            status=e.status, text={400: "bad request", 403: "forbidden"}.get(e.status, "refused")
+        )
+
+    # ---- once, within the budget -----------------------------------------------------------
+    async def _once(self, key: str, message) -> str:
+        """The reply for this message, computed at most once however often WeChat retries."""
+        fut = self._inflight.get(key)
+        if fut is None:
+            try:
+                mine = await self.dedupe.claim(key, user_key_of(message.source))
+            except Exception:  # storage down: answer anyway rather than fall silent
+                log.exception("WeChat dedupe claim failed; answering without dedupe")
+                mine = True
+            if not mine:
+                return await self._stored(key)
+            fut = self._inflight.get(key)  # a retry may have claimed it while we awaited
+            if fut is None:
+                fut = asyncio.ensure_future(self._compute(key, message))
+                self._inflight[key] = fut
+                fut.add_done_callback(lambda _f: self._inflight.pop(key, None))
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), self.budget)
+        except asyncio.TimeoutError:
+            log.warning("WeChat answer over the %.1f s budget; replied success", self.budget)
+            self._deliver_late(fut, message.source)
+            return SUCCESS
+
+    async def _compute(self, key: str, message) -> str:
+        try:
+            text = await self.responder.respond(message)
+        except Exception:
+            log.exception("WeChat answer failed")
+            text = SORRY
+        reply = self._xml(message, text) if text else SUCCESS
+        try:
+            await self.dedupe.store(key, reply)
+        except Exception:
+            log.exception("WeChat dedupe store failed")
+        return reply
+
+    async def _stored(self, key: str) -> str:
+        """Another process (or an earlier request) claimed it: wait for its reply."""
+        deadline = time.monotonic() + self.budget
+        while time.monotonic() < deadline:
+            try:
+                reply = await self.dedupe.reply_of(key)
+            except Exception:
+                log.exception("WeChat dedupe read failed")
+                return SUCCESS
+            if reply is not None:
+                return reply
+            await asyncio.sleep(0.05)
+        return SUCCESS
+
+    def _deliver_late(self, fut: asyncio.Future, openid: str) -> None:
+        """Past the budget WeChat has our 'success'; send the answer as a customer-service
+        message when it is ready (the user just wrote, so the 48-hour window is open)."""
+
+        async def later() -> None:
+            reply = await asyncio.shield(fut)
+            if reply != SUCCESS:
+                text = parse_xml(reply).get("Content", "")
+                status = await self.notifier.send_text(openid, text)
+                log.info("late WeChat answer delivered by customer-service message: %s", status)
+
+        task = asyncio.ensure_future(later())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    @staticmethod
+    def _xml(message, text: str) -> str:
+        """Passive text reply: From and To swapped."""
+        return TextReply(message=message, content=cdata_safe(text), time=int(time.time())).render()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def lifecycle(self, _app: web.Application):
+        """aiohttp cleanup context: purge expired dedupe rows; finish late deliveries."""
+        purger = asyncio.ensure_future(self._purge_forever())
+        yield
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
+        if self._late:
+            await asyncio.wait(self._late, timeout=5)
+        await self.notifier.close()
+
+    async def _purge_forever(self) -> None:
+        while True:
+            try:
+                n = await self.dedupe.purge()
+                if n:
+                    log.debug("purged %d WeChat dedupe rows", n)
+            except Exception:
+                log.exception("WeChat dedupe purge failed")
+            await asyncio.sleep(PURGE_EVERY)
+
+
+def _parse(xml: bytes | str):
+    """wechatpy's message object (the XML has already passed the defused parser)."""
+    try:
+        text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+        return parse_message(text)
+    except Exception as e:  # wechatpy raises whatever xmltodict or its fields raise
+        raise Refused(f"wechatpy cannot read the message: {type(e).__name__}") from None
+
+
+def _dedupe_key(fields: dict[str, str]) -> str:
+    """Messages by MsgId; events by FromUserName+CreateTime (plus which event)."""
+    msg_id = fields.get("MsgId", "").strip()
+    if msg_id:
+        key = f"m:{msg_id}"
+    else:
+        key = ":".join(
+            [
+                "e",
+                fields.get("FromUserName", ""),
+                fields.get("CreateTime", ""),
+                fields.get("Event", ""),
+                fields.get("EventKey", ""),
+            ]
+        )
+    if len(key) > 128:
+        key = "h:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, refused as soon as it is known to be over the limit (before parsing)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"body of {request.content_length} bytes")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# ---- wiring -------------------------------------------------------------------------------
+def setup(
+    web_app: web.Application,
+    services: Services,
+    config: Config,
+    db: Database | None = None,
+    **options,
+) -> WeChatEndpoint:
+    """Add the WeChat routes (GET and POST at config.wechat.path) to a shared aiohttp app."""
+    if config.wechat is None:
+        raise ValueError("config.wechat is not set")
+    db = db or getattr(services.subscriptions, "db", None)
+    if db is None:
+        raise ValueError("the WeChat channel needs the database (services.subscriptions.db)")
+    endpoint = WeChatEndpoint(services, config.wechat, db, **options)
+    path = config.wechat.path
+    web_app.router.add_get(path, endpoint.verify)
+    web_app.router.add_post(path, endpoint.receive)
+    web_app.cleanup_ctx.append(endpoint.lifecycle)
+    web_app[WECHAT] = endpoint
+    return endpoint
+
+
+def build_app(
+    services: Services, config: Config, db: Database | None = None, **options
+) -> web.Application:
+    """A standalone aiohttp app serving only WeChat (tests, or WeChat without Telegram)."""
+    app = web.Application()
+    setup(app, services, config, db, **options)
+    return app

@@ -1,0 +1,97 @@
+"""WeChat message-server protocol: signatures, replay window, body limit, safe XML, AES mode."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+import xml.etree.ElementTree as ET
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
+
+MAX_BODY = 64 * 1024  # WeChat's messages are a few hundred bytes; anything bigger is not WeChat
+
+
+class Refused(Exception):
+    """A request we will not serve; `status` is the HTTP answer, the message goes to the log."""
+
+    status = 400
+
+
+class Forbidden(Refused):
+    status = 403
+
+
+class TooLarge(Refused):
+    status = 413
+
+
+def sign(*parts: str) -> str:
+    """WeChat's signature: sha1 of the parts sorted and concatenated."""
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def check_signature(given: str | None, *parts: str) -> None:
+    """Constant-time comparison (wechatpy's check_signature uses ==)."""
+    expected = sign(*parts).encode("ascii")
+    if not given or not hmac.compare_digest(expected, given.encode("utf-8", "replace")):
+        raise Forbidden("bad signature")
+
+
+def check_fresh(timestamp: str | None, window: int, now: float | None = None) -> None:
+    """Refuse replays: the signed timestamp must be within `window` seconds of now."""
+    try:
+        ts = int(timestamp or "")
+    except ValueError:
+        raise Forbidden(f"timestamp not a number: {timestamp!r:.40}") from None
+    skew = abs((time.time() if now is None else now) - ts)
+    if skew > window:
+        raise Forbidden(f"timestamp {skew:.0f} s outside the {window} s window")
+
+
+def parse_xml(body: bytes | str) -> dict[str, str]:
+    """XML -> {tag: text} of the root's children; DTDs, entities and external refs refused."""
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as e:
+        raise Refused(f"forbidden XML construct: {type(e).__name__}") from None
+    except ET.ParseError as e:
+        raise Refused(f"malformed XML: {e}") from None
+    if root.tag != "xml":
+        raise Refused(f"root element is <{root.tag[:40]}>, not <xml>")
+    return {child.tag: (child.text or "") for child in root}
+
+
+# Characters XML 1.0 cannot carry at all; a reply containing one would be rejected by WeChat.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def cdata_safe(text: str) -> str:
+    """Make text safe inside wechatpy's <![CDATA[...]]>: drop invalid chars, split ']]>'."""
+    return _XML_INVALID.sub("", text).replace("]]>", "]]]]><![CDATA[>")
+
+
+class SafeMode:
+    """AES ('safe') mode: decrypt requests and encrypt replies with the EncodingAESKey."""
+
+    def __init__(self, token: str, encoding_aes_key: str, app_id: str):
+        self.token = token
+        self.app_id = app_id
+        self.crypto = WeChatCrypto(token, encoding_aes_key, app_id)
+
+    def decrypt(self, outer: dict[str, str], msg_signature: str | None, timestamp, nonce) -> str:
+        """The inner XML of an encrypted request, after checking msg_signature."""
+        encrypted = outer.get("Encrypt")
+        if not encrypted:
+            raise Refused("safe mode request without <Encrypt>")
+        check_signature(msg_signature, self.token, timestamp, nonce, encrypted)
+        try:
+            return PrpCrypto(self.crypto.key).decrypt(encrypted, self.app_id)
+        except Exception as e:  # wrong app id, bad padding, bad base64: all "not for us"
+            raise Refused(f"cannot decrypt: {type(e).__name__}") from None
+
+    def encrypt(self, reply_xml: str, nonce: str) -> str:
+        return self.crypto.encrypt_message(reply_xml, nonce, str(int(time.time())))
