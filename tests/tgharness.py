@@ -40,10 +40,12 @@ class RunningBot:
         return self.running["web"]
 
     async def push_and_wait(self, update: dict, chat_id: int, expect: int = 1) -> list[Call]:
-        """Push one update; return the `expect` sendMessage calls to chat_id it caused."""
-        before = len(self.api.of("sendMessage", chat_id))
+        """Push one update; return the `expect` delivered sendMessage calls to chat_id it caused."""
+        before = len(self.api.of("sendMessage", chat_id, ok=True))
         self.api.push(update)
-        calls = await self.api.wait_for("sendMessage", before + expect, REPLY_TIMEOUT, chat_id)
+        calls = await self.api.wait_for(
+            "sendMessage", before + expect, REPLY_TIMEOUT, chat_id, ok=True
+        )
         return calls[before:]
 
     async def say(self, user_id: int, text: str, expect: int = 1, **kw) -> list[Call]:
@@ -101,3 +103,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def sent(chat_id: int, html: str, rows: list[list[tuple[str, str]]] | None = None) -> dict:
+    """The exact sendMessage parameters the bot uses for an HTML reply."""
+    params = {
+        "chat_id": chat_id,
+        "text": html,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
+    if rows:
+        params["reply_markup"] = {"inline_keyboard": keyboard(rows)}
+    return params
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> list[list[dict]]:
+    return [[{"text": label, "callback_data": data} for label, data in row] for row in rows]
+
+
+def rows_of(reply) -> list[list[tuple[str, str]]]:
+    """A Reply's buttons as (label, action) rows, for building expected keyboards."""
+    return [[(b.label, b.action) for b in row] for row in reply.buttons]

@@ -92,7 +92,9 @@ def edited_update(user_id: int, text: str, *, chat_id: int | None = None) -> dic
     return {"edited_message": msg}
 
 
-def media_update(user_id: int, kind: str, *, chat_id: int | None = None) -> dict:
+def media_update(
+    user_id: int, kind: str, *, chat_id: int | None = None, chat_type: str = "private"
+) -> dict:
     """A message without text: sticker, photo, voice, location or document."""
     body = {
         "sticker": {"sticker": {**_file(1), "type": "regular", "is_animated": False,
@@ -103,7 +105,7 @@ def media_update(user_id: int, kind: str, *, chat_id: int | None = None) -> dict
         "document": {"document": {"file_id": "D1", "file_unique_id": "UD1",
                                   "file_name": "申请表.pdf"}},
     }[kind]  # fmt: skip
-    return {"message": _message(user_id, None, chat_id, "private", **body)}
+    return {"message": _message(user_id, None, chat_id, chat_type, **body)}
 
 
 def callback_update(user_id: int, data: str, message: dict) -> dict:

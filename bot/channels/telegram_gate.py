@@ -114,11 +114,15 @@ class UserOrderProcessor(BaseUpdateProcessor):
             return
         user = update.effective_user.id
         verdict = self.flood.check(user)
-        if verdict != PASS:
+        if verdict == DROP:
             coroutine.close()
-            log.info("flood control: %s update from user %s", verdict, user)
-            await (self.on_flood if verdict == WARN else self.on_drop)(update)
+            log.info("flood control: dropped an update from user %s", user)
+            await self.on_drop(update)
             return
+        if verdict == WARN:
+            coroutine.close()
+            log.info("flood control: user %s told to slow down", user)
+            coroutine = self.on_flood(update)  # after the answers already on their way
         entry = self._locks.get(user)
         if entry is None:
             entry = self._locks[user] = [asyncio.Lock(), 0]
