@@ -20,6 +20,8 @@ COMMANDS = {
     "kb": "bot.cli.kbcmd",
     "run": "bot.cli.run",
     "wechat": "bot.cli.wechat",
+    "inbox": "bot.cli.staff",
+    "stats": "bot.cli.staff",
 }
 _VALUE_OPTIONS = {"--config", "--knowledge", "--year"}
 

@@ -2,3 +2,4 @@
 
 from bot.storage import subscriptions  # noqa: F401
 from bot.storage import wechat  # noqa: F401
+from bot.storage import qlog  # noqa: F401  (0300_question_log, staff issue)

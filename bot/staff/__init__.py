@@ -1,0 +1,1 @@
+"""Staff tools: question-log inbox, YAML edits, announcement import, lint, statistics."""

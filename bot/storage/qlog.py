@@ -1,0 +1,260 @@
+"""The question log: what residents asked and how it was routed, under a pseudonymous user key.
+
+Raw user ids never reach this table: rows carry HMAC-SHA256(secret, user_key). The secret comes
+from config (privacy.hmac_secret or MINXIN_HMAC_SECRET); without one, a random secret is made
+once and kept in `question_log_meta`. Rows older than privacy.retention_days are purged on start
+and then at most once a day from `record`, so no separate job is needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+
+from bot.models import PROJECT_INTENTS, Message, Route
+from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 300  # the router does not read longer messages either
+PURGE_EVERY = 24 * 3600.0  # seconds between automatic retention purges
+LOW_CONFIDENCE = 0.35  # same threshold as Dialogue.ASK_CONFIDENCE: below it the bot asked back
+# Phone numbers, ID-card numbers and the like say who asked: mask runs of 7+ digits (and an
+# ID card's trailing X) before they are stored.
+_LONG_DIGITS = re.compile(r"\d{7,}[xX]?")
+
+question_log = Table(
+    "question_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user_hash", String(64), nullable=False, index=True),  # HMAC, never the raw id
+    Column("channel", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("project", Integer, nullable=True),
+    Column("intent", String(20), nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
+question_log_meta = Table(
+    "question_log_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+# Staff decisions on inbox clusters, by normalised wording: decided wording leaves the inbox.
+inbox_decisions = Table(
+    "inbox_decisions",
+    metadata,
+    Column("wording", String(300), primary_key=True),
+    Column("action", String(10), nullable=False),  # accepted | dismissed
+    Column("project", Integer, nullable=True),
+    Column("decided_by", String(128), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+
+MIGRATIONS.append(
+    Migration("0300_question_log", create_tables(question_log, question_log_meta, inbox_decisions))
+)
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    asked_at: dt.datetime  # aware, UTC
+    user_hash: str
+    channel: str
+    text: str
+    project: int | None
+    intent: str
+    confidence: float
+
+    @property
+    def unanswered(self) -> bool:
+        """Out of scope, no project for a project question, or a guess the bot asked back about."""
+        if self.intent == "out_of_scope":
+            return True
+        if self.intent in PROJECT_INTENTS and self.project is None:
+            return True
+        return self.project is not None and self.confidence < LOW_CONFIDENCE
+
+
+def mask_digits(text: str) -> str:
+    return _LONG_DIGITS.sub(lambda m: "#" * len(m.group(0)), text)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything stored here is UTC.
+    return at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else at
+
+
+class QuestionLogRepo:
+    """Implements bot.services.QuestionLog on the database."""
+
+    def __init__(
+        self,
+        db: Database,
+        secret: str | None = None,
+        retention_days: int = 180,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.db = db
+        self.retention_days = retention_days
+        self._secret = secret.encode() if secret else None
+        self._clock = clock
+        self._next_purge = clock()  # start() purges; then record() once a day
+
+    @classmethod
+    def from_config(cls, db: Database, config) -> QuestionLogRepo:
+        return cls(db, config.hmac_secret, config.privacy.retention_days)
+
+    async def start(self) -> None:
+        """Make sure a secret exists, and purge expired rows now."""
+        await self._ensure_secret()
+        self._next_purge = self._clock() + PURGE_EVERY
+        await self.purge()
+
+    async def _ensure_secret(self) -> bytes:
+        if self._secret is not None:
+            return self._secret
+        async with self.db.engine.connect() as conn:
+            stored = await conn.scalar(
+                select(question_log_meta.c.value).where(question_log_meta.c.key == "hmac_secret")
+            )
+        if stored is None:
+            log.warning(
+                "no privacy.hmac_secret configured: generating one and keeping it in the database"
+            )
+            try:
+                async with self.db.engine.begin() as conn:
+                    await conn.execute(
+                        question_log_meta.insert().values(
+                            key="hmac_secret", value=secrets.token_hex(32)
+                        )
+                    )
+            except IntegrityError:
+                pass  # another process made it first; use theirs
+            async with self.db.engine.connect() as conn:
+                stored = await conn.scalar(
+                    select(question_log_meta.c.value).where(
+                        question_log_meta.c.key == "hmac_secret"
+                    )
+                )
+        self._secret = stored.encode()
+        return self._secret
+
+    async def key(self, user_key: str) -> str:
+        """The pseudonymous key stored for a user: hex HMAC-SHA256(secret, user_key)."""
+        secret = await self._ensure_secret()
+        return hmac.new(secret, user_key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    async def record(self, msg: Message, route: Route, at: dt.datetime | None = None) -> None:
+        """Store one question and its route (one INSERT; a purge at most once a day)."""
+        await self._purge_if_due()
+        values = dict(
+            asked_at=at or utcnow(),
+            user_hash=await self.key(msg.user_key),
+            channel=msg.channel[:16],
+            text=mask_digits((msg.text or "").strip()[:MAX_TEXT]),
+            project=route.project,
+            intent=route.intent[:20],
+            confidence=float(route.confidence),
+        )
+        async with self.db.engine.begin() as conn:
+            await conn.execute(question_log.insert().values(**values))
+
+    async def _purge_if_due(self) -> None:
+        now = self._clock()
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_EVERY
+            removed = await self.purge()
+            if removed:
+                log.info(
+                    "question log: purged %s rows older than %s days", removed, self.retention_days
+                )
+
+    async def purge(self, now: dt.datetime | None = None) -> int:
+        """Delete rows (and inbox decisions) older than the retention period."""
+        cutoff = (now or utcnow()) - dt.timedelta(days=self.retention_days)
+        async with self.db.engine.begin() as conn:
+            res = await conn.execute(delete(question_log).where(question_log.c.asked_at < cutoff))
+            await conn.execute(delete(inbox_decisions).where(inbox_decisions.c.decided_at < cutoff))
+        return res.rowcount or 0
+
+    async def forget(self, user_key: str) -> int:
+        """Delete every question one user asked (what /forget calls with the raw user key)."""
+        user_hash = await self.key(user_key)
+        async with self.db.engine.begin() as conn:
+            res = await conn.execute(
+                delete(question_log).where(question_log.c.user_hash == user_hash)
+            )
+        return res.rowcount or 0
+
+    async def questions(
+        self, since: dt.datetime, until: dt.datetime | None = None
+    ) -> list[LoggedQuestion]:
+        """Questions asked in [since, until), oldest first."""
+        cond = question_log.c.asked_at >= since
+        if until is not None:
+            cond = cond & (question_log.c.asked_at < until)
+        q = (
+            select(
+                question_log.c.asked_at,
+                question_log.c.user_hash,
+                question_log.c.channel,
+                question_log.c.text,
+                question_log.c.project,
+                question_log.c.intent,
+                question_log.c.confidence,
+            )
+            .where(cond)
+            .order_by(question_log.c.asked_at, question_log.c.id)
+        )
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(q)).all()
+        return [LoggedQuestion(_aware(r[0]), *r[1:]) for r in rows]
+
+    async def decide(
+        self, wordings: list[str], action: str, by: str, project: int | None = None
+    ) -> None:
+        """Remember a staff decision (accepted / dismissed) for each normalised wording."""
+        if action not in ("accepted", "dismissed"):
+            raise ValueError("action is accepted or dismissed")
+        now = utcnow()
+        async with self.db.engine.begin() as conn:
+            for w in dict.fromkeys(wordings):
+                await conn.execute(delete(inbox_decisions).where(inbox_decisions.c.wording == w))
+                await conn.execute(
+                    inbox_decisions.insert().values(
+                        wording=w[:300],
+                        action=action,
+                        project=project,
+                        decided_by=by,
+                        decided_at=now,
+                    )
+                )
+
+    async def decisions(self) -> dict[str, str]:
+        async with self.db.engine.connect() as conn:
+            rows = await conn.execute(select(inbox_decisions.c.wording, inbox_decisions.c.action))
+            return {w: a for w, a in rows}
