@@ -405,10 +405,9 @@ class FakeBotAPI:
         p = await _params(request)
         call = Call(method, p)
         if method == "getUpdates":
-            result = await self._get_updates(p)
-            call.result = result
-            self._record(call)
-            return _ok(result)
+            self._record(call)  # on arrival: "the bot is polling" is observable at once
+            call.result = await self._get_updates(p)
+            return _ok(call.result)
         if method in SEND_METHODS and "chat_id" in p:
             self.attempts_per_chat[p["chat_id"]] += 1
         fault = self._fault(method, p)

@@ -195,6 +195,9 @@ async def on_forget(update: Update, context) -> None:
     ch = _channel(context)
     msg = await incoming(update, context, update.message.text or "")
     removed = await ch.db.forget_user(msg.user_key) if ch.db is not None else 0
+    qlog = ch.services.question_log
+    if qlog is not None and hasattr(qlog, "forget"):  # rows keyed by an HMAC of the user key
+        removed += await qlog.forget(msg.user_key)
     ch.services.contexts.forget(msg.user_key)
     ch.touched.pop(msg.user_key, None)
     log.info("forgot a user: %d rows", removed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import importlib.util
@@ -29,6 +30,11 @@ NO_CHANNEL = (
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run the bot on the configured channels (Telegram, WeChat)")
+    # Also accepted after the command (`python -m bot run --config config.yaml`); SUPPRESS
+    # keeps a value given before the command when none is given after it.
+    p.add_argument("--config", default=argparse.SUPPRESS, help="config YAML")
+    p.add_argument("--knowledge", default=argparse.SUPPRESS, help="knowledge folder")
+    p.add_argument("--year", type=int, default=argparse.SUPPRESS, help="year to serve")
     p.set_defaults(func=run)
 
 
