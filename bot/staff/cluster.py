@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import rjieba
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from bot.router import Router
 from bot.storage.qlog import LoggedQuestion
@@ -112,7 +112,7 @@ def _word_match(a: str, words: list[str]) -> float:
     return best
 
 
-def similarity(a: str, b: str, **_) -> float:
+def similarity(a: str, b: str) -> float:
     """Topic similarity 0..100: the share of both topics' characters the other side matches."""
     wa, wb = a.split(), b.split()
     if not wa or not wb:
@@ -150,19 +150,19 @@ def build_clusters(
     keys = sorted(by_key, key=lambda k: (-len(by_key[k]), len(k), k))
     leaders: list[str] = []  # topic of each cluster's leader
     members: list[list[str]] = []
+    by_char: dict[str, set[int]] = defaultdict(set)  # leaders sharing no character cannot match
     for key in keys:
         top = topics.topic(key)
-        best = None
-        if leaders and top:
-            found = process.extractOne(
-                top, leaders, scorer=similarity, score_cutoff=THRESHOLD, processor=None
-            )
-            best = found[2] if found else None
-        if best is None:
-            leaders.append(top)
-            members.append([key])
-        else:
-            members[best].append(key)
+        candidates = set().union(*(by_char[ch] for ch in set(top) - {" "})) if top else set()
+        scored = [(similarity(top, leaders[i]), -i) for i in candidates]
+        score, neg = max(scored, default=(0.0, 0))  # best score; ties go to the older cluster
+        if score >= THRESHOLD:
+            members[-neg].append(key)
+            continue
+        for ch in set(top) - {" "}:
+            by_char[ch].add(len(leaders))
+        leaders.append(top)
+        members.append([key])
 
     clusters = []
     for group in members:
