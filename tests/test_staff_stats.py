@@ -177,4 +177,11 @@ def test_stats_from_the_command_line_writes_the_html_file(tmp_path, capsys, hold
     assert "问题 4 个" in out and f"HTML 报告：{out_file}" in out
     assert out_file.read_text(encoding="utf-8").count("<svg") == 4
     assert main(["--config", str(cfg), "stats", "--days", "0"]) == 2
+    capsys.readouterr()
+    down = tmp_path / "down.yaml"  # nothing listens on port 1: the database is unreachable
+    down.write_text(
+        "database:\n  url: postgresql+asyncpg://staff@127.0.0.1:1/bot\n", encoding="utf-8"
+    )
+    assert main(["--config", str(down), "stats"]) == 1
+    assert "数据库打不开" in capsys.readouterr().err
     assert Path(out_file).stat().st_size > 1000

@@ -8,6 +8,8 @@ import getpass
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.cli.common import config_of, holder_of
 from bot.models import PROJECT_INTENTS
 from bot.staff import inbox as inbox_ops
@@ -51,6 +53,15 @@ def register(sub) -> None:
     p.set_defaults(func=run_stats)
 
 
+def _with_database(job) -> int:
+    """Run a command's coroutine; a database that cannot be reached is said, not a traceback."""
+    try:
+        return asyncio.run(job)
+    except (OSError, SQLAlchemyError) as e:
+        print(f"数据库打不开（database.url）：{type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
+        return 1
+
+
 def _who(args) -> str:
     if args.by:
         return args.by
@@ -74,7 +85,7 @@ def run_inbox(args) -> int:
         print("--days 至少为 1", file=sys.stderr)
         return 2
     holder = holder_of(args)
-    return asyncio.run(_inbox(args, holder))
+    return _with_database(_inbox(args, holder))
 
 
 async def _inbox(args, holder) -> int:
@@ -157,7 +168,7 @@ def run_stats(args) -> int:
         print("--days 至少为 1", file=sys.stderr)
         return 2
     holder = holder_of(args)
-    return asyncio.run(_stats(args, holder))
+    return _with_database(_stats(args, holder))
 
 
 async def _stats(args, holder) -> int:
