@@ -122,6 +122,23 @@ def term_weight(term: str) -> float:
     return min(1.0 + 0.5 * len(term), 5.0)
 
 
+_DOMAIN_SEGMENTER: rjieba.Jieba | None = None
+
+
+def domain_segmenter() -> rjieba.Jieba:
+    """The segmenter that learns KB words, kept apart from rjieba's default instance.
+
+    The default instance stays pristine: it splits KB terms into sub-terms, and would stop
+    doing so once those terms were added to it (every reload would route differently).
+    One instance serves all reloads: words can be added but not removed, and a stale word
+    only joins characters into one token, which the matcher does not depend on.
+    """
+    global _DOMAIN_SEGMENTER
+    if _DOMAIN_SEGMENTER is None:
+        _DOMAIN_SEGMENTER = rjieba.Jieba()
+    return _DOMAIN_SEGMENTER
+
+
 @dataclass
 class Entry:
     """Everything one normalised string means to the router."""
@@ -168,11 +185,10 @@ class Lexicon:
 
         self.project_term_list = [k for k, e in self.entries.items() if e.projects and len(k) >= 3]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
-        # rjieba's default instance: a second Jieba() would load the dictionary again (~0.1 s).
-        self.segmenter = rjieba
+        self.segmenter = domain_segmenter()
         for key in self.entries:
-            if len(key) >= 2 and not rjieba.has_word(key):
-                rjieba.add_word(key, None, None)
+            if len(key) >= 2 and not self.segmenter.has_word(key):
+                self.segmenter.add_word(key, None, None)
 
     def fold(self, text: str) -> str:
         """Replace colloquial and dialect spellings with the canonical word."""

@@ -180,3 +180,41 @@ def test_kb_check_cli_prints_file_line_errors_and_exits_nonzero(kb_copy):
     assert good.returncode == 0, good.stdout + good.stderr
     assert "warning:" in good.stdout and "todo" in good.stdout  # facts still to confirm
     assert "20 projects" in good.stdout
+
+
+def test_a_dated_staff_entry_with_a_phone_loads_and_is_answered(kb_copy, tmp_path):
+    """`on:` unquoted is a date key (YAML 1.2 booleans), not True."""
+    f = kb_copy / "2023" / "20-tuiyijunren.yaml"
+    text = f.read_text(encoding="utf-8")
+    staff_entry = (
+        "apply:\n"
+        "  - name: 退役军人服务站\n"
+        "    text: 工作日可到服务站咨询。\n"
+        "    phone: '022-00000000'\n"
+        "    by: 李明\n"
+        "    on: 2023-09-01\n"
+    )
+    start = text.index("apply:")
+    end = text.index("\ndates:")
+    f.write_text(text[:start] + staff_entry + text[end:], encoding="utf-8")
+    result = load_kb(kb_copy)
+    assert result.ok, [str(e) for e in result.errors]
+    entry = result.kb.project(20).apply[0]
+    assert entry.phone == "022-00000000" and str(entry.on) == "2023-09-01"
+
+    from handlers.projects import answer
+
+    reply = answer(result.kb, result.kb.project(20), "apply", [])
+    assert "电话：022-00000000（2023-09-01 工作人员核实）" in reply.text
+
+
+def test_reloading_builds_the_same_router(holder):
+    """Reloads must not change routing (the segmenter that learns KB words is kept apart)."""
+    from bot.kbholder import KBHolder
+
+    first = KBHolder()
+    before = dict(first.router.lex.entries)
+    assert first.reload() == []
+    assert set(first.router.lex.entries) == set(before)
+    questions = ["特校建好了没", "医包报销比例", "停车泊为在哪", "老年食堂吃饭要钱吗"]
+    assert [holder.router.route(q) for q in questions] == [first.router.route(q) for q in questions]
