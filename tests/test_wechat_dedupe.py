@@ -17,6 +17,7 @@ from wechat_support import (
     wechat_config,
 )
 
+from bot.channels import wechat
 from bot.channels.wechat_notify import WeChatNotifier
 from bot.storage.wechat import WeChatDedupe, wechat_replies
 
@@ -59,14 +60,28 @@ async def test_retries_arriving_together_still_compute_one_answer(services, db, 
     assert len(log.questions) == 1
 
 
-async def test_a_retry_reaching_another_process_gets_the_stored_reply(services, db, log, holder):
-    other = services_with_storage(holder, db, question_log=log)  # a second worker, same database
+async def test_a_retry_after_a_restart_gets_the_reply_stored_before_it(services, db, log, holder):
+    other = services_with_storage(holder, db, question_log=log)  # the restarted process
     xml = message_xml("text", openid="oRetry", content="医保住院最高报多少")
     async with running(services, wechat_config(), db) as first:
         reply = await first.post(xml)
     async with running(other, wechat_config(), db) as second:
         assert await second.post(xml) == reply
     assert len(log.questions) == 1
+
+
+async def test_answers_pushed_out_of_memory_early_are_found_in_storage(
+    services, db, log, monkeypatch
+):
+    monkeypatch.setattr(wechat, "RECENT_MAX", 1)  # a flood of messages, in miniature
+    async with running(services, wechat_config(), db) as wx:
+        xml = message_xml("text", openid="oFirst", content="租房补贴怎么申请")
+        reply = await wx.post(xml)
+        await wx.ask("oOther", "你好")
+        await wx.ask("oOther", "谢谢")
+        await wx.endpoint.dedupe.flush()
+        assert await wx.post(xml) == reply
+    assert [q for q in log.questions if q[0] == "wx:oFirst"] == [("wx:oFirst", "租房补贴怎么申请")]
 
 
 async def test_events_are_deduplicated_by_sender_and_create_time(services, db):
@@ -140,32 +155,34 @@ async def test_a_failing_answer_gets_an_apology_not_an_error(holder, db, caplog)
 
 
 # ---- the store itself ----------------------------------------------------------------------
-async def test_claim_store_and_read_back(db):
+async def test_replies_are_stored_and_read_back(db):
     store = WeChatDedupe(db)
-    assert await store.claim("m:1", "wx:o1") is True
-    assert await store.claim("m:1", "wx:o1") is False
-    assert await store.reply_of("m:1") is None  # still being computed
-    await store.store("m:1", "<xml>reply</xml>")
+    assert await store.reply_of("m:1") is None
+    store.remember("m:1", "wx:o1", "<xml>reply</xml>")
+    store.remember("m:2", "wx:o2", "success")
+    store.remember("m:1", "wx:o1", "<xml>a second answer is never stored</xml>")
+    await store.flush()
     assert await store.reply_of("m:1") == "<xml>reply</xml>"
-    assert await store.claim("m:1", "wx:o1") is False
+    assert await WeChatDedupe(db).reply_of("m:2") == "success"  # any process sees it
 
 
-async def test_a_claim_abandoned_by_a_dead_process_can_be_taken_over(db):
-    assert await WeChatDedupe(db).claim("m:2", "wx:o1") is True
-    # Nobody stored a reply; once the claim is stale, a retry may compute it.
-    assert await WeChatDedupe(db, stale_claim=-1).claim("m:2", "wx:o1") is True
-    await WeChatDedupe(db).store("m:2", "answer")
-    assert await WeChatDedupe(db, stale_claim=-1).claim("m:2", "wx:o1") is False
-
-
-async def test_expired_entries_are_purged_and_forget_removes_a_users_entries(db):
+async def test_expired_replies_are_not_used_and_are_purged(db):
     store = WeChatDedupe(db)
-    await store.claim("m:3", "wx:o1")
-    await store.claim("m:4", "wx:o2")
+    store.remember("m:3", "wx:o1", "old")
+    await store.flush()
     assert await WeChatDedupe(db, ttl=3600).purge() == 0
-    assert await db.forget_user("wx:o2") >= 1
-    assert await store.reply_of("m:4") is None and await store.claim("m:4", "wx:o2")
-    assert await WeChatDedupe(db, ttl=-1).purge() == 2
+    assert await WeChatDedupe(db, ttl=-1).reply_of("m:3") is None
+    assert await WeChatDedupe(db, ttl=-1).purge() == 1
+
+
+async def test_forgetting_a_user_removes_their_stored_replies(db):
+    store = WeChatDedupe(db)
+    store.remember("m:4", "wx:o1", "mine")
+    store.remember("m:5", "wx:o2", "theirs")
+    await store.flush()
+    assert await db.forget_user("wx:o1") >= 1
+    assert await store.reply_of("m:4") is None
+    assert await store.reply_of("m:5") == "theirs"
 
 
 async def test_the_dedupe_table_is_created_by_a_named_migration(db):

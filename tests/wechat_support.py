@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.channels.wechat import build_app
+from bot.channels.wechat import WECHAT, build_app
 from bot.config import Config, WeChatConfig
 from bot.services import Services
 from bot.storage.subscriptions import SubscriptionRepo
@@ -140,7 +140,9 @@ async def running(services: Services, config: Config, db, **options):
     await server.start_server()
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            yield FakeWeChat(session, str(server.make_url(config.wechat.path)))
+            fake = FakeWeChat(session, str(server.make_url(config.wechat.path)))
+            fake.endpoint = app[WECHAT]  # our side, for tests that wait on its storage
+            yield fake
     finally:
         await server.close()
 

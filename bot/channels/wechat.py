@@ -1,19 +1,20 @@
 """WeChat Official Account channel: the message-server endpoint on aiohttp.
 
 GET verifies the URL; POST carries messages (plaintext or AES safe mode). Each message is
-answered once (dedupe in storage), within a time budget, as a passive text reply.
+answered once, within a time budget, as a passive text reply; WeChat's retries get the reply
+already produced (kept in memory for a minute, and in storage for retries after a restart).
+One process serves one Official Account: dialogue context and pending pages live in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
+from collections import OrderedDict
 
 from aiohttp import web
-from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
 from bot.channels.wechat_answer import Responder, user_key_of
@@ -26,6 +27,8 @@ from bot.channels.wechat_protocol import (
     cdata_safe,
     check_fresh,
     check_signature,
+    dedupe_key,
+    parse_wechat_message,
     parse_xml,
 )
 from bot.config import Config, WeChatConfig
@@ -39,6 +42,8 @@ ANSWER_BUDGET = 4.0  # seconds; WeChat gives up at 5 s, so past this we reply "s
 SUCCESS = "success"  # tells WeChat "received, no reply, do not retry"
 SORRY = "抱歉，系统出了点问题，请稍后再试。"
 PURGE_EVERY = 300.0  # seconds between deletions of expired dedupe rows
+RECENT_TTL = 60.0  # seconds answers stay in memory (WeChat's retries come within about 15 s)
+RECENT_MAX = 50_000
 WECHAT = web.AppKey("wechat", object)  # the WeChatEndpoint of an app, for other parts
 
 
@@ -64,8 +69,13 @@ class WeChatEndpoint:
             if config.encoding_aes_key
             else None
         )
-        self._inflight: dict[str, asyncio.Future] = {}
+        self._recent: OrderedDict[str, tuple[asyncio.Future, float]] = OrderedDict()
+        # Messages answered shortly before this process started (a restart): their retries
+        # are looked up in storage. Everything answered here is found in memory.
+        self._answered_before: set[str] = set()
+        self._memory_complete_at = 0.0  # until then, memory lost entries early: ask storage
         self._late: set[asyncio.Task] = set()
+        self._late_keys: set[str] = set()
 
     # ---- HTTP ------------------------------------------------------------------------------
     async def verify(self, request: web.Request) -> web.Response:
@@ -93,10 +103,10 @@ class WeChatEndpoint:
                 fields = parse_xml(xml)
             if not fields.get("MsgType") or not fields.get("FromUserName"):
                 raise Refused("message without MsgType or FromUserName")
-            message = _parse(xml)
+            message = parse_wechat_message(xml)
         except Refused as e:
             return self._refuse(request, e)
-        reply = await self._once(_dedupe_key(fields), message)
+        reply = await self._once(dedupe_key(fields), message)
         if reply == SUCCESS:
             return web.Response(text=SUCCESS)
         if aes:
@@ -122,26 +132,43 @@ class WeChatEndpoint:
     # ---- once, within the budget -----------------------------------------------------------
     async def _once(self, key: str, message) -> str:
         """The reply for this message, computed at most once however often WeChat retries."""
-        fut = self._inflight.get(key)
-        if fut is None:
+        fut = self._recent_future(key)
+        if fut is None and (
+            key in self._answered_before or time.monotonic() < self._memory_complete_at
+        ):
             try:
-                mine = await self.dedupe.claim(key, user_key_of(message.source))
+                stored = await self.dedupe.reply_of(key)  # answered before a restart?
             except Exception:  # storage down: answer anyway rather than fall silent
-                log.exception("WeChat dedupe claim failed; answering without dedupe")
-                mine = True
-            if not mine:
-                return await self._stored(key)
-            fut = self._inflight.get(key)  # a retry may have claimed it while we awaited
-            if fut is None:
-                fut = asyncio.ensure_future(self._compute(key, message))
-                self._inflight[key] = fut
-                fut.add_done_callback(lambda _f: self._inflight.pop(key, None))
+                log.exception("WeChat dedupe read failed; answering without it")
+                stored = None
+            if stored is not None:
+                return stored
+            fut = self._recent_future(key)  # a retry may have started it while we read
+        if fut is None:
+            fut = asyncio.ensure_future(self._compute(key, message))
+            self._remember_future(key, fut)
         try:
             return await asyncio.wait_for(asyncio.shield(fut), self.budget)
         except asyncio.TimeoutError:
             log.warning("WeChat answer over the %.1f s budget; replied success", self.budget)
-            self._deliver_late(fut, message.source)
+            self._deliver_late(key, fut, message.source)
             return SUCCESS
+
+    def _recent_future(self, key: str) -> asyncio.Future | None:
+        entry = self._recent.get(key)
+        return entry[0] if entry else None
+
+    def _remember_future(self, key: str, fut: asyncio.Future) -> None:
+        """Keep answers (and answers in progress) of the last RECENT_TTL seconds in memory."""
+        now = time.monotonic()
+        self._recent[key] = (fut, now)
+        while self._recent:
+            _, (old, at) = next(iter(self._recent.items()))
+            if not old.done() or (now - at < RECENT_TTL and len(self._recent) <= RECENT_MAX):
+                break
+            self._recent.popitem(last=False)
+            if now - at < RECENT_TTL:  # evicted early: a retry of it must look in storage
+                self._memory_complete_at = now + RECENT_TTL
 
     async def _compute(self, key: str, message) -> str:
         try:
@@ -150,29 +177,15 @@ class WeChatEndpoint:
             log.exception("WeChat answer failed")
             text = SORRY
         reply = self._xml(message, text) if text else SUCCESS
-        try:
-            await self.dedupe.store(key, reply)
-        except Exception:
-            log.exception("WeChat dedupe store failed")
+        self.dedupe.remember(key, user_key_of(message.source), reply)
         return reply
 
-    async def _stored(self, key: str) -> str:
-        """Another process (or an earlier request) claimed it: wait for its reply."""
-        deadline = time.monotonic() + self.budget
-        while time.monotonic() < deadline:
-            try:
-                reply = await self.dedupe.reply_of(key)
-            except Exception:
-                log.exception("WeChat dedupe read failed")
-                return SUCCESS
-            if reply is not None:
-                return reply
-            await asyncio.sleep(0.05)
-        return SUCCESS
-
-    def _deliver_late(self, fut: asyncio.Future, openid: str) -> None:
+    def _deliver_late(self, key: str, fut: asyncio.Future, openid: str) -> None:
         """Past the budget WeChat has our 'success'; send the answer as a customer-service
         message when it is ready (the user just wrote, so the 48-hour window is open)."""
+        if key in self._late_keys:  # a retry timed out too: one late message is enough
+            return
+        self._late_keys.add(key)
 
         async def later() -> None:
             reply = await asyncio.shield(fut)
@@ -184,6 +197,7 @@ class WeChatEndpoint:
         task = asyncio.ensure_future(later())
         self._late.add(task)
         task.add_done_callback(self._late.discard)
+        task.add_done_callback(lambda _t: self._late_keys.discard(key))
 
     @staticmethod
     def _xml(message, text: str) -> str:
@@ -192,7 +206,13 @@ class WeChatEndpoint:
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def lifecycle(self, _app: web.Application):
-        """aiohttp cleanup context: purge expired dedupe rows; finish late deliveries."""
+        """aiohttp cleanup context: at start learn which messages were answered just before (a
+        restart); while running purge expired replies; at the end finish late deliveries and
+        store every reply given."""
+        try:
+            self._answered_before = await self.dedupe.keys_since(RECENT_TTL)
+        except Exception:  # without them a retry after a restart is answered again, no worse
+            log.exception("loading recent WeChat reply keys failed")
         purger = asyncio.ensure_future(self._purge_forever())
         yield
         purger.cancel()
@@ -200,6 +220,7 @@ class WeChatEndpoint:
             await purger
         if self._late:
             await asyncio.wait(self._late, timeout=5)
+        await self.dedupe.flush()
         await self.notifier.close()
 
     async def _purge_forever(self) -> None:
@@ -211,35 +232,6 @@ class WeChatEndpoint:
             except Exception:
                 log.exception("WeChat dedupe purge failed")
             await asyncio.sleep(PURGE_EVERY)
-
-
-def _parse(xml: bytes | str):
-    """wechatpy's message object (the XML has already passed the defused parser)."""
-    try:
-        text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
-        return parse_message(text)
-    except Exception as e:  # wechatpy raises whatever xmltodict or its fields raise
-        raise Refused(f"wechatpy cannot read the message: {type(e).__name__}") from None
-
-
-def _dedupe_key(fields: dict[str, str]) -> str:
-    """Messages by MsgId; events by FromUserName+CreateTime (plus which event)."""
-    msg_id = fields.get("MsgId", "").strip()
-    if msg_id:
-        key = f"m:{msg_id}"
-    else:
-        key = ":".join(
-            [
-                "e",
-                fields.get("FromUserName", ""),
-                fields.get("CreateTime", ""),
-                fields.get("Event", ""),
-                fields.get("EventKey", ""),
-            ]
-        )
-    if len(key) > 128:
-        key = "h:" + hashlib.sha256(key.encode()).hexdigest()
-    return key
 
 
 async def _read_limited(request: web.Request, limit: int) -> bytes:

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 MAX_BODY = 64 * 1024  # WeChat's messages are a few hundred bytes; anything bigger is not WeChat
@@ -72,6 +73,35 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def cdata_safe(text: str) -> str:
     """Make text safe inside wechatpy's <![CDATA[...]]>: drop invalid chars, split ']]>'."""
     return _XML_INVALID.sub("", text).replace("]]>", "]]]]><![CDATA[>")
+
+
+def parse_wechat_message(xml: bytes | str):
+    """wechatpy's message object (the XML has already passed the defused parser)."""
+    try:
+        text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+        return parse_message(text)
+    except Exception as e:  # wechatpy raises whatever xmltodict or its fields raise
+        raise Refused(f"wechatpy cannot read the message: {type(e).__name__}") from None
+
+
+def dedupe_key(fields: dict[str, str]) -> str:
+    """Messages by MsgId; events by FromUserName+CreateTime (plus which event)."""
+    msg_id = fields.get("MsgId", "").strip()
+    if msg_id:
+        key = f"m:{msg_id}"
+    else:
+        key = ":".join(
+            [
+                "e",
+                fields.get("FromUserName", ""),
+                fields.get("CreateTime", ""),
+                fields.get("Event", ""),
+                fields.get("EventKey", ""),
+            ]
+        )
+    if len(key) > 128:
+        key = "h:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 class SafeMode:

@@ -1,29 +1,36 @@
-"""WeChat's 5-second rule: each incoming message is answered once, retries get the stored reply.
+"""WeChat's 5-second rule: each message is answered once; retries get the stored reply.
 
-WeChat retries a request it got no answer to within 5 s (three tries in all), possibly to another
-process behind the same URL, so the claim lives in the database, not in memory.
+WeChat retries a request it got no answer to within 5 s, up to three tries, and the retry may
+reach another process behind the same URL or a restarted one: so replies are kept in the
+database, keyed by MsgId (events: FromUserName+CreateTime), for a while.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 
-from sqlalchemy import Column, DateTime, String, Table, Text, and_, delete, select, update
+from sqlalchemy import Column, DateTime, String, Table, Text, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.storage.db import MIGRATIONS, USER_TABLES, Database, Migration, create_tables, metadata
 from bot.storage.db import utcnow as _now
+from bot.storage.subscriptions import users
+
+log = logging.getLogger(__name__)
 
 DEDUPE_TTL = 15 * 60  # seconds; WeChat's retries all come within about 15 s
-STALE_CLAIM = 10.0  # seconds; a claim older than this with no reply belongs to a dead process
+BATCH_MAX = 500  # replies written per transaction (or keys looked up per query) at most
+GATHER_TURNS = 3  # event-loop turns a lookup waits for others to join it
 
 wechat_replies = Table(
     "wechat_replies",
     metadata,
     Column("key", String(128), primary_key=True),  # m:<MsgId> or e:<openid>:<CreateTime>:...
     Column("user_key", String(128), nullable=False, index=True),
-    Column("reply", Text, nullable=True),  # the rendered reply; NULL while being computed
+    Column("reply", Text, nullable=False),  # exactly what was sent back (XML, or "success")
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
@@ -32,67 +39,110 @@ USER_TABLES.append(wechat_replies)  # stored replies can mention a user's subscr
 
 
 class WeChatDedupe:
-    """Claim a message before answering it; store the reply so retries get the same one."""
+    """Replies already produced, by message key. Reads and writes are batched: under load one
+    query serves many messages (SQLite has one writer at a time; every round trip costs).
 
-    def __init__(self, db: Database, ttl: float = DEDUPE_TTL, stale_claim: float = STALE_CLAIM):
+    A retry comes at least 5 s after the first try (that is WeChat's rule), and the writer
+    flushes within milliseconds, so a retry reaching any process finds the reply stored.
+    """
+
+    def __init__(self, db: Database, ttl: float = DEDUPE_TTL):
         self.db = db
         self.ttl = ttl
-        self.stale_claim = stale_claim
         self._insert = sqlite_insert if db.is_sqlite else pg_insert
-
-    async def claim(self, key: str, user_key: str) -> bool:
-        """True if this caller must compute the answer; False if another one has or does."""
-        now = _now()
-        stmt = (
-            self._insert(wechat_replies)
-            .values(key=key, user_key=user_key, reply=None, created_at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        async with self.db.engine.begin() as conn:
-            if (await conn.execute(stmt)).rowcount:
-                return True
-            # Take over a claim left without a reply by a process that died (or expired rows).
-            t = wechat_replies.c
-            stale = and_(
-                t.key == key,
-                (
-                    (t.reply.is_(None))
-                    & (t.created_at < now - dt.timedelta(seconds=self.stale_claim))
-                )
-                | (t.created_at < now - dt.timedelta(seconds=self.ttl)),
-            )
-            res = await conn.execute(
-                update(wechat_replies).where(stale).values(reply=None, created_at=now)
-            )
-            return bool(res.rowcount)
+        self._queue: asyncio.Queue[dict] = asyncio.Queue()
+        self._writer: asyncio.Task | None = None
+        self._wanted: dict[str, list[asyncio.Future]] = {}
+        self._reader: asyncio.Task | None = None
 
     async def reply_of(self, key: str) -> str | None:
-        """The stored reply, or None while it is still being computed (or unknown)."""
-        async with self.db.engine.connect() as conn:
-            return await conn.scalar(
-                select(wechat_replies.c.reply).where(wechat_replies.c.key == key)
-            )
+        """The stored reply, or None if this message was never answered (or expired).
 
-    async def store(self, key: str, reply: str) -> None:
+        Lookups made while one is in flight are answered together by a single query."""
+        fut = asyncio.get_running_loop().create_future()
+        self._wanted.setdefault(key, []).append(fut)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.ensure_future(self._read())
+        return await fut
+
+    async def _read(self) -> None:
+        # Let requests that arrived in the same event-loop turn join this query (costs no
+        # time when idle; under load one query then serves dozens of messages).
+        for _ in range(GATHER_TURNS):
+            await asyncio.sleep(0)
+        while self._wanted:
+            batch, self._wanted = self._wanted, {}
+            keys = list(batch)
+            try:
+                found = {}
+                for i in range(0, len(keys), BATCH_MAX):
+                    found.update(await self.lookup(keys[i : i + BATCH_MAX]))
+            except Exception as e:
+                for futs in batch.values():
+                    for f in futs:
+                        if not f.done():
+                            f.set_exception(e)
+                continue
+            for key, futs in batch.items():
+                for f in futs:
+                    if not f.done():
+                        f.set_result(found.get(key))
+
+    async def lookup(self, keys: list[str]) -> dict[str, str]:
+        """{key: reply} for those of `keys` answered within the TTL."""
+        cutoff = _now() - dt.timedelta(seconds=self.ttl)
+        t = wechat_replies.c
+        q = select(t.key, t.reply).where(t.key.in_(keys), t.created_at >= cutoff)
+        async with self.db.engine.connect() as conn:
+            return {k: r for k, r in await conn.execute(q)}
+
+    async def keys_since(self, seconds: float) -> set[str]:
+        """Keys of the messages answered in the last `seconds` (by any process)."""
+        cutoff = _now() - dt.timedelta(seconds=seconds)
+        t = wechat_replies.c
+        async with self.db.engine.connect() as conn:
+            return set((await conn.execute(select(t.key).where(t.created_at >= cutoff))).scalars())
+
+    def remember(self, key: str, user_key: str, reply: str) -> None:
+        """Queue a reply for storage (the writer task stores it within milliseconds)."""
+        self._queue.put_nowait(
+            {"key": key, "user_key": user_key, "reply": reply, "created_at": _now()}
+        )
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write())
+
+    async def flush(self) -> None:
+        """Wait until every queued reply is stored."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _write(self) -> None:
+        while not self._queue.empty():
+            rows = []
+            while not self._queue.empty() and len(rows) < BATCH_MAX:
+                rows.append(self._queue.get_nowait())
+            try:
+                await self.store_many(rows)
+            except Exception:  # losing these costs at most a recomputed answer on a retry
+                log.exception("storing %d WeChat replies failed", len(rows))
+
+    async def store_many(self, rows: list[dict]) -> None:
+        stmt = self._insert(wechat_replies).on_conflict_do_nothing(index_elements=["key"])
         async with self.db.engine.begin() as conn:
-            await conn.execute(
-                update(wechat_replies).where(wechat_replies.c.key == key).values(reply=reply)
-            )
+            await conn.execute(stmt, rows)
 
     async def purge(self) -> int:
         """Delete entries older than the TTL; returns how many."""
         cutoff = _now() - dt.timedelta(seconds=self.ttl)
+        t = wechat_replies.c
         async with self.db.engine.begin() as conn:
-            res = await conn.execute(
-                delete(wechat_replies).where(wechat_replies.c.created_at < cutoff)
-            )
-            return res.rowcount or 0
+            return (
+                await conn.execute(delete(wechat_replies).where(t.created_at < cutoff))
+            ).rowcount or 0
 
 
 async def last_seen(db: Database, user_key: str) -> dt.datetime | None:
     """When the user last wrote to us (None if unknown): WeChat's 48-hour window starts there."""
-    from bot.storage.subscriptions import users
-
     async with db.engine.connect() as conn:
         value = await conn.scalar(select(users.c.last_seen).where(users.c.user_key == user_key))
     if value is not None and value.tzinfo is None:  # SQLite returns naive UTC
