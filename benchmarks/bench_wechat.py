@@ -190,7 +190,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--per-client", type=int, default=40)
     ap.add_argument("--database", help="database URL (default: a fresh SQLite file)")
+    ap.add_argument(
+        "--kb-only", action="store_true", help="leave out the questions that read storage"
+    )
     args = ap.parse_args()
+    if args.kb_only:
+        QUESTIONS[:] = [q for q in QUESTIONS if q not in USES_STORAGE]
     n = args.clients * args.per_client
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()

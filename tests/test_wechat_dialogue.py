@@ -3,11 +3,14 @@ following and unfollowing, subscriptions by words, and long answers in parts."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 from wechat_support import running, services_with_storage, wechat_config
 
 from bot.channels.wechat_render import MORE_HINT
+from bot.storage.qlog import QuestionLogRepo
 from bot.storage.subscriptions import SubscriptionRepo, users
 
 
@@ -20,6 +23,9 @@ def services(holder, db):
 async def wx(services, db):
     async with running(services, wechat_config(), db) as fake:
         yield fake
+
+
+SINCE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def header(holder, number: int) -> str:
@@ -115,6 +121,18 @@ async def test_subscribing_by_words_and_unfollowing_drops_everything(wx, service
     async with db.engine.connect() as conn:
         left = (await conn.execute(select(users).where(users.c.user_key == "wx:oFeng"))).all()
     assert left == []
+
+
+async def test_unfollowing_also_forgets_the_users_questions(holder, db):
+    qlog = QuestionLogRepo(db, secret="test-secret")
+    await qlog.start()
+    services = services_with_storage(holder, db, question_log=qlog)
+    async with running(services, wechat_config(), db) as wx:
+        await wx.ask("oLiu", "租房补贴怎么申请")
+        await wx.ask("oMa", "医保住院最高报多少")
+        assert len(await qlog.questions(SINCE)) == 2
+        await wx.send("event_unsubscribe", openid="oLiu")
+    assert [q.text for q in await qlog.questions(SINCE)] == ["医保住院最高报多少"]
 
 
 async def test_every_message_updates_last_seen_for_the_48_hour_window(wx, db):

@@ -125,6 +125,9 @@ class Responder:
                 removed = await self.services.subscriptions.unsubscribe(user_key, None)
             else:
                 removed = 0
+            qlog_forget = getattr(self.services.question_log, "forget", None)
+            if qlog_forget is not None:  # the question log is keyed by an HMAC of the user key
+                removed += await qlog_forget(user_key) or 0
             log.info("WeChat user unfollowed; %d rows removed", removed)
         except Exception:
             log.exception("forgetting an unfollowed WeChat user failed")

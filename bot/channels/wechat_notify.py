@@ -37,7 +37,9 @@ BLOCKED = {
     43101,  # the user refused this kind of message
     48002,  # the user blocked messages from the account
 }
-OUT_OF_WINDOW = {45015}  # customer-service message outside the 48-hour window
+# WeChat does not allow this push: outside the 48-hour window (45015), or the account lacks the
+# interface (48001: e.g. customer-service or template messages on an uncertified account).
+NOT_ALLOWED = {45015, 48001}
 
 
 class _Session(requests.Session):
@@ -137,8 +139,8 @@ class WeChatNotifier:
             if e.errcode in BLOCKED:
                 log.info("WeChat %s message: user unreachable (errcode %s)", what, e.errcode)
                 return "blocked"
-            if e.errcode in OUT_OF_WINDOW:
-                log.info("WeChat %s message outside the 48-hour window", what)
+            if e.errcode in NOT_ALLOWED:
+                log.info("WeChat %s message not allowed (errcode %s)", what, e.errcode)
                 return "skipped"
             log.warning("WeChat %s message failed: errcode %s %s", what, e.errcode, e.errmsg)
             return "failed"
