@@ -20,6 +20,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram_admin import register_admin, start_admin, stop_admin
 from bot.channels.telegram_gate import FloodGate, UserOrderProcessor
 from bot.channels.telegram_handlers import (
     KEY,
@@ -94,6 +95,8 @@ def build_application(
     app.add_handler(CommandHandler("mysubs", on_mysubs, filters=new))
     app.add_handler(CommandHandler("forget", on_forget, filters=new))
     # ---- admin and staff commands (issue 4) register here ----------------------------------
+    if db is not None:  # group -1: decided before the resident handlers below
+        register_admin(app, services, db, config)
     # ---- buttons, free text, everything else ------------------------------------------------
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_text))
@@ -115,6 +118,7 @@ async def prepare(app: Application, config: Config, web: WebServer | None) -> No
     await with_retry(app.initialize)
     await with_retry(lambda: app.bot.set_my_commands(COMMANDS))
     await app.start()
+    await start_admin(app)  # resume unfinished broadcasts, watch knowledge/ (issue 4)
     tg = config.telegram
     if tg.mode == "webhook":
         add_webhook_route(web.app, app, tg.webhook.path, tg.webhook.secret_token)
@@ -140,6 +144,7 @@ async def go_live(app: Application, config: Config) -> None:
 async def stop(app: Application) -> None:
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
+    await stop_admin(app)  # let broadcast sends in flight settle (issue 4)
     if app.running:
         await app.stop()
     await app.shutdown()

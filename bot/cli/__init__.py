@@ -20,6 +20,8 @@ COMMANDS = {
     "kb": "bot.cli.kbcmd",
     "run": "bot.cli.run",
     "wechat": "bot.cli.wechat",
+    "progress": "bot.cli.admin",
+    "audit": "bot.cli.admin",
     "inbox": "bot.cli.staff",
     "stats": "bot.cli.staff",
 }

@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.kbholder import KBHolder
 from bot.services import Services
 from bot.storage import Database
+from bot.storage.progress import ProgressRepo
 from bot.storage.subscriptions import SubscriptionRepo
 from bot.web import WebServer
 
@@ -77,6 +78,7 @@ async def _serve_until_signal(config: Config, holder: KBHolder) -> None:
 def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     """Everything the dialogue may use, on the started database."""
     services = Services(holder, subscriptions=SubscriptionRepo(db))
+    services.progress = ProgressRepo(db)  # admins' /progress entries in residents' answers
     # Admin progress entries (services.progress) and the question log (services.question_log)
     # are attached here by their issues.
     return services

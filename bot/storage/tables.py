@@ -2,4 +2,5 @@
 
 from bot.storage import subscriptions  # noqa: F401
 from bot.storage import wechat  # noqa: F401
+from bot.storage import audit, broadcast, progress  # noqa: F401  (0200_… admin issue)
 from bot.storage import qlog  # noqa: F401  (0300_question_log, staff issue)

@@ -1,0 +1,24 @@
+"""Broadcasts: a paced, resumable sender over a per-recipient outbox."""
+
+from bot.broadcast.engine import BroadcastEngine, Sender
+from bot.broadcast.errors import (
+    Blocked,
+    Moved,
+    RateLimited,
+    Rejected,
+    SendError,
+    Transient,
+    Unreachable,
+)
+
+__all__ = [
+    "Blocked",
+    "BroadcastEngine",
+    "Moved",
+    "RateLimited",
+    "Rejected",
+    "SendError",
+    "Sender",
+    "Transient",
+    "Unreachable",
+]

@@ -1,0 +1,114 @@
+"""Progress entries admins publish (/progress): kept in the database, never in the KB files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
+
+from bot.services import ProgressNote
+from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
+
+STATUSES = ("未开始", "进行中", "已完成")
+# Residents live in China: an entry's date is the date there, whatever the server's zone.
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
+progress_entries = Table(
+    "progress_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", Integer, nullable=False, index=True),
+    Column("status", String(8), nullable=False),
+    Column("percent", Integer, nullable=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("author", String(128), nullable=False),  # shown to residents: 管理员<author>发布
+    Column("author_id", String(128), nullable=False, default=""),  # e.g. tg:123, cli:ops
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+MIGRATIONS.append(Migration("0200_progress_entries", create_tables(progress_entries)))
+
+
+def local_date(at: dt.datetime) -> dt.date:
+    """The date in China of a stored instant (SQLite hands back naive UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return at.astimezone(LOCAL_TZ).date()
+
+
+@dataclass(frozen=True)
+class ProgressEntry:
+    id: int
+    project: int
+    status: str
+    percent: int | None
+    note: str
+    author: str
+    author_id: str
+    created_at: dt.datetime
+
+    @property
+    def on(self) -> dt.date:
+        return local_date(self.created_at)
+
+    def as_note(self) -> ProgressNote:
+        return ProgressNote(
+            self.project, self.status, self.percent, self.note, self.author, self.on, "admin"
+        )
+
+
+class ProgressRepo:
+    """Implements bot.services.ProgressSource: admin entries, oldest first."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def add(
+        self,
+        project: int,
+        status: str,
+        percent: int | None,
+        note: str,
+        author: str,
+        author_id: str = "",
+        at: dt.datetime | None = None,
+    ) -> ProgressEntry:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}")
+        if percent is not None and not 0 <= percent <= 100:
+            raise ValueError("percent must be 0..100")
+        values = dict(
+            project=project,
+            status=status,
+            percent=percent,
+            note=note,
+            author=author,
+            author_id=author_id,
+            created_at=at or utcnow(),
+        )
+        async with self.db.engine.begin() as conn:
+            res = await conn.execute(progress_entries.insert().values(**values))
+            new_id = res.inserted_primary_key[0]
+        return ProgressEntry(id=new_id, **values)
+
+    async def get(self, entry_id: int) -> ProgressEntry | None:
+        async with self.db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(progress_entries).where(progress_entries.c.id == entry_id)
+                )
+            ).first()
+        return ProgressEntry(**row._mapping) if row else None
+
+    async def entries(self, project: int) -> list[ProgressEntry]:
+        q = (
+            select(progress_entries)
+            .where(progress_entries.c.project == project)
+            .order_by(progress_entries.c.created_at, progress_entries.c.id)
+        )
+        async with self.db.engine.connect() as conn:
+            return [ProgressEntry(**r._mapping) for r in await conn.execute(q)]
+
+    async def progress_history(self, project: int) -> list[ProgressNote]:
+        return [e.as_note() for e in await self.entries(project)]
