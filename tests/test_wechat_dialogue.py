@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wechat_support import running, services_with_storage, wechat_config
 
 from bot.channels.wechat_render import MORE_HINT
 from bot.storage.qlog import QuestionLogRepo
 from bot.storage.subscriptions import SubscriptionRepo, users
+from bot.storage.wechat import wechat_replies
 
 
 @pytest.fixture
@@ -120,7 +121,12 @@ async def test_subscribing_by_words_and_unfollowing_drops_everything(wx, service
     assert services.contexts.get("wx:oFeng").options == []
     async with db.engine.connect() as conn:
         left = (await conn.execute(select(users).where(users.c.user_key == "wx:oFeng"))).all()
-    assert left == []
+        kept = await conn.scalar(
+            select(func.count())
+            .select_from(wechat_replies)
+            .where(wechat_replies.c.user_key == "wx:oFeng")
+        )
+    assert left == [] and kept == 0  # not even the replies kept for WeChat's retries
 
 
 async def test_unfollowing_also_forgets_the_users_questions(holder, db):

@@ -171,13 +171,17 @@ class WeChatEndpoint:
                 self._memory_complete_at = now + RECENT_TTL
 
     async def _compute(self, key: str, message) -> str:
+        leaving = getattr(message, "event", "") == "unsubscribe"
+        if leaving:  # their replies queued for storage must be stored before it is cleared
+            await self.dedupe.flush()
         try:
             text = await self.responder.respond(message)
         except Exception:
             log.exception("WeChat answer failed")
             text = SORRY
         reply = self._xml(message, text) if text else SUCCESS
-        self.dedupe.remember(key, user_key_of(message.source), reply)
+        if not leaving:  # nothing is kept about someone who just left
+            self.dedupe.remember(key, user_key_of(message.source), reply)
         return reply
 
     def _deliver_late(self, key: str, fut: asyncio.Future, openid: str) -> None:
