@@ -51,16 +51,17 @@ class Responder:
         if m.type == "voice" and (m.recognition or "").strip():
             return await self._text(openid, user_key, m.recognition)
         # Images, other voice, locations, links, videos: we read text only.
-        self.pages.forget(user_key)
         return self._page(user_key, smalltalk.unreadable(self.services.kb.kb))
 
     async def _text(self, openid: str, user_key: str, text: str) -> str:
+        """更多 shows the next page; anything else goes to the dialogue."""
         if text.strip().lower() in MORE_WORDS:
             return self.pages.next(user_key) or NO_MORE
         reply = await self.dialogue.respond(self._message(openid, text), numbered=True)
         return self._page(user_key, reply)
 
     async def _event(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
+        """Follow: welcome. Unfollow: forget them. Menu click: the key is a dialogue action."""
         event = (m.event or "").lower()
         if event in ("subscribe", "subscribe_scan"):
             await self._touch(openid, user_key, force=True)
