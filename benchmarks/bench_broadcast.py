@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 from bot.broadcast import BroadcastEngine, RateLimited  # noqa: E402
@@ -32,7 +33,7 @@ from bot.channels.telegram_request import AiohttpRequest  # noqa: E402
 from bot.config import BroadcastConfig  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.broadcast import BroadcastRepo  # noqa: E402
-from bot.storage.db import utcnow  # noqa: E402
+from bot.storage.db import metadata, utcnow  # noqa: E402
 from bot.storage.subscriptions import SubscriptionRepo, subscriptions, users  # noqa: E402
 
 TOKEN = "123456789:BENCH-token_for_the_fake_api"
@@ -108,6 +109,12 @@ async def fill(db: Database, n: int) -> None:
 
 async def bench(args, port: int, db_url: str) -> None:
     db = Database(db_url)
+    if args.db_url:  # a database given for the benchmark is emptied first
+        import bot.storage.tables  # noqa: F401  (every table known)
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS schema_migrations"))
     await db.start()
     await fill(db, args.n)
     subs = SubscriptionRepo(db)
@@ -157,7 +164,11 @@ def main() -> None:
     p.add_argument("--limit", type=float, default=300.0, help="server and engine msg/s")
     p.add_argument("--burst", type=float, default=None, help="server bucket (default limit/10)")
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--db-url", default=None, help="default: a temporary SQLite file")
+    p.add_argument(
+        "--db-url",
+        default=None,
+        help="a database to EMPTY and use (default: a temporary SQLite file)",
+    )
     args = p.parse_args()
     args.burst = args.burst or max(1.0, args.limit / 10)
     port = free_port()

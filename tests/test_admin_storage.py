@@ -33,6 +33,20 @@ async def test_progress_entries_survive_a_reopen_and_join_the_kb_history(db, hol
     await reopened.close()
 
 
+async def test_progress_answers_are_cached_briefly_and_a_new_entry_clears_the_cache(db):
+    repo = ProgressRepo(db, cache_seconds=3600)
+    other = ProgressRepo(db)  # e.g. `python -m bot progress` in another process
+    assert await repo.progress_history(9) == []
+    await other.add(9, "进行中", 30, "开工", "李")
+    assert await repo.progress_history(9) == []  # served from the cache
+    await repo.add(9, "进行中", 60, "主体完工", "王")
+    assert [n.percent for n in await repo.progress_history(9)] == [30, 60]
+    assert [n.percent for n in await ProgressRepo(db, cache_seconds=0).progress_history(9)] == [
+        30,
+        60,
+    ]
+
+
 async def test_progress_rejects_a_bad_status_or_percent(db):
     repo = ProgressRepo(db)
     with pytest.raises(ValueError):

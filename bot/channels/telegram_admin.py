@@ -37,7 +37,7 @@ from bot.storage.audit import AuditRepo
 from bot.storage.broadcast import BroadcastRepo
 from bot.storage.progress import ProgressRepo
 from bot.storage.subscriptions import SubscriptionRepo
-from handlers import admin
+from handlers import admin, admin_broadcast
 
 log = logging.getLogger(__name__)
 GROUP = -1  # before resident handlers (group 0)
@@ -79,7 +79,10 @@ class AdminRuntime:
         self.tools = admin.AdminTools(
             services=services,
             subscriptions=SubscriptionRepo(db),
-            progress=ProgressRepo(db),
+            # the residents' repo when it is one, so a new entry clears their cache at once
+            progress=services.progress
+            if isinstance(services.progress, ProgressRepo)
+            else ProgressRepo(db),
             broadcasts=BroadcastRepo(db),
             audit=AuditRepo(db),
             reloader=Reloader(services.kb),
@@ -179,7 +182,7 @@ class AdminRuntime:
             self.config.broadcast.status_interval,
             edit,
             report,
-            admin.target_of(self.tools, job) if job else "",
+            admin_broadcast.target_of(self.tools, job) if job else "",
         )
 
     async def _watched(self, bot: Bot, result: ReloadResult) -> None:
@@ -207,11 +210,11 @@ class AdminRuntime:
         elif name == "history":
             reply = await admin.history(t, args)
         elif name == "broadcast":
-            reply = await admin.draft_broadcast(t, actor, args)
+            reply = await admin_broadcast.draft_broadcast(t, actor, args)
         elif name == "broadcasts":
-            reply = await admin.list_broadcasts(t)
+            reply = await admin_broadcast.list_broadcasts(t)
         elif name == "cancel_broadcast":
-            reply = await admin.cancel_broadcast(t, actor, args)
+            reply = await admin_broadcast.cancel_broadcast(t, actor, args)
         elif name == "audit":
             reply = await admin.audit_log(t, args)
         else:
@@ -235,7 +238,7 @@ class AdminRuntime:
             await admin.refuse(t, actor, f"button {query.data}")
             raise ApplicationHandlerStop
         if kind == "go":
-            reply, job_id = await admin.confirm(t, actor, int(arg))
+            reply, job_id = await admin_broadcast.confirm(t, actor, int(arg))
             if job_id is None:  # pressed twice, or cancelled: say so, keep the status message
                 await query.answer(reply.text, show_alert=True)
                 raise ApplicationHandlerStop
@@ -249,9 +252,11 @@ class AdminRuntime:
             raise ApplicationHandlerStop
         await query.answer()
         if kind == "no":
-            await edit_or_send(query, chat, await admin.discard(t, actor, int(arg)))
+            await edit_or_send(query, chat, await admin_broadcast.discard(t, actor, int(arg)))
         elif kind == "notify":
-            await send_reply(context.bot, chat, await admin.notify_progress(t, actor, int(arg)))
+            await send_reply(
+                context.bot, chat, await admin_broadcast.notify_progress(t, actor, int(arg))
+            )
         elif kind == "hist":
             await send_reply(context.bot, chat, await admin.history(t, arg))
         raise ApplicationHandlerStop

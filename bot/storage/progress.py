@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
@@ -59,10 +60,17 @@ class ProgressEntry:
 
 
 class ProgressRepo:
-    """Implements bot.services.ProgressSource: admin entries, oldest first."""
+    """Implements bot.services.ProgressSource: admin entries, oldest first.
 
-    def __init__(self, db: Database):
+    Residents' progress questions read a short-lived per-project cache (a database round trip
+    costs more than the rest of the answer); `add` through this repo clears it at once, entries
+    written by another process (the CLI) show within `cache_seconds`.
+    """
+
+    def __init__(self, db: Database, cache_seconds: float = 10.0):
         self.db = db
+        self.cache_seconds = cache_seconds
+        self._cache: dict[int, tuple[float, list[ProgressNote]]] = {}
 
     async def add(
         self,
@@ -90,6 +98,7 @@ class ProgressRepo:
         async with self.db.engine.begin() as conn:
             res = await conn.execute(progress_entries.insert().values(**values))
             new_id = res.inserted_primary_key[0]
+        self._cache.pop(project, None)
         return ProgressEntry(id=new_id, **values)
 
     async def get(self, entry_id: int) -> ProgressEntry | None:
@@ -111,4 +120,10 @@ class ProgressRepo:
             return [ProgressEntry(**r._mapping) for r in await conn.execute(q)]
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
-        return [e.as_note() for e in await self.entries(project)]
+        now = time.monotonic()
+        hit = self._cache.get(project)
+        if hit is not None and now - hit[0] < self.cache_seconds:
+            return list(hit[1])
+        notes = [e.as_note() for e in await self.entries(project)]
+        self._cache[project] = (now, notes)
+        return list(notes)
