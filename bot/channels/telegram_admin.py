@@ -274,10 +274,11 @@ def register_admin(
         services.progress = ProgressRepo(db)  # residents' progress answers include admin entries
     rt = AdminRuntime(services, db, config)
     application.bot_data[RUNTIME_KEY] = rt
-    application.add_handler(CommandHandler(list(COMMANDS), rt.command), group=GROUP)
+    new = filters.UpdateType.MESSAGE  # an edited command is not run again
+    application.add_handler(CommandHandler(list(COMMANDS), rt.command, filters=new), group=GROUP)
     application.add_handler(CallbackQueryHandler(rt.button, pattern=r"^adm:"), group=GROUP)
     application.add_handler(
-        CommandHandler("forget", rt.forgotten, filters=filters.ChatType.PRIVATE), group=GROUP
+        CommandHandler("forget", rt.forgotten, filters=new & filters.ChatType.PRIVATE), group=GROUP
     )
     return rt
 
