@@ -182,6 +182,7 @@ class FakeBotAPI:
         self.first_name = first_name
         self.port: int | None = None
         self.calls: list[Call] = []
+        self._by_method: dict[str, list[Call]] = {}
         self.sent_per_chat: Counter = Counter()
         self.attempts_per_chat: Counter = Counter()
         self.rate_limited = 0
@@ -280,12 +281,13 @@ class FakeBotAPI:
     # ---- recording -------------------------------------------------------------------------
     def of(self, method: str | None = None, chat_id: Any = None, ok: bool | None = None):
         """Recorded calls, filtered by method, chat and success."""
+        pool = self.calls if method is None else self._by_method.get(method, [])
+        if chat_id is None and ok is None:
+            return list(pool)
         return [
             c
-            for c in self.calls
-            if (method is None or c.method == method)
-            and (chat_id is None or str(c.chat_id) == str(chat_id))
-            and (ok is None or c.ok == ok)
+            for c in pool
+            if (chat_id is None or str(c.chat_id) == str(chat_id)) and (ok is None or c.ok == ok)
         ]
 
     def texts(self, chat_id: Any = None) -> list[str]:
@@ -302,11 +304,14 @@ class FakeBotAPI:
         """Wait until `count` matching calls arrived; return the first `count` of them."""
         deadline = time.monotonic() + timeout
         while True:
-            found = self.of(method, chat_id, ok)
-            if len(found) >= count:
-                return found[:count]
+            pool = self._by_method.get(method, [])
+            if len(pool) >= count:  # cheap test first: filters can only shrink the pool
+                found = self.of(method, chat_id, ok)
+                if len(found) >= count:
+                    return found[:count]
             left = deadline - time.monotonic()
             if left <= 0:
+                found = self.of(method, chat_id, ok)
                 raise TimeoutError(
                     f"{len(found)} of {count} {method} calls arrived within {timeout}s; "
                     f"calls so far: {[c.method for c in self.calls if c.method != 'getUpdates']}"
@@ -316,12 +321,14 @@ class FakeBotAPI:
 
     def clear(self) -> None:
         self.calls.clear()
+        self._by_method.clear()
         self.sent_per_chat.clear()
         self.attempts_per_chat.clear()
         self.rate_limited = 0
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
+        self._by_method.setdefault(call.method, []).append(call)
         self._changed.set()
         self._changed = asyncio.Event()
 

@@ -102,10 +102,17 @@ async def test_a_failing_handler_is_logged_once_and_the_user_gets_an_apology(bot
     assert "subscriptions" in str(errors[0].exc_info[1])  # the traceback is in the log only
 
 
-async def test_a_resident_who_blocked_the_bot_gets_no_apology(bot, api, caplog):
+async def test_a_resident_who_blocked_the_bot_gets_no_apology_and_no_broadcasts(bot, api, caplog):
+    repo = bot.services.subscriptions
+    await bot.say(RESIDENT, "/subscribe 全部")
+    assert await repo.recipients(3) == [("tg:42", "telegram", "42")]
     api.block(RESIDENT)
     api.push(text_update(RESIDENT, "/start"))
-    await api.wait_for("sendMessage", 1, chat_id=RESIDENT)
+    await api.wait_for("sendMessage", 2, chat_id=RESIDENT)
     await bot.say(OTHER, "你好")  # barrier
-    assert [c.status for c in api.of("sendMessage", RESIDENT)] == [403]
+    assert [c.status for c in api.of("sendMessage", RESIDENT)] == [200, 403]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert await repo.recipients(3) == []  # unreachable: broadcasts skip them
+    api.restore(RESIDENT)  # they unblock and write again
+    await bot.say(RESIDENT, "你好")
+    assert await repo.recipients(3) == [("tg:42", "telegram", "42")]

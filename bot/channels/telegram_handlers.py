@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -41,6 +42,9 @@ class Channel:
     dialogue: Dialogue
     db: Database | None
     touched: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    # One reachability write at a time: a burst of new users otherwise queues dozens of
+    # SQLite writers on the file lock, and under load some outwait busy_timeout.
+    touch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 # ---- from Telegram to the dialogue ----------------------------------------------------------
@@ -75,9 +79,10 @@ async def _touch(ch: Channel, user_key: str, chat_id: int) -> None:
     if last is not None and now - last < TOUCH_EVERY:
         return
     try:
-        await repo.touch_user(user_key, "telegram", str(chat_id))
-    except Exception:  # reachability bookkeeping must not cost the answer
-        log.exception("touch_user failed")
+        async with ch.touch_lock:
+            await repo.touch_user(user_key, "telegram", str(chat_id))
+    except Exception as e:  # reachability bookkeeping must not cost the answer; next time
+        log.warning("touch_user failed for %s: %s", user_key, str(e).splitlines()[0])
         return
     ch.touched[user_key] = now
     ch.touched.move_to_end(user_key)

@@ -101,7 +101,9 @@ def _pack(lines: list[tuple[str, bool]], limit: int) -> list[list[tuple[str, boo
     cur: list[tuple[str, bool]] = []
     used = 0
     for line, quoted in lines:
-        for piece in _pieces(line, limit - 1 - (_TAGS if quoted else 0)):
+        room = limit - 1 - (_TAGS if quoted else 0)
+        pieces = [line] if _cost(line, False) - 1 <= room else _pieces(line, room)
+        for piece in pieces:
             opens = quoted and (not cur or not cur[-1][1])
             cost = _cost(piece, opens)
             if cur and used + cost > limit:

@@ -1,0 +1,186 @@
+"""Telegram end to end: updates per second through the fake Bot API, our bot vs a PTB echo bot.
+
+Both bots run the same way in this process (python-telegram-bot Application, long polling,
+the same number of concurrent updates) against one fake Bot API server in a separate process, so the server's
+own CPU is not counted against either bot. Each round pushes N text updates (residents'
+questions from the held-out set, spread over many users) and times until N replies were sent.
+Rounds alternate between the two bots; medians are printed, with CPU milliseconds per update
+spent in this process (the bot's own cost), and the ratio of costs.
+
+Run: .venv/bin/python benchmarks/bench_telegram.py [--updates 2000] [--users 200] [--rounds 5]
+(prints figures; asserts nothing)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from telegram import Update  # noqa: E402
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+from tgupdates import text_update  # noqa: E402
+
+from bot.channels.telegram import CONCURRENT_UPDATES  # noqa: E402
+from bot.cli.run import serve  # noqa: E402
+from bot.config import Config  # noqa: E402
+from bot.kbholder import KBHolder  # noqa: E402
+
+TOKEN = "123456789:TEST-token_for_the_fake_api"
+
+
+def questions() -> list[str]:
+    path = ROOT / "tests" / "data" / "router_holdout.jsonl"
+    return [json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FakeServer:
+    """tests/fakebotapi.py in its own process, driven over its /_fake control routes."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.http: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> FakeServer:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fakebotapi.py"), "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+        )
+        self.proc.stdout.readline()  # "fake Bot API on ..." once it listens
+        self.http = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.http.close()
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    async def clear(self) -> None:
+        await self.http.post(f"{self.base}/_fake/clear")
+
+    async def push(self, updates: list[dict]) -> None:
+        for i in range(0, len(updates), 500):
+            await self.http.post(f"{self.base}/_fake/push", json=updates[i : i + 500])
+
+    async def wait(self, method: str, count: int) -> None:
+        q = {"method": method, "count": str(count), "timeout": "300"}
+        resp = await self.http.get(f"{self.base}/_fake/wait", params=q)
+        if resp.status != 200:
+            raise RuntimeError(await resp.text())
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.message.reply_text(update.message.text)
+
+
+async def run_echo(server: FakeServer, updates: list[dict]) -> tuple[float, float]:
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(f"{server.base}/bot")
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    async with app:
+        await app.start()
+        await app.updater.start_polling()
+        result = await timed(server, updates)
+        await app.updater.stop()
+        await app.stop()
+    return result
+
+
+async def run_ours(
+    server: FakeServer, updates: list[dict], holder: KBHolder
+) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Config.model_validate(
+            {
+                "database": {"url": f"sqlite+aiosqlite:///{tmp}/bench.db"},
+                "telegram": {"token": TOKEN, "base_url": f"{server.base}/bot"},
+                "knowledge": {"watch": False},
+            }
+        )
+        stop, ready = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(serve(config, holder, stop, on_ready=lambda _: ready.set()))
+        await ready.wait()
+        result = await timed(server, updates)
+        stop.set()
+        await task
+    return result
+
+
+async def timed(server: FakeServer, updates: list[dict]) -> tuple[float, float]:
+    """Push the updates, wait for one reply each; (updates per second, CPU ms per update)."""
+    await server.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    await server.push(updates)
+    await server.wait("sendMessage", len(updates))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return len(updates) / wall, cpu * 1000 / len(updates)
+
+
+def make_updates(n: int, users: int, round_no: int) -> list[dict]:
+    qs = questions()
+    out = []
+    for i in range(n):
+        user = 10_000 * (round_no + 1) + i % users  # fresh users each round: no warm context
+        out.append({"update_id": 1 + round_no * n + i, **text_update(user, qs[i % len(qs)])})
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    holder = KBHolder()
+    figures: dict[str, list[tuple[float, float]]] = {"echo": [], "ours": []}
+    async with FakeServer() as server:
+        await run_echo(server, make_updates(200, 50, 99))  # warm-up: imports, connections
+        for r in range(args.rounds):
+            updates = make_updates(args.updates, args.users, r)
+            figures["echo"].append(await run_echo(server, updates))
+            figures["ours"].append(await run_ours(server, updates, holder))
+            print(
+                f"round {r + 1}: echo {figures['echo'][-1][0]:.0f}/s, "
+                f"ours {figures['ours'][-1][0]:.0f}/s",
+                flush=True,
+            )
+    med = {k: (statistics.median(x for x, _ in v), statistics.median(c for _, c in v))
+           for k, v in figures.items()}  # fmt: skip
+    print(f"\n{args.updates} updates from {args.users} users per round, {args.rounds} rounds")
+    print(f"PTB echo bot : {med['echo'][0]:7.0f} updates/s   {med['echo'][1]:.2f} ms CPU/update")
+    print(f"民心通 bot    : {med['ours'][0]:7.0f} updates/s   {med['ours'][1]:.2f} ms CPU/update")
+    print(
+        f"cost ratio (ours / echo): wall {med['echo'][0] / med['ours'][0]:.2f}x, "
+        f"CPU {med['ours'][1] / med['echo'][1]:.2f}x   (target <= 2x)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
