@@ -97,8 +97,10 @@ class BroadcastEngine:
 
     async def cancel(self, job_id: int) -> bool:
         """Stop a job: nothing more is sent; rows already sent stay sent."""
+        # The job's state first: whoever sees the sender stop must find it cancelled.
+        ok = await self.repo.cancel(job_id)
         self._cancelled.add(job_id)
-        return await self.repo.cancel(job_id)
+        return ok
 
     async def wait(self, job_id: int) -> None:
         task = self._tasks.get(job_id)

@@ -149,8 +149,13 @@ class AdminRuntime:
     def _spawn(self, coro) -> asyncio.Task:
         t = asyncio.create_task(coro)
         self._tasks.add(t)
-        t.add_done_callback(self._tasks.discard)
+        t.add_done_callback(self._ended)
         return t
+
+    def _ended(self, t: asyncio.Task) -> None:
+        self._tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None:  # logged once, with traceback
+            log.error("admin background task failed", exc_info=t.exception())
 
     def follow(self, bot: Bot, job_id: int, chat: int, message_id: int) -> None:
         """Keep the status message current and send the final report."""
