@@ -114,7 +114,7 @@ class AdminRuntime:
         kwargs = {"base_url": tg.base_url} if tg.base_url else {}
         # Its own Bot: the engine paces and retries broadcasts itself, apart from replies.
         self.sender_bot = Bot(application.bot.token, request=request, **kwargs)
-        await self.sender_bot.initialize()
+        await with_retry(self.sender_bot.initialize)  # getMe, like the application's own
         senders: dict[str, Sender] = {"telegram": TelegramSender(self.sender_bot)}
         wx = wechat_sender(self.config, self.db)
         if wx is not None:
