@@ -5,6 +5,8 @@ Runs on every engine of the `db` fixture (SQLite file; PostgreSQL when TEST_DATA
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fakebotapi import FakeBotAPI
 from tgharness import config_for, keyboard, rows_of, running_bot, sent
@@ -13,6 +15,7 @@ from bot.storage.subscriptions import SubscriptionRepo
 from handlers import browse
 
 RESIDENT = 42
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
@@ -83,6 +86,11 @@ async def test_forget_deletes_everything_about_the_user(api, holder, db):
         await bot.say(RESIDENT, "医保住院最高报多少")  # the dialogue now remembers project 5
         assert bot.services.contexts.get("tg:42").last_project == 5
         await bot.say(77, "/subscribe 5")  # another resident, who stays
+        await bot.say(77, "租房补贴怎么申请")
+        qlog = bot.services.question_log
+        mine, theirs = await qlog.key("tg:42"), await qlog.key("tg:77")
+        asked = [q.user_hash for q in await qlog.questions(EPOCH)]
+        assert asked.count(mine) == 1 and asked.count(theirs) == 1
 
         [bye] = await bot.say(RESIDENT, "/forget")
         assert bye.params == sent(
@@ -91,6 +99,7 @@ async def test_forget_deletes_everything_about_the_user(api, holder, db):
         assert await repo.subscriptions("tg:42") == []
         assert bot.services.contexts.get("tg:42").last_project is None
         assert await repo.recipients(5) == [("tg:77", "telegram", "77")]
+        assert [q.user_hash for q in await qlog.questions(EPOCH)] == [theirs]
 
         # Context is gone: a follow-up no longer knows which project was meant.
         [which] = await bot.say(RESIDENT, "那怎么申请")

@@ -18,6 +18,7 @@ from bot.kbholder import KBHolder
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.progress import ProgressRepo
+from bot.storage.qlog import QuestionLogRepo
 from bot.storage.subscriptions import SubscriptionRepo
 from bot.web import WebServer
 
@@ -79,8 +80,8 @@ def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     """Everything the dialogue may use, on the started database."""
     services = Services(holder, subscriptions=SubscriptionRepo(db))
     services.progress = ProgressRepo(db)  # admins' /progress entries in residents' answers
-    # Admin progress entries (services.progress) and the question log (services.question_log)
-    # are attached here by their issues.
+    # What residents asked, under an HMAC of their key: the staff inbox and stats read it.
+    services.question_log = QuestionLogRepo.from_config(db, config)
     return services
 
 
@@ -97,6 +98,7 @@ async def serve(
     db = Database(config.database.url)
     await db.start()
     services = build_services(config, holder, db)
+    await services.question_log.start()  # a secret exists; expired questions purged
     web = WebServer()
     running: dict = {"services": services, "db": db, "web": web, "telegram": None}
     tg_app = None
