@@ -47,12 +47,12 @@ def _labelled(path: Path):
 
 def test_in_scope_questions_are_rarely_rejected(holder):
     """False rejections (an in-scope question answered 'out of scope') stay at or under 3%."""
-    files = [HOLDOUT / "router_holdout.jsonl"]
+    files = [HOLDOUT / "router_holdout.jsonl", *(ROOT / "benchmarks" / "data").glob("*.jsonl")]
     if (SHARED_EVAL / "router_dev.jsonl").exists():
         files.append(SHARED_EVAL / "router_dev.jsonl")
     in_scope = [x["text"] for f in files for x in _labelled(f) if x["intent"] != "out_of_scope"]
     rejected = [t for t in in_scope if holder.router.route(t).intent == "out_of_scope"]
-    assert len(in_scope) > 250
+    assert len(in_scope) > 400  # the in-repo sets alone: the shared dev set may be absent
     assert len(rejected) / len(in_scope) <= 0.03, rejected
 
 

@@ -42,3 +42,48 @@ async def test_run_serves_wechat_without_telegram(holder, tmp_path, monkeypatch)
     finally:
         stop.set()
         await asyncio.wait_for(server, 30)
+
+
+async def test_wechat_only_deployment_still_reloads_staff_edits(tmp_path, monkeypatch):
+    """Without Telegram there are no admin tools, but knowledge edits still go live."""
+    import shutil
+
+    from bot.kbholder import KBHolder
+    from tests.conftest import ROOT
+
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    kb_dir = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kb_dir)
+    holder = KBHolder(kb_dir)
+    assert holder.router.route("小黄车停放点在哪").project is None
+    wx = wechat_config(listen="127.0.0.1").wechat.model_copy(update={"port": 0})
+    config = Config(
+        wechat=wx,
+        database={"url": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"},
+        knowledge={"dir": str(kb_dir)},
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    running = {}
+
+    def on_ready(what):
+        running.update(what)
+        ready.set()
+
+    server = asyncio.create_task(serve(config, holder, stop, on_ready))
+    try:
+        await asyncio.wait_for(ready.wait(), 30)
+        assert "watcher" in running
+        f = kb_dir / "2023" / "10-tingche.yaml"
+        for _ in range(100):  # the watcher needs a moment to be installed; edit until seen
+            text = f.read_text(encoding="utf-8")
+            if "小黄车停放点" not in text:
+                f.write_text(
+                    text.replace("aliases: [", "aliases: [小黄车停放点, ", 1), encoding="utf-8"
+                )
+            if holder.router.route("小黄车停放点在哪").project == 10:
+                break
+            await asyncio.sleep(0.2)
+        assert holder.router.route("小黄车停放点在哪").project == 10
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 30)

@@ -76,6 +76,17 @@ async def _serve_until_signal(config: Config, holder: KBHolder) -> None:
     await serve(config, holder, stop)
 
 
+async def _watch_knowledge(holder: KBHolder, stop: asyncio.Event) -> None:
+    """Without Telegram (a WeChat-only deployment) staff edits still go live, and are logged."""
+    from bot.reload import Reloader
+
+    async def logged(result) -> None:
+        for line in result.errors:
+            log.warning("knowledge reload rejected: %s", line)
+
+    await Reloader(holder).watch(logged, stop)
+
+
 def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     """Everything the dialogue may use, on the started database."""
     services = Services(holder, subscriptions=SubscriptionRepo(db))
@@ -93,7 +104,8 @@ async def serve(
 ) -> None:
     """Start storage and every configured channel; run until `stop` is set; stop in reverse.
 
-    `on_ready` receives what is running (for tests): {"services", "db", "web", "telegram"}.
+    `on_ready` receives what is running (for tests): {"services", "db", "web", "telegram"},
+    plus "watcher" (the knowledge watcher task) when Telegram is not configured.
     """
     db = Database(config.database.url)
     await db.start()
@@ -121,12 +133,18 @@ async def serve(
         if web.needed:
             await web.start()
         if tg_app is not None:
-            await telegram.go_live(tg_app, config)
+            await telegram.go_live(tg_app, config)  # its admin tools also watch knowledge/
+        elif config.knowledge.watch:
+            running["watcher"] = asyncio.create_task(_watch_knowledge(holder, stop))
         if on_ready is not None:
             on_ready(running)
         log.info("民心通 running; stop with Ctrl+C")
         await stop.wait()
     finally:
+        if "watcher" in running:
+            running["watcher"].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running["watcher"]
         if tg_app is not None:
             await telegram.stop(tg_app)
         await web.stop()

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -56,7 +57,18 @@ class Database:
         self.is_sqlite = u.get_backend_name() == "sqlite"
         if self.is_sqlite and u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs = {} if self.is_sqlite else {"pool_size": 10, "max_overflow": 10}
+        if self.is_sqlite:
+            # One connection per process: SQLite has one writer anyway, and two pooled
+            # connections that both upgrade read -> write fail with "database is locked"
+            # instead of waiting. Operations queue for the connection instead (each is short).
+            kwargs = {
+                "poolclass": AsyncAdaptedQueuePool,
+                "pool_size": 1,
+                "max_overflow": 0,
+                "pool_timeout": 60,
+            }
+        else:
+            kwargs = {"pool_size": 10, "max_overflow": 10}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
