@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -115,3 +116,37 @@ async def test_forget_removes_only_that_residents_questions(db):
         left = (await conn.execute(select(question_log.c.text))).scalars().all()
     assert left == ["万东路通车了吗"]
     assert await repo.forget("tg:1") == 0
+
+
+async def _rows(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        return len((await conn.execute(select(question_log.c.text))).all())
+
+
+async def test_batched_log_writes_once_per_interval_and_forget_reaches_the_batch(db):
+    """The running bot batches the log (one transaction per interval), losing nothing."""
+    repo = QuestionLogRepo(db, secret="s", batch_seconds=30)  # long: only flushes count here
+    route = Route(7, "apply", 0.9)
+    await repo.record(Message("telegram", "tg:1", "租房补贴怎么申请"), route)
+    await repo.record(Message("telegram", "tg:2", "公租房在哪申请"), route)
+    await repo.record(Message("telegram", "tg:1", "要带什么材料"), route)
+    assert await _rows(db) == 0  # waiting for the batch
+
+    await repo.forget("tg:1")  # /forget also drops what is still waiting
+    assert [q.text for q in await repo.questions(utcnow() - dt.timedelta(days=1))] == [
+        "公租房在哪申请"
+    ]  # readers see the batch: it is flushed first
+    await repo.record(Message("telegram", "tg:3", "租房补贴能领多少"), route)
+    await repo.close()  # shutdown writes the rest
+    assert await _rows(db) == 2
+
+
+async def test_batched_log_flushes_by_itself(db):
+    repo = QuestionLogRepo(db, secret="s", batch_seconds=0.05)
+    await repo.record(Message("wechat", "wx:o1", "万东路修好了吗"), Route(9, "progress", 1.0))
+    for _ in range(200):
+        if await _rows(db):
+            break
+        await asyncio.sleep(0.05)
+    assert await _rows(db) == 1
+    await repo.close()

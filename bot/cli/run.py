@@ -92,7 +92,7 @@ def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     services = Services(holder, subscriptions=SubscriptionRepo(db))
     services.progress = ProgressRepo(db)  # admins' /progress entries in residents' answers
     # What residents asked, under an HMAC of their key: the staff inbox and stats read it.
-    services.question_log = QuestionLogRepo.from_config(db, config)
+    services.question_log = QuestionLogRepo.from_config(db, config, batch_seconds=0.5)
     return services
 
 
@@ -148,4 +148,5 @@ async def serve(
         if tg_app is not None:
             await telegram.stop(tg_app)
         await web.stop()
+        await services.question_log.close()  # the last half second of questions
         await db.close()

@@ -8,6 +8,7 @@ and then at most once a day from `record`, so no separate job is needed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -117,16 +118,24 @@ class QuestionLogRepo:
         secret: str | None = None,
         retention_days: int = 180,
         clock: Callable[[], float] = time.monotonic,
+        batch_seconds: float = 0.0,
     ):
         self.db = db
+        # > 0: questions are written in one transaction per interval instead of one each (a
+        # busy bot spends less on the log than on the answers); at most that long at risk.
+        self.batch_seconds = batch_seconds
+        self._pending: list[dict] = []
+        self._flusher: asyncio.Task | None = None
         self.retention_days = retention_days
         self._secret = secret.encode() if secret else None
         self._clock = clock
         self._next_purge = clock()  # start() purges; then record() once a day
 
     @classmethod
-    def from_config(cls, db: Database, config) -> QuestionLogRepo:
-        return cls(db, config.hmac_secret, config.privacy.retention_days)
+    def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
+        return cls(
+            db, config.hmac_secret, config.privacy.retention_days, batch_seconds=batch_seconds
+        )
 
     async def start(self) -> None:
         """Make sure a secret exists, and purge expired rows now."""
@@ -180,8 +189,33 @@ class QuestionLogRepo:
             intent=route.intent[:20],
             confidence=float(route.confidence),
         )
-        async with self.db.engine.begin() as conn:
-            await conn.execute(question_log.insert().values(**values))
+        if self.batch_seconds <= 0:
+            async with self.db.engine.begin() as conn:
+                await conn.execute(question_log.insert().values(**values))
+            return
+        self._pending.append(values)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.batch_seconds)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the questions waiting for the next batch (also called at shutdown)."""
+        rows, self._pending = self._pending, []
+        if rows:
+            try:
+                async with self.db.engine.begin() as conn:
+                    await conn.execute(question_log.insert(), rows)
+            except Exception:  # the log must never take the bot down; the rows are lost
+                log.exception("question log: could not write %d questions", len(rows))
+
+    async def close(self) -> None:
+        """Flush what is waiting; stop the timer."""
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+        await self.flush()
 
     async def _purge_if_due(self) -> None:
         now = self._clock()
@@ -204,6 +238,7 @@ class QuestionLogRepo:
     async def forget(self, user_key: str) -> int:
         """Delete every question one user asked (what /forget calls with the raw user key)."""
         user_hash = await self.key(user_key)
+        self._pending = [r for r in self._pending if r["user_hash"] != user_hash]
         async with self.db.engine.begin() as conn:
             res = await conn.execute(
                 delete(question_log).where(question_log.c.user_hash == user_hash)
@@ -213,7 +248,8 @@ class QuestionLogRepo:
     async def questions(
         self, since: dt.datetime, until: dt.datetime | None = None
     ) -> list[LoggedQuestion]:
-        """Questions asked in [since, until), oldest first."""
+        """Questions asked in [since, until), oldest first (this process's batch included)."""
+        await self.flush()
         cond = question_log.c.asked_at >= since
         if until is not None:
             cond = cond & (question_log.c.asked_at < until)

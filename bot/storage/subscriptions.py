@@ -12,10 +12,11 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     delete,
-    func,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.storage.db import MIGRATIONS, USER_TABLES, Database, Migration, create_tables, metadata
 from bot.storage.db import utcnow as _now
@@ -76,18 +77,12 @@ class SubscriptionRepo:
 
     async def subscribe(self, user_key: str, project: int | None) -> bool:
         p = ALL if project is None else project
+        # One statement (no read-then-write): a burst of subscribers costs one round trip each.
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        stmt = insert(subscriptions).values(user_key=user_key, project=p, created_at=_now())
+        stmt = stmt.on_conflict_do_nothing(index_elements=["user_key", "project"])
         async with self.db.engine.begin() as conn:
-            exists = await conn.scalar(
-                select(func.count())
-                .select_from(subscriptions)
-                .where(and_(subscriptions.c.user_key == user_key, subscriptions.c.project == p))
-            )
-            if exists:
-                return False
-            await conn.execute(
-                subscriptions.insert().values(user_key=user_key, project=p, created_at=_now())
-            )
-            return True
+            return bool((await conn.execute(stmt)).rowcount)
 
     async def unsubscribe(self, user_key: str, project: int | None) -> int:
         cond = subscriptions.c.user_key == user_key
