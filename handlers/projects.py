@@ -61,22 +61,22 @@ def _overview(kb: KnowledgeBase, p: Project) -> str:
     return "\n".join(lines)
 
 
-def _benefit(kb: KnowledgeBase, p: Project) -> str:
-    if not p.benefits:
-        return _silent(kb, p, "benefit", "这一项能得到什么、是否收费。")
-    text = "能得到什么：\n" + bullet(b.text for b in p.benefits[:MAX_ITEMS])
-    if "benefit" in p.todo:
-        text += "\n" + _silent(kb, p, "benefit", "")
+def _listed(kb: KnowledgeBase, p: Project, key: str, heading: str, facts, missing: str) -> str:
+    """The facts under a heading, then what the source leaves unsaid; or only that."""
+    if not facts:
+        return _silent(kb, p, key, missing)
+    text = f"{heading}：\n" + bullet(f.text for f in facts[:MAX_ITEMS])
+    if key in p.todo:
+        text += "\n" + _silent(kb, p, key, "")
     return text
+
+
+def _benefit(kb: KnowledgeBase, p: Project) -> str:
+    return _listed(kb, p, "benefit", "能得到什么", p.benefits, "这一项能得到什么、是否收费。")
 
 
 def _eligibility(kb: KnowledgeBase, p: Project) -> str:
-    if not p.eligibility:
-        return _silent(kb, p, "eligibility", "谁可以申请、需要什么条件。")
-    text = "面向谁：\n" + bullet(e.text for e in p.eligibility[:MAX_ITEMS])
-    if "eligibility" in p.todo:
-        text += "\n" + _silent(kb, p, "eligibility", "")
-    return text
+    return _listed(kb, p, "eligibility", "面向谁", p.eligibility, "谁可以申请、需要什么条件。")
 
 
 def _apply(kb: KnowledgeBase, p: Project) -> str:

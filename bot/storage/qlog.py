@@ -9,6 +9,7 @@ and then at most once a day from `record`, so no separate job is needed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -126,6 +127,7 @@ class QuestionLogRepo:
         self.batch_seconds = batch_seconds
         self._pending: list[dict] = []
         self._flusher: asyncio.Task | None = None
+        self._writing: asyncio.Future | None = None
         self.retention_days = retention_days
         self._secret = secret.encode() if secret else None
         self._clock = clock
@@ -199,7 +201,10 @@ class QuestionLogRepo:
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self.batch_seconds)
-        await self.flush()
+        # Shielded: cancelling the timer at shutdown must not cut a transaction in half (the
+        # driver's thread would go on holding SQLite's write lock).
+        self._writing = asyncio.ensure_future(self.flush())
+        await asyncio.shield(self._writing)
 
     async def flush(self) -> None:
         """Write the questions waiting for the next batch (also called at shutdown)."""
@@ -215,6 +220,10 @@ class QuestionLogRepo:
         """Flush what is waiting; stop the timer."""
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        if self._writing is not None:
+            await self._writing
         await self.flush()
 
     async def _purge_if_due(self) -> None:
