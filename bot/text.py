@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import opencc
@@ -102,6 +103,21 @@ def _canon_number(s: str) -> str:
     if "." in s:
         s = s.rstrip("0").rstrip(".")
     return s.lstrip("0") or "0"
+
+
+def cut_line(line: str, room: int, size: Callable[[str], int]) -> list[str]:
+    """Cut one over-long line at character boundaries into pieces of at most `room`,
+    each character measured by `size` (UTF-8 bytes for WeChat, escaped units for Telegram)."""
+    pieces, cur, used = [], [], 0
+    for ch in line:
+        n = size(ch)
+        if cur and used + n > room:
+            pieces.append("".join(cur))
+            cur, used = [], 0
+        cur.append(ch)
+        used += n
+    pieces.append("".join(cur))
+    return pieces
 
 
 def format_number(value: float) -> str:

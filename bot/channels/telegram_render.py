@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.models import Button, Reply
+from bot.text import cut_line
 
 MAX_TEXT = 4096  # Telegram's limit per message, counted in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
@@ -83,16 +84,7 @@ def _cost(line: str, opens_quote: bool) -> int:
 
 def _pieces(line: str, room: int) -> list[str]:
     """Cut a single over-long line into pieces that each fit in `room`."""
-    pieces, cur, cur_units = [], [], 0
-    for ch in line:
-        u = units(html.escape(ch, quote=False))
-        if cur and cur_units + u > room:
-            pieces.append("".join(cur))
-            cur, cur_units = [], 0
-        cur.append(ch)
-        cur_units += u
-    pieces.append("".join(cur))
-    return pieces
+    return cut_line(line, room, lambda ch: units(html.escape(ch, quote=False)))
 
 
 def _pack(lines: list[tuple[str, bool]], limit: int) -> list[list[tuple[str, bool]]]:

@@ -6,6 +6,7 @@ import time
 from collections import OrderedDict
 
 from bot.models import Reply
+from bot.text import cut_line
 
 MORE_WORDS = frozenset({"更多", "更多。", "更多内容", "more", "下一页", "继续"})
 MORE_HINT = "……回复「更多」看下一部分"
@@ -31,16 +32,7 @@ def _utf8_len(s: str) -> int:
 
 def _cut(line: str, limit: int) -> list[str]:
     """Split one over-long line at character boundaries into pieces of <= limit bytes."""
-    pieces, cur, size = [], [], 0
-    for ch in line:
-        n = _utf8_len(ch)
-        if size + n > limit and cur:
-            pieces.append("".join(cur))
-            cur, size = [], 0
-        cur.append(ch)
-        size += n
-    pieces.append("".join(cur))
-    return pieces
+    return cut_line(line, limit, _utf8_len)
 
 
 def paginate(text: str, max_bytes: int) -> list[str]:
