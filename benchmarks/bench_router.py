@@ -22,7 +22,7 @@ from bot.text import normalise  # noqa: E402
 SOURCES = [
     ROOT.parent / "shared" / "eval" / "router_dev.jsonl",
     ROOT / "tests" / "data" / "router_holdout.jsonl",
-    ROOT / "benchmarks" / "data" / "router_blind.jsonl",
+    *sorted((ROOT / "benchmarks" / "data").glob("router_*.jsonl")),
 ]
 
 

@@ -7,6 +7,7 @@ import re
 
 from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
+from bot.router import Analysis
 from bot.services import Services
 from handlers import browse, projects, smalltalk, subscriptions
 
@@ -14,7 +15,19 @@ log = logging.getLogger(__name__)
 
 _PICK_RE = re.compile(r"^\s*第?\s*(\d{1,3})\s*(项|号)?\s*$")
 INHERITED_CONFIDENCE = 0.8
+MAX_NEW_WORDS = 2  # a follow-up may bring this many words the KB does not know
 ASK_CONFIDENCE = 0.5  # below this, close candidates become a "did you mean" choice
+
+
+def _follows_up(a: Analysis) -> bool:
+    """A question about the last project: it asks something (怎么申请 / 订阅一下) and brings
+    at most a couple of new words (那啥时候开始营业 / 我是今年毕业的能报吗), none of them
+    out of scope: 今天天气怎么样 asks too, but 天气 is a topic of its own."""
+    if a.cue_intent is None or a.off_topic:
+        return False
+    if a.route.intent not in (*PROJECT_INTENTS, "subscribe", "unsubscribe", "out_of_scope"):
+        return False  # 谢谢 / 转人工 / 民心工程有哪些 are not about the project
+    return len(a.unknown_words) <= MAX_NEW_WORDS
 
 
 class Dialogue:
@@ -32,14 +45,12 @@ class Dialogue:
     def _with_context(self, ctx: Context, text: str) -> Route:
         a = self.services.kb.router.analyse(text)
         r = a.route
-        if r.too_long or r.intent == "out_of_scope":
+        if r.too_long:
             return r
-        if r.project is None and ctx.last_project is not None and not a.unknown_words:
-            follow = r.intent in PROJECT_INTENTS or (
-                r.intent in ("subscribe", "unsubscribe") and a.anaphora
-            )
-            if follow:
-                return Route(ctx.last_project, r.intent, INHERITED_CONFIDENCE, inherited=True)
+        if r.project is None and ctx.last_project is not None and _follows_up(a):
+            return Route(ctx.last_project, a.cue_intent, INHERITED_CONFIDENCE, inherited=True)
+        if r.intent == "out_of_scope":
+            return r
         if r.project is not None and a.elliptical and ctx.last_intent in PROJECT_INTENTS:
             return Route(r.project, ctx.last_intent, r.confidence, r.alternatives)
         return r

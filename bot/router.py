@@ -17,6 +17,7 @@ MAX_CHARS = 300  # longer messages get a polite ask to shorten, without routing
 MIN_PROJECT_SCORE = 1.2  # below this a project match is a stray sub-word
 AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0
+SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever else matched
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
@@ -45,11 +46,15 @@ class Analysis:
     """A route plus what the dialogue layer needs to decide about context."""
 
     route: Route
-    project_words: bool  # the words themselves named a project
-    intent_cue: bool  # some intent cue matched
-    unknown_words: tuple[str, ...]  # content words the lexicon does not know
-    elliptical: bool  # 排球场呢 — asks the previous question about something else
-    anaphora: bool  # 这个项目
+    cue_intent: str | None = None  # what the cue words ask (怎么申请 -> apply), project or not
+    unknown_words: tuple[str, ...] = ()  # content words the lexicon does not know
+    off_topic: bool = False  # an out-of-scope word (天气, 护照) was present
+    elliptical: bool = False  # 排球场呢 — asks the previous question about something else
+    anaphora: bool = False  # 这个项目
+
+    @property
+    def intent_cue(self) -> bool:
+        return self.cue_intent is not None
 
 
 class Router:
@@ -63,12 +68,10 @@ class Router:
     def analyse(self, text: str) -> Analysis:
         """Understand one message on its own, without dialogue context."""
         if len(text) > MAX_CHARS:
-            return Analysis(
-                Route(None, "out_of_scope", 0.0, too_long=True), False, False, (), False, False
-            )
+            return Analysis(Route(None, "out_of_scope", 0.0, too_long=True))
         q = self.lex.fold(normalise(text).replace(" ", ""))
         if not q:
-            return Analysis(Route(None, "help", 0.0), False, False, (), False, False)
+            return Analysis(Route(None, "help", 0.0))
         hits = self._hits(q)
         project_hits = _non_overlapping([h for h in hits if self.lex.entries[h.key].projects])
         cue_hits = _not_contained([h for h in hits if self.lex.entries[h.key].cues])
@@ -101,9 +104,9 @@ class Router:
         route = self._decide(pscores, iscores, oos_score, unknown)
         return Analysis(
             route,
-            project_words=route.project is not None,
-            intent_cue=bool(iscores),
+            cue_intent=_cue_intent(iscores),
             unknown_words=unknown,
+            off_topic=bool(oos_hits),
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
@@ -167,7 +170,7 @@ class Router:
             )
 
         for special in ("unsubscribe", "subscribe"):
-            if iscores.get(special, 0) >= 4:
+            if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
         if oos_score and oos_score > top:
             return Route(None, "out_of_scope", round(min(1.0, oos_score / 5), 3))
@@ -194,6 +197,14 @@ class Router:
             # 怎么申请 with no project named: the dialogue layer supplies one or asks which.
             return Route(None, intent, round(min(1.0, iscore / 3.0) * 0.5, 3))
         return Route(None, "out_of_scope", round(1.0 - min(1.0, top / 3.0) * 0.5, 3))
+
+
+def _cue_intent(iscores: dict[str, float]) -> str | None:
+    """The project question the cue words ask, if any (subscribing counts as one)."""
+    for special in ("unsubscribe", "subscribe"):
+        if iscores.get(special, 0) >= SPECIAL_CUE:
+            return special
+    return _best(iscores, PROJECT_INTENTS)[0]
 
 
 def _best(scores: dict[str, float], allowed) -> tuple[str | None, float]:

@@ -79,3 +79,27 @@ async def test_unknown_button_payload_gets_the_menu(dialogue):
     assert "请选择类别" in r.text
     r = await dialogue.act(Message("console", "u", ""), "garbage:\x00")
     assert r.buttons
+
+
+async def test_follow_ups_may_bring_a_new_word_or_two(dialogue):
+    await say(dialogue, "老人家食堂开在哪儿")
+    r = await say(dialogue, "那啥时候开始营业")  # 营业 is not a KB word, but this is a follow-up
+    assert (r.route.project, r.route.intent) == (4, "deadline")
+    await say(dialogue, "见习基地怎么申请")
+    r = await say(dialogue, "我是今年毕业的能报吗")
+    assert (r.route.project, r.route.intent) == (1, "eligibility")
+
+
+async def test_subscribing_after_a_question_subscribes_to_that_project(dialogue):
+    await say(dialogue, "口袋公园建在哪")
+    r = await say(dialogue, "订阅一下")
+    assert (r.route.project, r.route.intent) == (15, "subscribe")
+    r = await say(dialogue, "我要订阅", user="新用户")  # no earlier question: ask which
+    assert (r.route.project, r.route.intent) == (None, "subscribe")
+
+
+async def test_an_unrelated_question_with_a_cue_is_still_out_of_scope(dialogue):
+    await say(dialogue, "租房补贴能领多少")
+    for text in ("个税怎么申报", "护照去哪办", "今天天气怎么样"):
+        r = await say(dialogue, text)
+        assert (r.route.project, r.route.intent) == (None, "out_of_scope"), text

@@ -260,7 +260,7 @@ def _project_arg(ch: Channel, words: str) -> ProjectArg:
         return ProjectArg("number", int(m.group(1)))
     a = ch.services.kb.router.analyse(words)
     r = a.route
-    if r.project is not None and a.project_words and not a.unknown_words and not r.too_long:
+    if r.project is not None and not a.unknown_words and not r.too_long:
         return ProjectArg("found", r.project)
     return ProjectArg("unknown", r.project)  # a subscription is not subscribed on a guess
 
