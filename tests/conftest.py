@@ -34,6 +34,15 @@ def dialogue(services) -> Dialogue:
     return Dialogue(services)
 
 
+@pytest.fixture
+async def api():
+    """A fake Telegram Bot API on 127.0.0.1 (tests/fakebotapi.py), fresh per test."""
+    from fakebotapi import FakeBotAPI
+
+    async with FakeBotAPI() as server:
+        yield server
+
+
 def _engines():
     yield pytest.param("sqlite", id="sqlite")
     if PG_URL:

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fakebotapi import FakeBotAPI
 from tgharness import REPLY_TIMEOUT, config_for, running_bot
 
 from bot.channels.telegram_admin import RUNTIME_KEY
@@ -63,12 +62,6 @@ async def test_reload_rejects_errors_with_file_and_line_and_keeps_the_old_kb(kno
     edit(knowledge, TYPO, FIXED)
     result = await reloader.reload()
     assert result.ok and result.projects == 20 and FIXED in holder.kb.project(9).summary
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 async def test_staff_see_a_broken_edit_refused_while_residents_keep_their_answers(

@@ -6,7 +6,6 @@ Each test is a transcript: who sends what, and what the bot sends back or to sub
 from __future__ import annotations
 
 import pytest
-from fakebotapi import FakeBotAPI
 from tgharness import REPLY_TIMEOUT, config_for, running_bot
 from tgupdates import callback_update, text_update
 
@@ -16,13 +15,6 @@ from bot.storage.broadcast import BroadcastRepo
 from bot.storage.progress import ProgressRepo
 
 ADMIN, STAFF, RESIDENT, NEIGHBOUR, BLOCKER = 1, 2, 42, 43, 44
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 def admin_config(api, db_url: str, **extra) -> Config:

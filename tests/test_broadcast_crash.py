@@ -10,9 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
-from fakebotapi import FakeBotAPI
 from tgupdates import callback_update, text_update
 
 from bot.storage import Database
@@ -24,12 +22,6 @@ ADMIN = 1
 RESIDENTS = list(range(5001, 5201))  # 200 subscribers
 CONCURRENCY = 8
 TIMEOUT = 60.0  # generous: two interpreter start-ups on a noisy machine
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 async def start_bot(config: Path, log: Path) -> asyncio.subprocess.Process:

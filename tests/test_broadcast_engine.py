@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from fakebotapi import FakeBotAPI
 from telegram import Bot
 
 from bot.broadcast import BroadcastEngine, RateLimited
@@ -15,13 +14,6 @@ from bot.storage.broadcast import BroadcastRepo
 from bot.storage.subscriptions import SubscriptionRepo
 
 SLACK = 0.05  # clock granularity when comparing the fake's arrival times
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from fakebotapi import FakeBotAPI
 from telegram import Bot
 
@@ -15,8 +14,6 @@ from bot.channels.telegram_admin import TelegramSender
 from bot.config import BroadcastConfig
 from bot.storage.broadcast import BroadcastRepo, Job
 from bot.storage.subscriptions import SubscriptionRepo
-
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 def job(**kw) -> Job:

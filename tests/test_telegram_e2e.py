@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 
 import pytest
-from fakebotapi import FakeBotAPI
 from tgharness import config_for, keyboard, rows_of, running_bot, sent
 from tgupdates import callback_update, media_update, text_update
 
@@ -17,12 +16,6 @@ from bot.channels.telegram import COMMANDS
 from handlers import browse, projects, smalltalk
 
 RESIDENT = 42
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 @pytest.fixture

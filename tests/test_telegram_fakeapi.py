@@ -6,16 +6,9 @@ import asyncio
 import datetime as dt
 
 import pytest
-from fakebotapi import FakeBotAPI
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from tgupdates import entities_of, text_update
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fakebotapi import FakeBotAPI
 from sqlalchemy import text
 from tgharness import config_for, running_bot, sent
 from tgupdates import (
@@ -18,12 +17,6 @@ from tgupdates import (
 
 RESIDENT, OTHER, GROUP = 42, 77, -1001234567890
 BOT = "minxin_test_bot"  # the fake's getMe username
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 @pytest.fixture

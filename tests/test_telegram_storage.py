@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-from fakebotapi import FakeBotAPI
 from tgharness import config_for, keyboard, rows_of, running_bot, sent
 
 from bot.storage.subscriptions import SubscriptionRepo
@@ -16,12 +14,6 @@ from handlers import browse
 
 RESIDENT = 42
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 async def test_subscriptions_survive_restarts(api, holder, db):

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from fakebotapi import FakeBotAPI
 from tgharness import config_for, free_port, running_bot
 from tgupdates import callback_update, next_update_id, text_update
 
 RESIDENT = 42
 SECRET = "s3cret-Token_for-tests"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-@pytest.fixture
-async def api():
-    async with FakeBotAPI() as server:
-        yield server
 
 
 @pytest.fixture
