@@ -79,9 +79,9 @@ class Router:
             [h for h in hits if self.lex.entries[h.key].oos and h.channel == "exact"]
         )
         covered = _covered(project_hits + cue_hits + oos_hits)
-        tokens = self.lex.segmenter.cut(q, False)
-        project_hits += self._fuzzy(tokens, q, covered, self.lex.project_term_list)
-        cue_hits += self._fuzzy(tokens, q, covered, self.lex.cue_list)
+        tokens = _spans(self.lex.segmenter.cut(q, False), q)
+        project_hits += self._fuzzy(tokens, covered, self.lex.project_term_list)
+        cue_hits += self._fuzzy(tokens, covered, self.lex.cue_list)
         covered = _covered(project_hits + cue_hits + oos_hits)
 
         pscores: dict[int, float] = defaultdict(float)
@@ -96,7 +96,7 @@ class Router:
         for pattern, intent, w in self.lex.patterns:
             if pattern.search(q):
                 iscores[intent] += w
-        unknown = tuple(self._unknown(tokens, q, covered))
+        unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
             if int(m.group(1)) in self.kb.projects:
                 pscores[int(m.group(1))] += ORDINAL_SCORE
@@ -127,27 +127,23 @@ class Router:
                     hits.append(Hit(i, j, by_pinyin[key_py], "pinyin", PINYIN_FACTOR))
         return hits
 
-    def _fuzzy(self, tokens, q: str, covered: set[int], choices: list[str]) -> list[Hit]:
+    def _fuzzy(self, tokens: list[Span], covered: set[int], choices: list[str]) -> list[Hit]:
         """Near-miss spellings the pinyin channel cannot fix (a dropped or extra character)."""
-        out, pos = [], 0
-        for tok in tokens:
-            start = q.find(tok, pos)
-            pos = start + len(tok) if start >= 0 else pos
-            if len(tok) < 3 or start < 0 or any(k in covered for k in range(start, pos)):
+        out = []
+        for tok, start, end in tokens:
+            if len(tok) < 3 or any(k in covered for k in range(start, end)):
                 continue
             best = process.extractOne(tok, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             if best:
-                out.append(Hit(start, pos, best[0], "fuzzy", best[1] / 100 * 0.8))
+                out.append(Hit(start, end, best[0], "fuzzy", best[1] / 100 * 0.8))
         return out
 
-    def _unknown(self, tokens, q: str, covered: set[int]) -> list[str]:
-        out, pos = [], 0
-        for tok in tokens:
-            start = q.find(tok, pos)
-            pos = start + len(tok) if start >= 0 else pos
-            if start < 0 or tok in self.lex.stopwords or not _CONTENT.search(tok):
+    def _unknown(self, tokens: list[Span], covered: set[int]) -> list[str]:
+        out = []
+        for tok, start, end in tokens:
+            if tok in self.lex.stopwords or not _CONTENT.search(tok):
                 continue
-            if all(k in covered for k in range(start, pos)):
+            if all(k in covered for k in range(start, end)):
                 continue
             rest = "".join(c for k, c in enumerate(tok, start) if k not in covered)
             if (
@@ -235,6 +231,20 @@ def _not_contained(hits: list[Hit]) -> list[Hit]:
         if not any(c.start <= h.start and h.end <= c.end for c in chosen):
             chosen.append(h)
     return chosen
+
+
+Span = tuple[str, int, int]  # a token and where it sits in the normalised text
+
+
+def _spans(tokens: list[str], q: str) -> list[Span]:
+    """Place each segmented token in the text once, for every later pass to share."""
+    out, pos = [], 0
+    for tok in tokens:
+        start = q.find(tok, pos)
+        if start >= 0:
+            pos = start + len(tok)
+            out.append((tok, start, pos))
+    return out
 
 
 def _covered(hits: list[Hit]) -> set[int]:
