@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import aiohttp
 from wechat_support import FakeWeChat, message_xml, wechat_config
@@ -11,12 +12,17 @@ from bot.cli.run import channel_problem, serve
 from bot.config import Config
 
 
-async def test_run_serves_wechat_without_telegram(holder, tmp_path, monkeypatch):
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+def _wechat_only(tmp_path, **extra) -> Config:
     # Port 0: the OS picks a free port (the schema wants 1..65535 from people, so bypass it).
     wx = wechat_config(listen="127.0.0.1").wechat.model_copy(update={"port": 0})
-    config = Config(wechat=wx, database={"url": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"})
-    assert channel_problem(config) is None
+    return Config(
+        wechat=wx, database={"url": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"}, **extra
+    )
+
+
+@contextlib.asynccontextmanager
+async def _serving(config: Config, holder):
+    """`serve` as `run` starts it; yields what is running, stops it on the way out."""
     stop, ready = asyncio.Event(), asyncio.Event()
     running = {}
 
@@ -27,6 +33,18 @@ async def test_run_serves_wechat_without_telegram(holder, tmp_path, monkeypatch)
     server = asyncio.create_task(serve(config, holder, stop, on_ready))
     try:
         await asyncio.wait_for(ready.wait(), 30)
+        yield running
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 30)
+
+
+async def test_run_serves_wechat_without_telegram(holder, tmp_path, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    config = _wechat_only(tmp_path)
+    wx = config.wechat
+    assert channel_problem(config) is None
+    async with _serving(config, holder) as running:
         host, port = running["web"].bound[0]
         async with aiohttp.ClientSession() as session:
             fake = FakeWeChat(session, f"http://{host}:{port}{wx.path}")
@@ -39,9 +57,6 @@ async def test_run_serves_wechat_without_telegram(holder, tmp_path, monkeypatch)
             assert status == 403
         subs = running["services"].subscriptions
         assert await subs.subscriptions("wx:oRun") == [9]
-    finally:
-        stop.set()
-        await asyncio.wait_for(server, 30)
 
 
 async def test_wechat_only_deployment_still_reloads_staff_edits(tmp_path, monkeypatch):
@@ -56,22 +71,8 @@ async def test_wechat_only_deployment_still_reloads_staff_edits(tmp_path, monkey
     shutil.copytree(ROOT / "knowledge", kb_dir)
     holder = KBHolder(kb_dir)
     assert holder.router.route("小黄车停放点在哪").project is None
-    wx = wechat_config(listen="127.0.0.1").wechat.model_copy(update={"port": 0})
-    config = Config(
-        wechat=wx,
-        database={"url": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"},
-        knowledge={"dir": str(kb_dir)},
-    )
-    stop, ready = asyncio.Event(), asyncio.Event()
-    running = {}
-
-    def on_ready(what):
-        running.update(what)
-        ready.set()
-
-    server = asyncio.create_task(serve(config, holder, stop, on_ready))
-    try:
-        await asyncio.wait_for(ready.wait(), 30)
+    config = _wechat_only(tmp_path, knowledge={"dir": str(kb_dir)})
+    async with _serving(config, holder) as running:
         assert "watcher" in running
         f = kb_dir / "2023" / "10-tingche.yaml"
         for _ in range(100):  # the watcher needs a moment to be installed; edit until seen
@@ -84,6 +85,3 @@ async def test_wechat_only_deployment_still_reloads_staff_edits(tmp_path, monkey
                 break
             await asyncio.sleep(0.2)
         assert holder.router.route("小黄车停放点在哪").project == 10
-    finally:
-        stop.set()
-        await asyncio.wait_for(server, 30)
