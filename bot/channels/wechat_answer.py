@@ -45,7 +45,7 @@ class Responder:
         user_key = user_key_of(openid)
         if m.type == "event":
             return await self._event(m, openid, user_key)
-        await self._touch(openid, user_key)
+        self._touch(openid, user_key)
         if m.type == "text":
             return await self._text(openid, user_key, m.content or "")
         if m.type == "voice" and (m.recognition or "").strip():
@@ -64,7 +64,7 @@ class Responder:
         """Follow: welcome. Unfollow: forget them. Menu click: the key is a dialogue action."""
         event = (m.event or "").lower()
         if event in ("subscribe", "subscribe_scan"):
-            await self._touch(openid, user_key, force=True)
+            self._touch(openid, user_key, force=True)
             reply = await self.dialogue.act(self._message(openid, ""), "help", numbered=True)
             reply.text = f"{WELCOME}\n{reply.text}"
             return self._page(user_key, reply)
@@ -72,7 +72,7 @@ class Responder:
             await self._forget(user_key)
             return None  # WeChat delivers nothing to someone who just left
         if event == "click":
-            await self._touch(openid, user_key)
+            self._touch(openid, user_key)
             key = (getattr(m, "key", "") or "")[:MAX_KEY]
             reply = await self.dialogue.act(self._message(openid, ""), key, numbered=True)
             return self._page(user_key, reply)
@@ -94,21 +94,18 @@ class Responder:
         self.pages.put(user_key, pages[1:])
         return pages[0]
 
-    async def _touch(self, openid: str, user_key: str, force: bool = False) -> None:
-        """Record last_seen (customer-service messages are allowed only within 48 h of it)."""
-        repo = self.services.subscriptions
-        touch = getattr(repo, "touch_user", None)
-        if touch is None:
+    def _touch(self, openid: str, user_key: str, force: bool = False) -> None:
+        """Record last_seen (customer-service messages are allowed only within 48 h of it).
+
+        Not awaited: the upsert goes out with the next write-behind batch, after the answer."""
+        seen = getattr(self.services.subscriptions, "seen", None)
+        if seen is None:
             return
         now = time.monotonic()
         last = self._touched.get(user_key)
         if not force and last is not None and now - last < TOUCH_EVERY:
             return
-        try:
-            await touch(user_key, "wechat", openid)
-        except Exception:  # losing last_seen must not cost the resident an answer
-            log.exception("touch_user failed for a WeChat user")
-            return
+        seen(user_key, "wechat", openid)
         self._touched[user_key] = now
         self._touched.move_to_end(user_key)
         while len(self._touched) > 100_000:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from bot.storage.writebehind import WriteBehind
+
 log = logging.getLogger(__name__)
 metadata = MetaData()
 
@@ -72,6 +74,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        # Bookkeeping rows (last seen, stored replies) are written here, after the answer.
+        self.later = WriteBehind(self.engine)
 
     async def start(self) -> None:
         """Apply pending migrations (importing every domain module so all are known)."""
@@ -97,6 +101,7 @@ class Database:
 
     async def forget_user(self, user_key: str) -> int:
         """Delete every row about one user, in every table that holds user data."""
+        await self.later.flush()  # a queued row must not bring the user back after this
         removed = 0
         async with self.engine.begin() as conn:
             for table in USER_TABLES:
@@ -105,6 +110,7 @@ class Database:
         return removed
 
     async def close(self) -> None:
+        await self.later.flush()
         await self.engine.dispose()
 
 
