@@ -62,3 +62,16 @@ async def test_a_new_wechat_users_burst_is_answered_and_seen_once(holder, db, ca
     [row] = await _user_rows(db, "wx:oBurst")
     assert (row.channel, row.chat_id) == ("wechat", "oBurst")
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_subscribing_writes_the_queued_last_seen_with_the_subscription(db, caplog):
+    repo = SubscriptionRepo(db)
+    db.later.delay = 60
+    repo.seen("wx:oSub", "wechat", "oSub")
+    repo.seen("wx:oOther", "wechat", "oOther")
+    assert await repo.subscribe("wx:oSub", 9)
+    assert await repo.recipients(9) == [("wx:oSub", "wechat", "oSub")]  # no batch needed
+    with caplog.at_level(logging.WARNING):
+        await db.later.flush()  # the rest of the batch still goes out, and only the rest
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert len(await _user_rows(db, "wx:oOther")) == 1

@@ -89,7 +89,8 @@ class WriteBehind:
         batch = []
         for stmt_id, (statement, rows) in list(self._pending.items()):
             keys = list(rows)[: self.max_rows]
-            batch.append((statement, [rows.pop(k) for k in keys]))
+            if keys:  # (take() may have emptied it: executing with no rows inserts defaults)
+                batch.append((statement, [rows.pop(k) for k in keys]))
             if not rows:
                 del self._pending[stmt_id]
         try:
