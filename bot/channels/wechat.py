@@ -26,6 +26,7 @@ from bot.channels.wechat_protocol import (
     TooLarge,
     cdata_safe,
     check_fresh,
+    check_ids,
     check_signature,
     dedupe_key,
     parse_wechat_message,
@@ -103,6 +104,7 @@ class WeChatEndpoint:
                 fields = parse_xml(xml)
             if not fields.get("MsgType") or not fields.get("FromUserName"):
                 raise Refused("message without MsgType or FromUserName")
+            check_ids(fields)
             message = parse_wechat_message(xml)
         except Refused as e:
             return self._refuse(request, e)
