@@ -33,6 +33,7 @@ from bot.channels.wechat_protocol import (
     parse_xml,
 )
 from bot.config import Config, WeChatConfig
+from bot.httplog import quiet_malformed_http
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.wechat import WeChatDedupe
@@ -268,6 +269,7 @@ def setup(
     if db is None:
         raise ValueError("the WeChat channel needs the database (services.subscriptions.db)")
     endpoint = WeChatEndpoint(services, config.wechat, db, **options)
+    quiet_malformed_http()  # also when served alone (build_app), not through bot.web
     path = config.wechat.path
     web_app.router.add_get(path, endpoint.verify)
     web_app.router.add_post(path, endpoint.receive)
