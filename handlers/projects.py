@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project
 from bot.models import Button, Reply
@@ -30,7 +31,9 @@ def answer(kb: KnowledgeBase, p: Project, intent: str, history: list[ProgressNot
     }.get(intent)
     text = _progress(kb, p, history) if intent == "progress" else body(kb, p)
     buttons = follow_up_buttons(p, intent)
-    buttons.append([Button("订阅进展", f"sub:{p.number}"), Button("全部项目", "list")])
+    buttons.append(
+        [Button("订阅进展", actions.subscribe(p.number)), Button("全部项目", actions.LIST)]
+    )
     return Reply(f"{header(p)}\n{text}", buttons)
 
 

@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.dialogue import Dialogue
 from bot.models import Message
 from bot.services import Services
+from bot.storage.store import ChannelStore
 from bot.storage.subscriptions import SubscriptionRepo, users
 
 NOTICE = "【第9项 建设城市市政道路】新进展（2023年9月1日）\n万东路主路已完工。"
@@ -31,7 +32,9 @@ async def api():
 
 def notifier(api: FakeWeChatAPI, db=None, **overrides) -> WeChatNotifier:
     overrides.setdefault("app_secret", api.secret)
-    return WeChatNotifier(wechat_config(**overrides).wechat, db, api_base_url=api.base_url)
+    return WeChatNotifier(
+        wechat_config(**overrides).wechat, ChannelStore(db), api_base_url=api.base_url
+    )
 
 
 async def test_with_a_template_id_notices_go_out_as_template_messages(api):
