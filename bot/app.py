@@ -76,9 +76,17 @@ def build_core(config: Config, services: Services, db: Database) -> Core:
 class App:
     """One running bot: start() builds and starts everything, stop() undoes it in reverse."""
 
-    def __init__(self, config: Config, holder: KBHolder):
+    def __init__(
+        self,
+        config: Config,
+        holder: KBHolder,
+        channels: list[str] | None = None,
+        question_log: bool = True,
+    ):
         self.config = config
         self.holder = holder
+        self.names = channels  # None: every channel the config names
+        self.question_log = question_log  # off: the console without --log
         self.web = WebServer()
         self.channels: list[Channel] = []
         self.senders: dict[str, Sender] = {}
@@ -92,11 +100,14 @@ class App:
         self.db = Database(self.config.database.url)
         await self.db.start()
         self.services = build_services(self.config, self.holder, self.db)
-        await self.services.question_log.start()  # a secret exists; expired questions purged
+        if not self.question_log:
+            self.services.question_log = None
+        else:
+            await self.services.question_log.start()  # a secret exists; expired ones purged
         self.core = build_core(self.config, self.services, self.db)
         self.tools = self.core.conversation.commands.tools
-        for name in registry.configured(self.config):
-            channel = registry.load(name)(self.core, getattr(self.config, name))
+        for name in self.names or registry.configured(self.config):
+            channel = registry.load(name)(self.core, getattr(self.config, name, None))
             self.channels.append(channel)
         await self._start_broadcasts()
         if not receive:
@@ -160,10 +171,13 @@ class App:
         for sender in self.senders.values():
             await sender.close()
         await self.web.stop()
-        if hasattr(self, "services"):
+        if getattr(self, "services", None) and self.services.question_log is not None:
             await self.services.question_log.close()  # the last half second of questions
         if hasattr(self, "db"):
             await self.db.close()
+
+    def channel(self, name: str) -> Channel:
+        return next(c for c in self.channels if c.name == name)
 
     def running(self) -> dict:
         """What is running, for tests: services, db, web, core, channels by name."""
