@@ -75,7 +75,8 @@ async def record_progress(tools: AdminTools, msg: Message, args: str) -> Reply:
     note = parts[2].strip() if len(parts) > 2 else ""
     if len(note) > 500:
         return Reply("说明太长了，请控制在 500 字以内。")
-    e = await tools.progress.add(project, status, pct, note, msg.name, msg.user_key)
+    # Residents read the author: a name the platform gave, never an id (WeChat gives none).
+    e = await tools.progress.add(project, status, pct, note, msg.user_name, msg.user_key)
     pct_text = f" {pct}%" if pct is not None else ""
     await tools.audit.record(
         msg.user_key, "progress", f"{label(tools.kb, project)} {status}{pct_text} {note}".strip(),

@@ -115,7 +115,7 @@ def _progress(kb: KnowledgeBase, p: Project, history: list[ProgressNote]) -> str
         return "暂无进展发布。点「订阅进展」，有新进展时通知您。"
     last = history[-1]
     pct = f" {last.percent}%" if last.percent is not None else ""
-    text = f"截至{last.on.year}年{last.on.month}月{last.on.day}日：{last.status}{pct}"
+    text = f"截至{format_date(last.on)}：{last.status}{pct}"
     if last.note:
         text += f"\n{last.note}"
     who = "工作人员" if last.origin == "kb" else "管理员"

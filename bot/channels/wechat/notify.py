@@ -93,7 +93,7 @@ class WeChatNotifier:
         self.config = config
         self.store = store
         self.secret = config.app_secret or os.environ.get("WECHAT_APP_SECRET") or None
-        self.api_base_url = api_base_url
+        self.api_base_url = api_base_url or config.api_base_url
         self._client: WeChatClient | None = None
         # Customer-service pushes per OpenID since the last message seen from them. Kept in
         # memory: after a restart WeChat's own 45047 answer stops an excess one.

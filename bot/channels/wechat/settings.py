@@ -21,5 +21,6 @@ class WeChatConfig(Section):
     # Customer-service pushes per user between two of their messages (WeChat refuses more
     # with errcode 45047; set it to your account's limit).
     service_quota: int = Field(default=5, ge=0)
+    api_base_url: str | None = None  # default https://api.weixin.qq.com/cgi-bin/ (tests: a fake)
     admins: list[str] = Field(default_factory=list)  # OpenIDs; the same as admins: {wechat: […]}
     staff: list[str] = Field(default_factory=list)
