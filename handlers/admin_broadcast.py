@@ -65,11 +65,11 @@ async def preview(tools: AdminTools, job_id: int) -> Reply:
     if not recipients:
         await tools.broadcasts.discard(job_id)
         return Reply(f"{target_of(tools, job)}目前没有订阅者，无需发送。")
-    split = await _reach_by_channel(tools, recipients)
+    split, reach = await _reach_by_channel(tools, recipients)
     whom = "订阅了该项目或全部项目的居民" if job.project is not None else "所有订阅者"
     text = (
         f"广播预览 #{job.id}\n对象：{target_of(tools, job)}（{whom}）\n"
-        f"收件人：{len(recipients)} 人（{split}）\n————\n{job.text}\n————\n确认发送吗？"
+        f"收件人：{len(recipients)} 人（{split}）\n{reach}————\n{job.text}\n————\n确认发送吗？"
     )
     return Reply(
         text,
@@ -82,27 +82,25 @@ async def preview(tools: AdminTools, job_id: int) -> Reply:
     )
 
 
-async def _reach_by_channel(tools: AdminTools, recipients) -> str:
-    """Telegram 2，微信 3（现在可送达 1，2 人现在无法通过微信送达）: per channel, who a push
-    would reach now (WeChat: inside the 48-hour window and its quota, or by template)."""
+async def _reach_by_channel(tools: AdminTools, recipients) -> tuple[str, str]:
+    """('Telegram 2，微信 3', '现在可送达：Telegram 2，微信 1（另 2 人…）'): per channel, how
+    many subscribe and how many a push reaches now (WeChat: the 48-hour window and quota)."""
     per: dict[str, list[tuple[str, str]]] = {}
     for user_key, channel, chat_id in recipients:
         per.setdefault(channel, []).append((user_key, chat_id))
     senders = tools.engine.senders if tools.engine else {}
-    parts = []
+    counts, reach, missed = [], [], []
     for channel, rows in sorted(per.items()):
         name = CHANNEL_NAMES.get(channel, channel)
         sender = senders.get(channel)
-        if sender is None:
-            parts.append(f"{name} {len(rows)}（无法推送，将跳过）")
-            continue
-        reach = await sender.reachable(rows)
-        unreachable = len(rows) - reach
-        note = (
-            f"（现在可送达 {reach}，{unreachable} 人现在无法通过{name}送达）" if unreachable else ""
-        )
-        parts.append(f"{name} {len(rows)}{note}")
-    return "，".join(parts)
+        n = await sender.reachable(rows) if sender is not None else 0
+        counts.append(f"{name} {len(rows)}" + ("" if sender else "（无法推送，将跳过）"))
+        reach.append(f"{name} {n}")
+        if sender is not None and n < len(rows):
+            missed.append(f"另 {len(rows) - n} 人现在无法通过{name}送达")
+    if not missed:
+        return "，".join(counts), ""
+    return "，".join(counts), f"现在可送达：{'，'.join(reach)}（{'；'.join(missed)}，将列入报告）\n"
 
 
 async def confirm(tools: AdminTools, msg: Message, job_id: int) -> tuple[Reply, int | None]:

@@ -67,6 +67,24 @@ async def test_without_a_template_only_users_seen_within_48_hours_get_a_service_
     await wx.close()
 
 
+async def test_the_service_quota_is_counted_per_window_and_a_new_message_renews_it(api, db):
+    repo = SubscriptionRepo(db)
+    await repo.touch_user("wx:oFeng", "wechat", "oFeng")
+    wx = notifier(api, db, service_quota=2)
+    assert [await wx.send_progress_notice("oFeng", NOTICE) for _ in range(3)] == [
+        "sent",
+        "sent",
+        "skipped",  # WeChat would refuse a third (errcode 45047): reported, not tried
+    ]
+    assert not await wx.can_reach("oFeng")
+    await asyncio.sleep(0.01)
+    await repo.touch_user("wx:oFeng", "wechat", "oFeng")  # they write again: a new window
+    assert await wx.can_reach("oFeng")
+    assert await wx.send_progress_notice("oFeng", NOTICE) == "sent"
+    assert len(api.calls) == 3
+    await wx.close()
+
+
 @pytest.mark.parametrize(
     ("errcode", "status"),
     [
