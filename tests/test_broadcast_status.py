@@ -10,7 +10,7 @@ from telegram import Bot
 
 from bot.broadcast import BroadcastEngine
 from bot.broadcast.status import bar, duration_text, follow, report_text, status_text
-from bot.channels.telegram_admin import TelegramSender
+from bot.channels.telegram.sender import TelegramSender
 from bot.config import BroadcastConfig
 from bot.storage.broadcast import BroadcastRepo, Job
 from bot.storage.subscriptions import SubscriptionRepo
@@ -46,7 +46,7 @@ def test_the_final_report_lists_every_outcome_and_the_duration():
         "已屏蔽或不存在 4",
         "失败 1",
         "不确定（重启时正在发送，未重发） 3",
-        "跳过（该渠道未配置推送模板） 2",
+        "现在无法送达（超出微信 48 小时窗口，或该渠道不能推送） 2",
         "用时 6分41秒",
     ]
     assert duration_text(5) == "5秒" and duration_text(3 * 3600 + 120) == "3小时2分"
@@ -75,7 +75,9 @@ async def test_the_status_message_is_edited_as_sending_progresses(db):
         await follow(repo, job_id, task, config.status_interval, edit, report)
 
     done = [int(re.search(r"已发送 (\d+)/20", e).group(1)) for e in edits[:-1]]
-    assert len(done) >= 2 and done == sorted(done) and done[-1] < 20  # it moved while we watched
+    # It moved while we watched: at least two counts short of the total, never going back.
+    # (On a loaded machine the follower may also catch 20/20 before the job's final state.)
+    assert done == sorted(done) and len([d for d in done if d < 20]) >= 2, done
     assert edits[-1] == reports[0] and reports[0].startswith("广播 #1（全部订阅者）发送完毕")
     assert "已送达 20" in reports[0]
 
@@ -96,4 +98,6 @@ async def test_recipients_on_a_channel_without_a_sender_are_skipped_and_reported
         assert api.sent_per_chat == {1: 1}
     counts = await repo.counts(job_id)
     assert (counts["sent"], counts["skipped"]) == (1, 1)
-    assert "跳过（该渠道未配置推送模板） 1" in report_text(await repo.job(job_id), counts)
+    assert "现在无法送达（超出微信 48 小时窗口，或该渠道不能推送） 1" in report_text(
+        await repo.job(job_id), counts
+    )

@@ -1,7 +1,7 @@
 """Test side of WeChat: plays WeChat's servers, posting signed XML to our running endpoint.
 
 Signatures and AES are computed here from WeChat's documented scheme, independently of
-bot.channels.wechat_protocol, so a mistake there cannot hide behind the same mistake here.
+bot.channels.wechat.protocol, so a mistake there cannot hide behind the same mistake here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.channels.wechat import WECHAT, build_app
+from bot.app import build_core
+from bot.channels.wechat.channel import WECHAT, build_app
 from bot.config import Config, WeChatConfig
 from bot.services import Services
 from bot.storage.subscriptions import SubscriptionRepo
@@ -135,7 +136,7 @@ def wechat_config(**overrides) -> Config:
 @contextlib.asynccontextmanager
 async def running(services: Services, config: Config, db, **options):
     """Our WeChat endpoint on 127.0.0.1 (ephemeral port), and WeChat's side to talk to it."""
-    app = build_app(services, config, db, **options)
+    app = build_app(build_core(config, services, db), **options)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:

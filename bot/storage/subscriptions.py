@@ -60,8 +60,8 @@ class SubscriptionRepo:
 
         One INSERT … ON CONFLICT DO UPDATE: two first messages of a new user at once cannot
         both insert (an UPDATE-then-INSERT did, and PostgreSQL answered UniqueViolation)."""
-        async with self.db.engine.begin() as conn:
-            await conn.execute(self._upsert, [_seen_row(user_key, channel, chat_id)])
+        row = _seen_row(user_key, channel, chat_id)
+        await self.db.run_sync(lambda conn: conn.execute(self._upsert, [row]))
 
     def seen(self, user_key: str, channel: str, chat_id: str) -> None:
         """touch_user without waiting: the upsert goes out with the next write-behind batch."""
@@ -90,10 +90,13 @@ class SubscriptionRepo:
         stmt = insert(subscriptions).values(user_key=user_key, project=p, created_at=_now())
         stmt = stmt.on_conflict_do_nothing(index_elements=["user_key", "project"])
         seen = self.db.later.take(self._upsert, user_key)
-        async with self.db.engine.begin() as conn:
+
+        def write(conn) -> bool:
             if seen is not None:  # a subscriber is a recipient from this commit on
-                await conn.execute(self._upsert, [seen])
-            return bool((await conn.execute(stmt)).rowcount)
+                conn.execute(self._upsert, [seen])
+            return bool(conn.execute(stmt).rowcount)
+
+        return await self.db.run_sync(write)  # one turn of SQLite's thread
 
     async def unsubscribe(self, user_key: str, project: int | None) -> int:
         cond = subscriptions.c.user_key == user_key

@@ -15,9 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Hashable
+from functools import partial
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
+
+if TYPE_CHECKING:
+    from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +32,8 @@ MAX_ROWS = 500  # rows per statement per transaction; more wait for the next bat
 class WriteBehind:
     """Queued rows per statement, one per key (a statement batch must not touch a row twice)."""
 
-    def __init__(self, engine: AsyncEngine, delay: float = DELAY, max_rows: int = MAX_ROWS):
-        self.engine = engine
+    def __init__(self, db: Database, delay: float = DELAY, max_rows: int = MAX_ROWS):
+        self.db = db
         self.delay = delay
         self.max_rows = max_rows
         # id(statement) -> (statement, {key: row}); dicts keep insertion order
@@ -94,11 +98,26 @@ class WriteBehind:
             if not rows:
                 del self._pending[stmt_id]
         try:
-            async with self.engine.begin() as conn:
-                for statement, rows in batch:
-                    await conn.execute(statement, rows)
-        except Exception:  # these rows are bookkeeping: losing them costs no answer
-            log.exception("write-behind: %d rows not written", sum(len(r) for _, r in batch))
+            await self.db.run_sync(partial(_execute, batch=batch))
+            return
+        except Exception as e:
+            log.warning("write-behind: a batch of %d rows failed (%s); row by row",
+                        sum(len(r) for _, r in batch), str(e).splitlines()[0])  # fmt: skip
+        lost = 0
+        for statement, rows in batch:  # one bad row must cost only itself
+            for row in rows:
+                try:
+                    await self.db.run_sync(partial(_execute, batch=[(statement, [row])]))
+                except Exception as e:  # bookkeeping: a lost row costs no answer
+                    lost += 1
+                    log.debug("write-behind row lost: %s", str(e).splitlines()[0])
+        if lost:
+            log.error("write-behind: %d rows could not be written", lost)
+
+
+def _execute(conn, batch) -> None:
+    for statement, rows in batch:
+        conn.execute(statement, rows)
 
 
 def _wake_up(fut: asyncio.Future) -> None:

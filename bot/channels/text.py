@@ -1,29 +1,63 @@
-"""Reply -> WeChat text: numbered options instead of buttons, pages within a byte budget."""
+"""What every text-only channel shares (WeChat, the console, later others): numbered options
+typed as numbers, replies cut into pages within a byte budget, and 更多 for the next page.
+
+`TextChannel.answer` is the whole turn: 更多 shows the next page; anything else goes to the
+Conversation with numbered options, is rendered by the channel and cut into pages.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
-from bot.models import Reply
+from bot.conversation import Conversation
+from bot.models import Message, Reply
 from bot.text import cut_line
 
 MORE_WORDS = frozenset({"更多", "更多。", "更多内容", "more", "下一页", "继续"})
 MORE_HINT = "……回复「更多」看下一部分"
+NO_MORE = "没有更多内容了。请直接提问，或回复「帮助」查看用法。"
 CONTINUATION_TTL = 30 * 60  # seconds, like the dialogue context
 MAX_USERS = 100_000
 
 
-def render(reply: Reply) -> str:
-    """Body, quote, then one '回复 N 标签' line per option (a typed number picks it)."""
-    parts = [reply.text.strip()]
-    if reply.quote:
-        parts.append(f"「{reply.quote.strip()}」")
-    if reply.buttons and not reply.numbers_pick_projects:
-        parts.append(
-            "\n".join(f"回复 {i} {b.label}" for i, b in enumerate(reply.flat_buttons(), 1))
-        )
-    return "\n".join(p for p in parts if p)
+class TextTurns:
+    """One text channel's turns: the Conversation, its rendering, its page size."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        render: Callable[[Reply], str],
+        max_bytes: int,
+    ):
+        self.conversation = conversation
+        self.render = render
+        self.max_bytes = max_bytes
+        self.pages = Continuations()
+        # A broadcast confirmed here: the channel's way to report on it (it cannot edit).
+        self.on_job: Callable[[Message, int], None] | None = None
+
+    async def answer(self, msg: Message) -> str:
+        """The text of the reply to one typed message (its first page)."""
+        if msg.text.strip().lower() in MORE_WORDS:
+            return self.pages.next(msg.user_key) or NO_MORE
+        return self._shown(msg, await self.conversation.handle(msg, numbered=True))
+
+    async def press(self, msg: Message, payload: str) -> str:
+        """A menu key or another button-like payload."""
+        return self._shown(msg, await self.conversation.press(msg, payload, numbered=True))
+
+    def _shown(self, msg: Message, reply: Reply) -> str:
+        if reply.job is not None and self.on_job is not None:
+            self.on_job(msg, reply.job)
+        return self.page(msg.user_key, reply)
+
+    def page(self, user_key: str, reply: Reply) -> str:
+        """The first page now; the rest waits for 更多 (a new question replaces it)."""
+        pages = paginate(self.render(reply), self.max_bytes)
+        self.pages.put(user_key, pages[1:])
+        return pages[0]
 
 
 def _utf8_len(s: str) -> int:
