@@ -95,7 +95,8 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def post(session, url: str, openid: str, question: str) -> None:
+async def post(session, url: str, openid: str, question: str) -> bool:
+    """True: answered; False: 'success' (over the bot's 4 s budget, answer sent later)."""
     ts, nonce = str(int(time.time())), secrets.token_hex(5)
     params = {"timestamp": ts, "nonce": nonce, "signature": sign(TOKEN, ts, nonce)}
     body = (
@@ -106,8 +107,11 @@ async def post(session, url: str, openid: str, question: str) -> None:
     ).encode()
     async with session.post(url, params=params, data=body) as r:
         text = await r.text()
+    if r.status == 200 and text == "success":
+        return False
     if r.status != 200 or "<Content>" not in text:
         raise RuntimeError(f"unexpected reply {r.status}: {text[:200]}")
+    return True
 
 
 async def open_loop(session, url: str, rate: float, seconds: float, users: int, seed: int):
@@ -119,8 +123,8 @@ async def open_loop(session, url: str, rate: float, seconds: float, users: int, 
 
     async def one(scheduled: float, openid: str, question: str) -> None:
         lag = loop.time() - scheduled
-        await post(session, url, openid, question)
-        out.append((loop.time() - scheduled, lag, question in USES_STORAGE))
+        ok = await post(session, url, openid, question)
+        out.append((loop.time() - scheduled, lag, question in USES_STORAGE, ok))
 
     while at < start + seconds:
         delay = at - loop.time()
@@ -139,8 +143,8 @@ async def closed_loop(session, url: str, clients: int, per_client: int, seed: in
         for i in range(per_client):
             t = time.perf_counter()
             q = QUESTIONS[(n + i) % len(QUESTIONS)]
-            await post(session, url, f"oBench{seed}c{n:04d}", q)
-            got.append((time.perf_counter() - t, 0.0, q in USES_STORAGE))
+            ok = await post(session, url, f"oBench{seed}c{n:04d}", q)
+            got.append((time.perf_counter() - t, 0.0, q in USES_STORAGE, ok))
         return got
 
     return [x for part in await asyncio.gather(*(client(n) for n in range(clients))) for x in part]
@@ -159,12 +163,13 @@ async def measure(port: int, pid: int, load, seed: int) -> dict:
         results = await load(session, url, seed)
         wall = time.perf_counter() - wall
         cpu = cpu_seconds(pid) - cpu
-    ms = [x * 1000 for x, _, _ in results]
-    kb = [x * 1000 for x, _, db in results if not db] or [0.0]
+    ms = [r[0] * 1000 for r in results]
+    kb = [r[0] * 1000 for r in results if not r[2]] or [0.0]
     return {
         "n": len(ms), "p50": pct(ms, 50), "p99": pct(ms, 99), "max": max(ms),
         "rate": len(ms) / wall, "cpu_ms": cpu * 1000 / len(ms), "core": cpu / wall,
-        "kb99": pct(kb, 99), "lag99": pct([lag * 1000 for _, lag, _ in results], 99),
+        "kb99": pct(kb, 99), "lag99": pct([r[1] * 1000 for r in results], 99),
+        "late": sum(1 for r in results if not r[3]),
     }  # fmt: skip
 
 
@@ -202,6 +207,10 @@ def run_server(cmd: list[str], port: int, load, seed: int, log: Path) -> dict:
             proc.terminate()
             proc.wait(timeout=30)
     result["errors"] = errors_in(log)
+    if result["errors"]:
+        kept = Path(tempfile.gettempdir()) / f"bench_wechat-{os.getpid()}-{log.stem}-{seed}.log"
+        kept.write_bytes(log.read_bytes())
+        print(f"  (the server logged errors: {kept})")
     return result
 
 
@@ -224,7 +233,7 @@ def line(label: str, r: dict) -> str:
         f"  {label:<10} p50 {r['p50']:6.1f} ms  p99 {r['p99']:7.1f} ms  max {r['max']:7.1f} ms  "
         f"{r['rate']:5.0f} msg/s  {r['cpu_ms']:.2f} ms CPU/msg ({r['core'] * 100:3.0f}% core)  "
         f"KB-only p99 {r['kb99']:6.1f} ms  client lag p99 {r['lag99']:5.1f} ms  "
-        f"errors {r.get('errors', 0)}"
+        f"over 4 s {r['late']:.0f}  errors {r.get('errors', 0)}"
     )
 
 
