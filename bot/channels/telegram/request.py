@@ -72,18 +72,30 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data = None
-        if request_data is not None:
-            data = _form(request_data) if files else request_data.json_parameters
+        data, headers = None, {"User-Agent": self.USER_AGENT}
+        if files:
+            data = _form(request_data)
+        elif request_data is not None:
+            data = _urlencoded(request_data.json_parameters)  # the same form PTB sends
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
             async with self._session.request(
-                method, url, data=data, timeout=timeout, headers={"User-Agent": self.USER_AGENT}
+                method, url, data=data, timeout=timeout, headers=headers
             ) as res:
                 return res.status, await res.read()
         except asyncio.TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+
+
+def _urlencoded(params: dict[str, str]) -> bytes:
+    """A form body with every value byte percent-encoded, in C: urllib's quoting runs a Python
+    call per byte of Chinese text, the costliest step of sending a reply. Any byte may be
+    percent-encoded, so the server decodes exactly the same form."""
+    return "&".join(
+        f"{k}=%{v.encode('utf-8').hex('%')}" if v else f"{k}=" for k, v in params.items()
+    ).encode("ascii")
 
 
 def _given(value, default: float | None) -> float | None:
