@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
+from bot.privacy import Redacted, scan
 from bot.router import Analysis
 from bot.services import Services
-from handlers import browse, projects, smalltalk, subscriptions
+from handlers import (
+    browse,
+    feedback,
+    handoff,
+    privacy,
+    projects,
+    smalltalk,
+    subscriptions,
+    suggestions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +39,11 @@ def _follows_up(a: Analysis) -> bool:
     if a.route.intent not in (*PROJECT_INTENTS, "subscribe", "unsubscribe", "out_of_scope"):
         return False  # 谢谢 / 转人工 / 民心工程有哪些 are not about the project
     return len(a.unknown_words) <= MAX_NEW_WORDS
+
+
+def _asks_back(route: Route) -> bool:
+    """Close candidates and low confidence: the bot asks which project was meant."""
+    return bool(route.alternatives) and route.confidence < ASK_CONFIDENCE
 
 
 class Dialogue:
@@ -75,18 +91,32 @@ class Dialogue:
         m = _PICK_RE.match(text)
         if m and self.services.kb.kb.project(int(m.group(1))):
             return await self.act(msg, f"a:{int(m.group(1))}:overview", numbered)
+        if privacy.asks_to_forget(text) and self.services.forget is not None:
+            return self._keep(msg, await self._forget(msg), numbered)
+        # Routing reads the original; everything stored or logged gets the redacted text.
+        found = scan(text)
+        if suggestions.is_suggestion(text):
+            reply = await suggestions.take(self.services, msg, found.text)
+            return self._keep(msg, await self._noticed(msg, reply, found), numbered)
         route = self.understand(msg.user_key, text)
+        if handoff.wants_person(text) and route.intent != "human":
+            route = Route(None, "human", 1.0)  # 投诉 names a project often; a person is asked for
         if self.services.question_log is not None:
             try:
-                await self.services.question_log.record(msg, route)
+                await self.services.question_log.record(replace(msg, text=found.text), route)
             except Exception:  # the log must never cost a resident their answer
                 log.exception("question log failed")
+        self._track(msg, route, found.text)
         reply = await self._answer(msg, route, text)
         reply.route = route
-        return self._keep(msg, reply, numbered)
+        reply = self._handoff_if_due(msg, route, reply)
+        return self._keep(msg, await self._noticed(msg, reply, found), numbered)
 
     async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
         """Carry out a button's action payload (also typed numbers on text-only channels)."""
+        return await self._noticed(msg, await self._act(msg, action, numbered))
+
+    async def _act(self, msg: Message, action: str, numbered: bool) -> Reply:
         kb = self.services.kb.kb
         kind, _, rest = action.partition(":")
         if kind == "a":
@@ -95,7 +125,13 @@ class Dialogue:
                 route = Route(int(num), intent, 1.0)
                 ctx = self.services.contexts.get(msg.user_key)
                 self._remember(msg.user_key, ctx, route)
-                reply = await self._project_answer(int(num), intent)
+                handoff.count(ctx, answered=True, out_of_scope=False, asked_back=False)
+                reply = await self._project_answer(int(num), intent, msg)
+                return self._keep(msg, reply, numbered)
+        elif kind == "fb":
+            ctx = self.services.contexts.get(msg.user_key)
+            reply = await feedback.rate(self.services, msg, ctx, rest)
+            if reply is not None:
                 return self._keep(msg, reply, numbered)
         elif kind == "src" and rest.isdigit() and kb.project(int(rest)):
             return self._keep(msg, projects.source_reply(kb.project(int(rest))), numbered)
@@ -132,9 +168,9 @@ class Dialogue:
         if intent in PROJECT_INTENTS:
             if route.project is None:
                 return browse.which_project(kb, intent)
-            if route.alternatives and route.confidence < ASK_CONFIDENCE:
+            if _asks_back(route):
                 return browse.did_you_mean(kb, route.alternatives, intent)
-            return await self._project_answer(route.project, intent)
+            return await self._project_answer(route.project, intent, msg)
         if intent == "list":
             return browse.full_list(kb)
         if intent == "greeting":
@@ -142,13 +178,61 @@ class Dialogue:
         if intent == "help":
             return smalltalk.help_text(kb)
         if intent == "human":
-            return smalltalk.human(kb)
+            asked = self.services.contexts.get(msg.user_key).asked
+            return handoff.human(kb, self.services.handoff, asked)
         return smalltalk.out_of_scope(kb)
 
-    async def _project_answer(self, number: int, intent: str) -> Reply:
+    async def _project_answer(self, number: int, intent: str, msg: Message | None = None) -> Reply:
         kb = self.services.kb.kb
         history = await self.services.progress_history(number) if intent == "progress" else []
-        return projects.answer(kb, kb.project(number), intent, history)
+        reply = projects.answer(kb, kb.project(number), intent, history)
+        if msg is not None and self.services.feedback_buttons:  # once a project, a conversation
+            ctx = self.services.contexts.get(msg.user_key)
+            feedback.offer(ctx, reply, number, intent)
+            self.services.contexts.put(msg.user_key, ctx)
+        return reply
+
+    # ---- privacy, hand-off (issue 17) ------------------------------------------------------
+    def _track(self, msg: Message, route: Route, redacted: str) -> None:
+        """Count misses in a row and keep the redacted question for a hand-off summary."""
+        ctx = self.services.contexts.get(msg.user_key)
+        missed = route.intent == "out_of_scope" and not route.too_long
+        asks = route.intent in PROJECT_INTENTS and (route.project is None or _asks_back(route))
+        handoff.count(ctx, answered=not (missed or asks), out_of_scope=missed, asked_back=asks)
+        bare = route.intent == "human" and handoff.bare(redacted)
+        if route.intent not in ("greeting", "help", "list") and not bare:
+            handoff.remember(ctx, redacted, route.project)
+        self.services.contexts.put(msg.user_key, ctx)
+
+    def _handoff_if_due(self, msg: Message, route: Route, reply: Reply) -> Reply:
+        ctx = self.services.contexts.get(msg.user_key)
+        if route.intent != "human" and handoff.due(ctx, self.services.handoff):
+            offer = handoff.offer(self.services.kb.kb, self.services.handoff, ctx.asked)
+            reply.text = f"{reply.text}\n{offer}"
+        return reply
+
+    async def notices(self, msg: Message, found: Redacted | None = None) -> list[str]:
+        """Privacy notices this resident has not seen yet (a channel's own welcome shows them)."""
+        if not self.services.privacy_notices:
+            return []
+        try:
+            return await privacy.notices(self.services.question_log, msg.user_key, found)
+        except Exception:  # a notice is not worth a lost answer; it is shown next time
+            log.exception("privacy notice state unavailable")
+            return []
+
+    async def _noticed(self, msg: Message, reply: Reply, found: Redacted | None = None) -> Reply:
+        """Add the privacy notices this resident has not seen yet, after the answer."""
+        lines = await self.notices(msg, found)
+        if lines:
+            reply.text = "\n\n".join([reply.text, *lines])
+        return reply
+
+    async def _forget(self, msg: Message) -> Reply:
+        """删除我的记录 typed on any channel: the same as /forget."""
+        removed = await self.services.forget(msg.user_key)
+        log.info("forgot a user on request: %d rows", removed)
+        return Reply(privacy.FORGOTTEN)
 
     # ---- numbered options (console, WeChat) ----------------------------------------------
     def _keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:

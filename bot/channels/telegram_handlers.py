@@ -19,10 +19,10 @@ from bot.models import Button, Message, Reply
 from bot.services import Services
 from bot.storage import Database
 from handlers import browse, smalltalk, subscriptions
+from handlers.privacy import FORGOTTEN
 
 log = logging.getLogger(__name__)
 
-FORGOTTEN = "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
 PRIVATE_ONLY = "订阅和个人数据请在与我的私聊中操作：@{username}"
 TOUCH_EVERY = 600.0  # seconds between "user is reachable" writes for the same user
 MAX_TOUCHED = 100_000
@@ -120,7 +120,9 @@ async def on_start(update: Update, context) -> None:
         reply = await ch.dialogue.act(msg, f"a:{int(m.group(1))}:overview")
     else:
         hello, menu = smalltalk.greeting(kb), browse.categories(kb)
-        reply = Reply(f"{hello.text}\n{menu.text}", [*menu.buttons, [Button("使用帮助", "help")]])
+        notices = await ch.dialogue.notices(msg)  # first contact: what is kept, for how long
+        text = "\n".join([hello.text, *notices, menu.text])
+        reply = Reply(text, [*menu.buttons, [Button("使用帮助", "help")]])
     await _answer(update, context, reply)
 
 

@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.kbholder import KBHolder
 from bot.services import Services
 from bot.storage import Database
+from bot.storage.feedback import FeedbackRepo
 from bot.storage.progress import ProgressRepo
 from bot.storage.qlog import QuestionLogRepo
 from bot.storage.subscriptions import SubscriptionRepo
@@ -93,7 +94,25 @@ def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     services.progress = ProgressRepo(db)  # admins' /progress entries in residents' answers
     # What residents asked, under an HMAC of their key: the staff inbox and stats read it.
     services.question_log = QuestionLogRepo.from_config(db, config, batch_seconds=0.5)
+    # Issue 17: anonymous 有用/没用 and suggestions; hand-off settings; 删除我的记录 by text.
+    services.feedback = FeedbackRepo(db, config.privacy.retention_days)
+    services.handoff = config.handoff
+    services.privacy_notices = config.privacy.notices
+    services.feedback_buttons = config.feedback.buttons
+    services.forget = forget_everywhere(services, db)
     return services
+
+
+def forget_everywhere(services: Services, db: Database):
+    """Delete one user's rows in every table, their question log and their dialogue context."""
+
+    async def forget(user_key: str) -> int:
+        removed = await db.forget_user(user_key)
+        removed += await services.question_log.forget(user_key)
+        services.contexts.forget(user_key)
+        return removed
+
+    return forget
 
 
 async def serve(
@@ -111,6 +130,7 @@ async def serve(
     await db.start()
     services = build_services(config, holder, db)
     await services.question_log.start()  # a secret exists; expired questions purged
+    await services.feedback.purge()
     web = WebServer()
     running: dict = {"services": services, "db": db, "web": web, "telegram": None}
     tg_app = None
