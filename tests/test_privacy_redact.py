@@ -49,7 +49,13 @@ def test_dates_amounts_and_the_hotline_stay(said):
 
 def test_log_records_lose_pii_and_raw_user_keys():
     record = logging.LogRecord(
-        "x", logging.INFO, __file__, 1, "user %s said %r", ("tg:7301234567", "电话13812345678"), None
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "user %s said %r",
+        ("tg:7301234567", "电话13812345678"),
+        None,
     )
     RedactingFilter().filter(record)
     assert record.getMessage() == "user tg:*** said '电话[手机号]'"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 
+from conftest import ROOT, wipe_postgres
 from tgharness import running_bot
 
 from bot.config import Config
 from bot.privacy import install_log_redaction
 from bot.storage import Database
-from conftest import ROOT, wipe_postgres
 
 spec = importlib.util.spec_from_file_location("privacy_check", ROOT / "scripts/privacy_check.py")
 privacy_check = importlib.util.module_from_spec(spec)
@@ -51,14 +51,18 @@ async def test_pii_and_forget_leave_nothing_in_the_database_or_the_log(api, hold
             [a1] = await bot.say(RESIDENT, f"租房补贴怎么申请？我身份证{ID_NUMBER}")
             assert a1.params["text"].endswith("\n\n" + NOTICE)
             assert FIRST not in a1.params["text"]
-            buttons = [b["text"] for row in a1.params["reply_markup"]["inline_keyboard"] for b in row]
+            buttons = [
+                b["text"] for row in a1.params["reply_markup"]["inline_keyboard"] for b in row
+            ]
             assert buttons[-2:] == ["有用", "没用"] and len(buttons) <= 5
 
             [a2] = await bot.say(RESIDENT, f"租房补贴我电话{MOBILE}，住{FLAT}")
             assert NOTICE not in a2.params["text"]  # told once
 
             [thanks] = await bot.press(RESIDENT, "fb:7:apply:0", on=a1)
-            assert thanks.params["text"].startswith("抱歉没能帮上忙，已记下这条回答，工作人员会改进。")
+            assert thanks.params["text"].startswith(
+                "抱歉没能帮上忙，已记下这条回答，工作人员会改进。"
+            )
 
             [s] = await bot.say(RESIDENT, f"我建议明年多建口袋公园，联系我{EMAIL}")
             assert s.params["text"].startswith("谢谢您的建议！")
@@ -71,7 +75,10 @@ async def test_pii_and_forget_leave_nothing_in_the_database_or_the_log(api, hold
             assert before  # the redacted questions are there until /forget
 
             [bye] = await bot.say(RESIDENT, "/forget")
-            assert bye.params["text"] == "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
+            assert (
+                bye.params["text"]
+                == "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
+            )
     finally:
         root.removeHandler(handler)
         handler.close()
