@@ -65,8 +65,8 @@ def count(ctx: Context, answered: bool, out_of_scope: bool, asked_back: bool) ->
     """Update the misses in a row: out of scope, or an ask-back the resident did not pick."""
     if answered:
         ctx.misses = 0
-    elif out_of_scope or ctx.asked_back:
-        ctx.misses += 1
+    else:  # 怎么申请 (asked back) then 护照怎么办 (not picked, out of scope): two misses
+        ctx.misses += int(out_of_scope) + int(ctx.asked_back)
     ctx.asked_back = asked_back
 
 

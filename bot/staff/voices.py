@@ -49,7 +49,9 @@ def by_topic(items: list[Suggestion], kb: KnowledgeBase) -> list[tuple[str, list
     for s in items:
         topic = f"第{s.project}项 {_title(kb, s.project)}" if s.project else OTHER_TOPIC
         groups[topic].append(s)
-    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0] == OTHER_TOPIC, kv[0]))
+    return sorted(
+        groups.items(), key=lambda kv: (-len(kv[1]), kv[0] == OTHER_TOPIC, kv[1][0].project or 0)
+    )
 
 
 def helpfulness_lines(rows: list[Helpfulness], bad: list[Feedback], limit: int = 10) -> list[str]:
