@@ -26,12 +26,19 @@ from bot.storage.feedback import FeedbackRepo
 from bot.storage.qlog import QuestionLogRepo
 
 
+def _config_after(p) -> None:
+    # Also accepted after the command (`inbox --config config.yaml`); SUPPRESS keeps a value
+    # given before the command when none is given after it.
+    p.add_argument("--config", default=argparse.SUPPRESS, help="the bot's config YAML")
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "inbox", help="unanswered questions grouped by wording; accept or dismiss a group"
     )
     p.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
     p.add_argument("--limit", type=int, default=20, help="show at most this many groups")
+    _config_after(p)
     p.set_defaults(func=run_inbox, inbox_command=None)
     isub = p.add_subparsers(dest="inbox_command", metavar="ACTION")
     a = isub.add_parser("accept", help="add a group's wording to a project's examples")
@@ -40,11 +47,13 @@ def register(sub) -> None:
     a.add_argument("--intent", choices=PROJECT_INTENTS)
     a.add_argument("--by", default=None, help="who accepts (default: the login name)")
     a.add_argument("--days", type=int, default=argparse.SUPPRESS, help="same window as the listing")
+    _config_after(a)
     a.set_defaults(func=run_inbox)
     d = isub.add_parser("dismiss", help="hide a group from the inbox")
     d.add_argument("cluster")
     d.add_argument("--by", default=None)
     d.add_argument("--days", type=int, default=argparse.SUPPRESS)
+    _config_after(d)
     d.set_defaults(func=run_inbox)
 
     p = sub.add_parser(
@@ -54,10 +63,12 @@ def register(sub) -> None:
         "--days", type=int, default=30, help="the last N days, today included (default 30)"
     )
     p.add_argument("--html", type=Path, help="also write a self-contained HTML report to this file")
+    _config_after(p)
     p.set_defaults(func=run_stats)
 
     p = sub.add_parser("suggestions", help="residents' suggestions for next year's list, by topic")
     p.add_argument("--days", type=int, default=365, help="look back this many days (default 365)")
+    _config_after(p)
     p.set_defaults(func=run_suggestions)
 
 
