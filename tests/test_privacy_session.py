@@ -91,13 +91,31 @@ async def test_pii_and_forget_leave_nothing_in_the_database_or_the_log(api, hold
 
 
 async def test_the_privacy_check_finds_what_was_not_redacted(db):
-    """The check itself can fail: raw text written behind the redaction's back is found."""
-    from bot.storage.audit import AuditRepo
+    """The check itself can fail: a row written behind the redaction's back is found."""
+    from bot.storage.audit import audit_log
+    from bot.storage.db import utcnow
 
-    await AuditRepo(db).record(f"tg:{RESIDENT}", "refused", f"住{FLAT} 电话 138-1234-5678")
+    async with db.engine.begin() as conn:  # as an older version wrote refusals
+        await conn.execute(
+            audit_log.insert().values(
+                at=utcnow(),
+                who=f"tg:{RESIDENT}",
+                who_name="",
+                action="refused",
+                details=f"住{FLAT} 电话 138-1234-5678",
+            )
+        )
     found = await privacy_check.grep_database(db.url, [str(RESIDENT), FLAT, MOBILE])
     assert sorted(found) == [
         "audit_log.details row 1: 13812345678",
         f"audit_log.details row 1: {FLAT}",
         f"audit_log.who row 1: {RESIDENT}",
     ]
+
+
+async def test_audit_details_are_redacted_when_written(db):
+    from bot.storage.audit import AuditRepo
+
+    await AuditRepo(db, "s").record("cli:王芳", "progress", "第9项 咨询电话13812345678")
+    [entry] = await AuditRepo(db, "s").recent()
+    assert entry.details == "第9项 咨询电话[手机号]"

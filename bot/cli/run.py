@@ -18,6 +18,7 @@ from bot.kbholder import KBHolder
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.feedback import FeedbackRepo
+from bot.storage.forget import forget_person
 from bot.storage.progress import ProgressRepo
 from bot.storage.qlog import QuestionLogRepo
 from bot.storage.subscriptions import SubscriptionRepo
@@ -104,13 +105,10 @@ def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
 
 
 def forget_everywhere(services: Services, db: Database):
-    """Delete one user's rows in every table, their question log and their dialogue context."""
+    """删除我的记录 typed on any channel does what /forget does."""
 
     async def forget(user_key: str) -> int:
-        removed = await db.forget_user(user_key)
-        removed += await services.question_log.forget(user_key)
-        services.contexts.forget(user_key)
-        return removed
+        return await forget_person(services, db, user_key)
 
     return forget
 
