@@ -38,7 +38,8 @@ async def test_pii_and_forget_leave_nothing_in_the_database_or_the_log(api, hold
     handler = logging.FileHandler(log_file, encoding="utf-8")
     root = logging.getLogger()
     root.addHandler(handler)
-    old_level, root.level = root.level, logging.INFO
+    old_level = root.level
+    root.setLevel(logging.INFO)  # setLevel, not .level =: loggers cache isEnabledFor
     install_log_redaction()
     config = Config.model_validate(
         {"database": {"url": url}, "telegram": {"token": api.token, "base_url": api.base_url}}
@@ -82,7 +83,7 @@ async def test_pii_and_forget_leave_nothing_in_the_database_or_the_log(api, hold
     finally:
         root.removeHandler(handler)
         handler.close()
-        root.level = old_level
+        root.setLevel(old_level)
 
     needles = [str(RESIDENT), ID_NUMBER, MOBILE, FLAT, EMAIL]
     assert await privacy_check.grep_database(url, needles) == []
