@@ -175,3 +175,29 @@ def test_staff_commands_say_which_database_they_opened(tmp_path, monkeypatch, ca
     assert main(["stats", "--days", "1"]) == 0
     assert f"数据库：{tmp_path / 'd' / 'minxin.db'}" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+async def test_stats_and_inbox_show_helpfulness_and_the_unhelpful_questions(
+    talk, db, tmp_path, capsys
+):
+    await say(talk, "租房补贴怎么申请")
+    await talk.act(Message("telegram", USER, ""), "fb:7:apply:0")
+    await say(talk, "口袋公园建在哪", user="tg:2")
+    await talk.act(Message("telegram", "tg:2", ""), "fb:15:overview:1")
+    if not db.is_sqlite:
+        return  # the CLI reads a config file pointing at this SQLite file
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"database:\n  url: {db.url}\n", encoding="utf-8")
+    html = tmp_path / "r.html"
+    argv = ["--config", str(cfg), "stats", "--days", "1", "--html", str(html)]
+    assert await asyncio.to_thread(main, argv) == 0
+    out = capsys.readouterr().out
+    assert (
+        "回答是否有用（有用 / 没用）：\n  第7项 提高住房保障水平  0 / 1\n  第15项 打造生态宜居环境  1 / 0\n"
+        "居民说“没用”的问题：\n  第7项 办理：租房补贴怎么申请"
+    ) in out
+    page = html.read_text(encoding="utf-8")
+    assert "<td>第7项 提高住房保障水平</td><td>0</td><td>1</td>" in page
+    assert "<td>第7项</td><td>办理</td><td>租房补贴怎么申请</td>" in page
+    assert await asyncio.to_thread(main, ["--config", str(cfg), "inbox"]) == 0
+    assert "居民说“没用”的问题：\n  第7项 办理：租房补贴怎么申请" in capsys.readouterr().out

@@ -55,13 +55,18 @@ def by_topic(items: list[Suggestion], kb: KnowledgeBase) -> list[tuple[str, list
 
 
 def helpfulness_lines(rows: list[Helpfulness], bad: list[Feedback], limit: int = 10) -> list[str]:
+    from bot.staff.stats import INTENT_NAMES  # late: stats imports this module
+
     lines = ["回答是否有用（有用 / 没用）："]
     lines += [f"  第{h.project}项 {h.title}  {h.helpful} / {h.unhelpful}" for h in rows] or [
         "  （无）"
     ]
     if bad:
         lines.append("居民说“没用”的问题：")
-        lines += [f"  第{f.project}项 {f.intent}：{f.question}" for f in bad[:limit]]
+        lines += [
+            f"  第{f.project}项 {INTENT_NAMES.get(f.intent, f.intent)}：{f.question}"
+            for f in bad[:limit]
+        ]
     return lines
 
 
