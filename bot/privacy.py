@@ -120,6 +120,18 @@ def redact(text: str) -> str:
     return scan(text).text
 
 
+# ---- deleting one's records (every channel: /forget, or typed) ---------------------------
+FORGOTTEN = "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
+# Typed requests to delete (WeChat and the web page have no /commands of their own).
+_FORGET = re.compile(
+    r"^\s*(/forget|(请)?(帮我)?(删除|删掉|清除)(我的)?(全部)?(记录|数据|信息)(吧)?)\s*[。.!！]?\s*$"
+)
+
+
+def asks_to_forget(text: str) -> bool:
+    return bool(_FORGET.match(text or ""))
+
+
 # ---- logs ------------------------------------------------------------------------------------
 _USER_KEY = re.compile(r"\b(tg|wx|web|console):[A-Za-z0-9_-]{3,}")
 

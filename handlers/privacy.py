@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-from bot.privacy import Redacted
+from bot.privacy import FORGOTTEN, Redacted, asks_to_forget  # noqa: F401  (one vocabulary)
 
 PII_REMOVED = "为保护您的隐私，已删除消息中的个人信息，请勿发送身份证号、手机号等。"
 FIRST_CONTACT = (
@@ -12,16 +10,6 @@ FIRST_CONTACT = (
     "（用于发送进展通知），问题保存{days}天后自动删除。"
     "发送 /forget 或“删除我的记录”可随时删除。"
 )
-FORGOTTEN = "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
-NOTHING_KEPT = "民心通没有保存您的数据。"
-# Typed requests to delete (WeChat and the web page have no /commands of their own).
-_FORGET = re.compile(
-    r"^\s*(/forget|(请)?(帮我)?(删除|删掉|清除)(我的)?(全部)?(记录|数据|信息)(吧)?)\s*[。.!！]?\s*$"
-)
-
-
-def asks_to_forget(text: str) -> bool:
-    return bool(_FORGET.match(text or ""))
 
 
 async def notices(question_log, user_key: str, found: Redacted | None = None) -> list[str]:

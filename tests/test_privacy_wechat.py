@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from test_privacy_session import FIRST
+from test_privacy_session import FIRST, privacy_check
 from test_wechat_dialogue import options
 from wechat_support import running, services_with_storage, wechat_config
 
@@ -41,9 +41,13 @@ async def test_follow_notice_feedback_by_number_and_delete_by_text(wx, db):
     [fb] = await wx.services.feedback.feedback(utcnow() - dt.timedelta(hours=1))
     assert (fb.project, fb.intent, fb.helpful, fb.channel) == (7, "apply", False, "wechat")
 
+    await wx.ask("oPriv", "我要投诉，我电话13812345678，住5号楼3单元502室")
     await wx.ask("oPriv", "订阅租房补贴的进展")
     assert await SubscriptionRepo(db).subscriptions("wx:oPriv") != []
     bye = await wx.ask("oPriv", "删除我的记录")
     assert bye.startswith("已删除您在民心通的全部数据（订阅、对话记录）。")
     assert await SubscriptionRepo(db).subscriptions("wx:oPriv") == []
     assert await wx.services.question_log.questions(utcnow() - dt.timedelta(hours=1)) == []
+    # Stored replies (dedupe), questions, notices: nothing of the person is left.
+    needles = ["oPriv", "13812345678", "5号楼3单元502室"]
+    assert await privacy_check.grep_database(db.url, needles) == []

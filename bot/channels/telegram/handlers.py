@@ -16,11 +16,11 @@ from bot.channels.telegram.send import edit_or_send, send_reply, with_retry
 from bot.config import Config
 from bot.dialogue import Dialogue
 from bot.models import Button, Message, Reply
+from bot.privacy import FORGOTTEN
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.forget import forget_person
 from handlers import browse, smalltalk, subscriptions
-from handlers.privacy import FORGOTTEN
 
 log = logging.getLogger(__name__)
 

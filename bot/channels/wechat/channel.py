@@ -34,6 +34,7 @@ from bot.channels.wechat.protocol import (
 )
 from bot.config import Config, WeChatConfig
 from bot.httplog import quiet_malformed_http
+from bot.privacy import asks_to_forget
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.wechat import WeChatDedupe
@@ -174,7 +175,9 @@ class WeChatEndpoint:
                 self._memory_complete_at = now + RECENT_TTL
 
     async def _compute(self, key: str, message) -> str:
-        leaving = getattr(message, "event", "") == "unsubscribe"
+        leaving = getattr(message, "event", "") == "unsubscribe" or (
+            message.type == "text" and asks_to_forget(message.content or "")  # 删除我的记录
+        )
         if leaving:  # their replies queued for storage must be stored before it is cleared
             await self.dedupe.flush()
         try:
