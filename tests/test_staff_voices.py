@@ -153,13 +153,18 @@ async def test_questions_and_complaints_are_not_suggestions(talk, text):
 
 
 def test_staff_commands_without_config_never_create_a_database_here(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
+    here = tmp_path / "cwd"
+    here.mkdir()
+    monkeypatch.chdir(here)
     monkeypatch.setenv("MINXIN_DATA_DIR", str(tmp_path / "elsewhere"))
     for cmd in (["inbox"], ["stats"], ["suggestions"]):
         assert main(cmd) == 1
         err = capsys.readouterr().err
         assert f"没有找到数据库 {tmp_path / 'elsewhere' / 'minxin.db'}" in err
-    assert list(tmp_path.iterdir()) == []  # no ./data/minxin.db, nor the data dir itself
+    assert not (tmp_path / "elsewhere").exists()  # reading commands create nothing anywhere
+    assert main(["audit"]) == 0  # an admin command may create the database: in the data dir
+    assert (tmp_path / "elsewhere" / "minxin.db").exists()
+    assert list(here.iterdir()) == []  # never ./data/minxin.db where the command ran
 
 
 def test_staff_commands_say_which_database_they_opened(tmp_path, monkeypatch, capsys):
