@@ -116,3 +116,18 @@ def test_every_refusal_names_the_line_and_what_it_expected(tmp_path, text, messa
     with pytest.raises(AnnouncementError) as e:
         import_announcement(f, 2025, tmp_path / "k" / "2025")
     assert message in str(e.value)
+
+
+def test_yi_shi_points_inside_numbered_items_stay_inside_them(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text(
+        "某区2025年2项民心工程\n"
+        "一、稳岗扩就业。一是新增就业1万人；二是开展培训2000人次；三是新建零工市场1个。\n"
+        "二、改造老旧小区。一是完成3个小区改造；二是加装电梯20部。\n",
+        encoding="utf-8",
+    )
+    result = import_announcement(f, 2025, tmp_path / "kb" / "2025")
+    assert result.check_errors == []
+    kb = load_kb(tmp_path / "kb", 2025).kb
+    assert titles(kb) == ["稳岗扩就业", "改造老旧小区"]
+    assert targets(kb, 1) == [("1", "万人"), ("2000", "人次"), ("1", "个")]

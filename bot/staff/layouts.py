@@ -130,7 +130,10 @@ def find_items(text: str) -> list[RawItem]:
     style = ""
     for s in _STYLES:
         seq = _sequence(marks, s)
-        if len(seq) > len(best):
+        # 一是…二是… inside the items of a 一、二、 list are the items' own points: the inline
+        # style wins only where no other style numbers two items or more.
+        inline_loses = s == "shi" and len(best) >= 2
+        if len(seq) > len(best) and not inline_loses:
             best, style = seq, s
     if not best:
         return []
