@@ -92,7 +92,7 @@ class Dialogue:
         if m and self.services.kb.kb.project(int(m.group(1))):
             return await self.act(msg, f"a:{int(m.group(1))}:overview", numbered)
         if privacy.asks_to_forget(text) and self.services.forget is not None:
-            return self._keep(msg, await self._forget(msg), numbered)
+            return self._keep(msg, await privacy.forget(self.services, msg.user_key), numbered)
         # Routing reads the original; everything stored or logged gets the redacted text.
         found = scan(text)
         if suggestions.is_suggestion(text):
@@ -106,10 +106,11 @@ class Dialogue:
                 await self.services.question_log.record(replace(msg, text=found.text), route)
             except Exception:  # the log must never cost a resident their answer
                 log.exception("question log failed")
-        self._track(msg, route, found.text)
+        asks = route.intent in PROJECT_INTENTS and (route.project is None or _asks_back(route))
+        handoff.track(self.services, msg.user_key, route, found.text, asks)
         reply = await self._answer(msg, route, text)
         reply.route = route
-        reply = self._handoff_if_due(msg, route, reply)
+        reply = handoff.with_offer_if_due(self.services, msg.user_key, route, reply)
         return self._keep(msg, await self._noticed(msg, reply, found), numbered)
 
     async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
@@ -186,53 +187,17 @@ class Dialogue:
         kb = self.services.kb.kb
         history = await self.services.progress_history(number) if intent == "progress" else []
         reply = projects.answer(kb, kb.project(number), intent, history)
-        if msg is not None and self.services.feedback_buttons:  # once a project, a conversation
-            ctx = self.services.contexts.get(msg.user_key)
-            feedback.offer(ctx, reply, number, intent)
-            self.services.contexts.put(msg.user_key, ctx)
+        if msg is not None:  # 有用/没用, once a project in a conversation
+            feedback.offer_once(self.services, msg.user_key, reply, number, intent)
         return reply
 
-    # ---- privacy, hand-off (issue 17) ------------------------------------------------------
-    def _track(self, msg: Message, route: Route, redacted: str) -> None:
-        """Count misses in a row and keep the redacted question for a hand-off summary."""
-        ctx = self.services.contexts.get(msg.user_key)
-        missed = route.intent == "out_of_scope" and not route.too_long
-        asks = route.intent in PROJECT_INTENTS and (route.project is None or _asks_back(route))
-        handoff.count(ctx, answered=not (missed or asks), out_of_scope=missed, asked_back=asks)
-        bare = route.intent == "human" and handoff.bare(redacted)
-        if route.intent not in ("greeting", "help", "list") and not bare:
-            handoff.remember(ctx, redacted, route.project)
-        self.services.contexts.put(msg.user_key, ctx)
-
-    def _handoff_if_due(self, msg: Message, route: Route, reply: Reply) -> Reply:
-        ctx = self.services.contexts.get(msg.user_key)
-        if route.intent != "human" and handoff.due(ctx, self.services.handoff):
-            offer = handoff.offer(self.services.kb.kb, self.services.handoff, ctx.asked)
-            reply.text = f"{reply.text}\n{offer}"
-        return reply
-
+    # ---- privacy notices (issue 17) --------------------------------------------------------
     async def notices(self, msg: Message, found: Redacted | None = None) -> list[str]:
         """Privacy notices this resident has not seen yet (a channel's own welcome shows them)."""
-        if not self.services.privacy_notices:
-            return []
-        try:
-            return await privacy.notices(self.services.question_log, msg.user_key, found)
-        except Exception:  # a notice is not worth a lost answer; it is shown next time
-            log.exception("privacy notice state unavailable")
-            return []
+        return await privacy.unseen(self.services, msg.user_key, found)
 
     async def _noticed(self, msg: Message, reply: Reply, found: Redacted | None = None) -> Reply:
-        """Add the privacy notices this resident has not seen yet, after the answer."""
-        lines = await self.notices(msg, found)
-        if lines:
-            reply.text = "\n\n".join([reply.text, *lines])
-        return reply
-
-    async def _forget(self, msg: Message) -> Reply:
-        """删除我的记录 typed on any channel: the same as /forget."""
-        removed = await self.services.forget(msg.user_key)
-        log.info("forgot a user on request: %d rows", removed)
-        return Reply(privacy.FORGOTTEN)
+        return await privacy.with_notices(self.services, msg.user_key, reply, found)
 
     # ---- numbered options (console, WeChat) ----------------------------------------------
     def _keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:

@@ -31,6 +31,14 @@ def offer(ctx: Context, reply: Reply, project: int, intent: str) -> Reply:
     return reply
 
 
+def offer_once(services: Services, user_key: str, reply: Reply, project: int, intent: str) -> None:
+    """offer(), with the conversation's memory of what was offered; off by config."""
+    if services.feedback_buttons:
+        ctx = services.contexts.get(user_key)
+        offer(ctx, reply, project, intent)
+        services.contexts.put(user_key, ctx)
+
+
 def _rank(b: Button, intent: str) -> int:
     """What stays when the answer makes room: the source quote (how a resident checks us),
     subscribe after a progress answer, then the most asked-for follow-ups (怎么办, 待遇)."""

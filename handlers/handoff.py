@@ -76,3 +76,22 @@ def due(ctx: Context, settings: HandoffConfig) -> bool:
         ctx.misses = 0
         return True
     return False
+
+
+def track(services, user_key: str, route, redacted: str, asked_back: bool) -> None:
+    """Count misses in a row and keep the redacted question for a hand-off summary."""
+    ctx = services.contexts.get(user_key)
+    missed = route.intent == "out_of_scope" and not route.too_long
+    count(ctx, answered=not (missed or asked_back), out_of_scope=missed, asked_back=asked_back)
+    is_bare = route.intent == "human" and bare(redacted)
+    if route.intent not in ("greeting", "help", "list") and not is_bare:
+        remember(ctx, redacted, route.project)
+    services.contexts.put(user_key, ctx)
+
+
+def with_offer_if_due(services, user_key: str, route, reply: Reply) -> Reply:
+    """After `handoff.misses` misses in a row, the answer ends with where a person answers."""
+    ctx = services.contexts.get(user_key)
+    if route.intent != "human" and due(ctx, services.handoff):
+        reply.text = f"{reply.text}\n{offer(services.kb.kb, services.handoff, ctx.asked)}"
+    return reply
