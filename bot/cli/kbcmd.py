@@ -24,6 +24,12 @@ def register(sub) -> None:
     c.add_argument("dir", nargs="?", help="knowledge folder (default: bundled)")
     c.add_argument("--year", type=int, dest="kb_year")
     c.add_argument("--stale-days", type=int, default=30, help="progress older than this is stale")
+    c.add_argument(
+        "--year-end-days",
+        type=int,
+        default=30,
+        help="warn when a project has no progress this many days after its list year ended",
+    )
     c.add_argument("--today", type=dt.date.fromisoformat, help="check as of this date (YYYY-MM-DD)")
     c.add_argument("--no-db", action="store_true", help="ignore admin progress in the database")
     c.set_defaults(func=run_lint)
@@ -67,7 +73,7 @@ def run_lint(args) -> int:
         return 1
     kb = result.kb
     admin = None if args.no_db else asyncio.run(_admin_progress(config_of(args), kb))
-    issues = lint(kb, args.today or dt.date.today(), admin, args.stale_days)
+    issues = lint(kb, args.today or _china_today(), admin, args.stale_days, args.year_end_days)
     for w in result.warnings:
         if "todo" not in w:  # todo notes come again, one line per project, from lint
             print(f"warning: {w}")
@@ -80,6 +86,11 @@ def run_lint(args) -> int:
         f"{len(issues) - errors} warning(s) (progress from {source})"
     )
     return 1 if errors else 0
+
+
+def _china_today() -> dt.date:
+    """Today where the office is (UTC+8), whatever the server's zone."""
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
 
 
 async def _admin_progress(config, kb):

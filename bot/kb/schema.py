@@ -35,6 +35,8 @@ class Target(Fact):
     what: str = Field(min_length=1)
     value: float
     unit: str = Field(min_length=1)
+    # 从每户每月600元提高到800元: value is 800, the old figure is kept here (YAML key `from`).
+    from_value: float | None = Field(default=None, alias="from")
 
 
 class TextFact(Fact):

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from bot.kb.model import KnowledgeBase
 from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
 from bot.services import ProgressNote
+from bot.staff import lint_calendar as dates
 from bot.text import compact
 
 NEAR_DUPLICATE = 90  # fuzz.ratio of two projects' example phrasings that confuses the router
@@ -75,10 +76,15 @@ def lint(
     today: dt.date,
     admin_progress: dict[int, list[ProgressNote]] | None = None,
     stale_days: int = STALE_DAYS,
+    year_end_days: int = dates.YEAR_END_DAYS,
 ) -> list[Issue]:
     """Every semantic problem of a KB that already passed `kb check`, errors first."""
     where = _Lines(kb)
     issues = [
+        *dates.old_list(kb, today, Issue),
+        *dates.silent_after_year_end(kb, today, admin_progress or {}, year_end_days, where, Issue),
+        *dates.no_aliases(kb, where, Issue),
+        *dates.shared_bare_words(kb, where, Issue),
         *_shared_words(kb, where),
         *_near_duplicate_examples(kb, where),
         *_todo(kb, where),
