@@ -4,27 +4,33 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.kb.model import KnowledgeBase
-from bot.lexicon import PINYIN_FACTOR, Lexicon, char_pinyin
+from bot.lexicon import END, PINYIN_FACTOR, Lexicon
 from bot.models import PROJECT_INTENTS, Alternative, Route
+from bot.pinyin import char_pinyin
 from bot.text import normalise
 
-MAX_CHARS = 300  # longer messages get a polite ask to shorten, without routing
+MAX_CHARS = 600  # residents' stories run to 300+ characters; beyond this, a polite ask to shorten
 MIN_PROJECT_SCORE = 1.2  # below this a project match is a stray sub-word
 AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0
 SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever else matched
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
+EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
+NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
+NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
+TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
 _ORDINAL = re.compile(r"第(\d{1,2})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
+_INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -69,14 +75,15 @@ class Router:
         """Understand one message on its own, without dialogue context."""
         if len(text) > MAX_CHARS:
             return Analysis(Route(None, "out_of_scope", 0.0, too_long=True))
-        q = self.lex.fold(normalise(text).replace(" ", ""))
+        q = self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
         hits = self._hits(q)
-        project_hits = _non_overlapping([h for h in hits if self.lex.entries[h.key].projects])
-        cue_hits = _not_contained([h for h in hits if self.lex.entries[h.key].cues])
+        entries = self.lex.entries
+        project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
+        cue_hits = _not_contained([h for h in hits if entries[h.key].cues])
         oos_hits = _non_overlapping(
-            [h for h in hits if self.lex.entries[h.key].oos and h.channel == "exact"]
+            [h for h in hits if entries[h.key].oos and h.channel == "exact"]
         )
         covered = _covered(project_hits + cue_hits + oos_hits)
         tokens = _spans(self.lex.segmenter.cut(q, False), q)
@@ -84,14 +91,19 @@ class Router:
         cue_hits += self._fuzzy(tokens, covered, self.lex.cue_list)
         covered = _covered(project_hits + cue_hits + oos_hits)
 
-        pscores: dict[int, float] = defaultdict(float)
+        ev = Evidence()
         for h in project_hits:
-            for n, w in self.lex.entries[h.key].projects.items():
-                pscores[n] += w * h.factor
+            entry = entries[h.key]
+            for n, w in entry.projects.items():
+                ev.projects[n] += w * h.factor
+                if entry.situation:
+                    ev.situational = True
+                elif h.channel != "fuzzy":
+                    ev.named = max(ev.named, w * h.factor)
         iscores: dict[str, float] = defaultdict(float)
         for h in cue_hits:
             bonus = 1.0 + RECENCY_BONUS * h.end / len(q)
-            for intent, w in self.lex.entries[h.key].cues:
+            for intent, w in entries[h.key].cues:
                 iscores[intent] += w * h.factor * bonus
         for pattern, intent, w in self.lex.patterns:
             if pattern.search(q):
@@ -99,9 +111,19 @@ class Router:
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
             if int(m.group(1)) in self.kb.projects:
-                pscores[int(m.group(1))] += ORDINAL_SCORE
-        oos_score = sum(self.lex.entries[h.key].oos for h in oos_hits)
-        route = self._decide(pscores, iscores, oos_score, unknown)
+                ev.projects[int(m.group(1))] += ORDINAL_SCORE
+                ev.named = max(ev.named, ORDINAL_SCORE)
+        ev.oos = sum(entries[h.key].oos for h in oos_hits)
+        ev.oos_max = max((entries[h.key].oos for h in oos_hits), default=0.0)
+        ev.includes = bool(oos_hits) and bool(_INCLUDES.search(q))
+        topic_hits = [h for h in hits if h.channel == "exact" and entries[h.key].topic]
+        for h in topic_hits:
+            for n, share in entries[h.key].topic.items():
+                ev.topics[n] += share
+        if topic_hits:
+            ev.topic_unknown = tuple(self._unknown(tokens, covered | _covered(topic_hits)))
+        ev.example = self._example(q)
+        route = self._decide(ev, iscores, unknown)
         return Analysis(
             route,
             cue_intent=_cue_intent(iscores),
@@ -111,20 +133,48 @@ class Router:
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
+    @staticmethod
+    def _named_outweighs(ev: Evidence) -> bool:
+        """A named project or place beats an everyday off-topic word (坏了, 户口); a near-miss
+        service word (挂号, 加装电梯: weight 4+) still wins unless the resident asks whether
+        the project includes it (改造包括加装电梯吗: in scope, answered 原文未说明)."""
+        if ev.named < NAMED_STRONG:
+            return False
+        return ev.oos_max < NEAR_MISS or ev.includes
+
+    def _example(self, q: str):
+        """The accepted phrasing this message repeats or nearly repeats, if any."""
+        if not self.lex.examples:
+            return None
+        best = process.extractOne(
+            q, self.lex.example_keys, scorer=fuzz.ratio, score_cutoff=EXAMPLE_CUTOFF
+        )
+        return (self.lex.examples[best[2]], best[1]) if best else None
+
     def _hits(self, q: str) -> list[Hit]:
-        entries, by_pinyin, n = self.lex.entries, self.lex.by_pinyin, len(q)
+        """Every lexicon word in the text, exact or by pinyin: trie walks stop where no word
+        continues, so the cost grows with the text, not with text x longest word."""
+        entries, stopwords, n = self.lex.entries, self.lex.stopwords, len(q)
+        trie, py_trie = self.lex.trie, self.lex.py_trie
         py = [char_pinyin(c) for c in q]
         hits = []
         for i in range(n):
-            key_py = py[i]
-            for j in range(i + 1, min(n, i + self.lex.max_len) + 1):
-                if j > i + 1:
-                    key_py = key_py + " " + py[j - 1]
-                w = q[i:j]
-                if w in entries:
-                    hits.append(Hit(i, j, w, "exact"))
-                elif j - i >= 2 and key_py in by_pinyin and w not in self.lex.stopwords:
-                    hits.append(Hit(i, j, by_pinyin[key_py], "pinyin", PINYIN_FACTOR))
+            node = trie
+            for j in range(i, n):
+                node = node.get(q[j])
+                if node is None:
+                    break
+                if END in node:
+                    hits.append(Hit(i, j + 1, node[END], "exact"))
+            node = py_trie
+            for j in range(i, n):
+                node = node.get(py[j])
+                if node is None:
+                    break
+                if j > i and END in node:
+                    w = q[i : j + 1]
+                    if w not in entries and w not in stopwords:
+                        hits.append(Hit(i, j + 1, node[END], "pinyin", PINYIN_FACTOR))
         return hits
 
     def _fuzzy(self, tokens: list[Span], covered: set[int], choices: list[str]) -> list[Hit]:
@@ -154,11 +204,14 @@ class Router:
                 out.append(tok)
         return out
 
-    def _decide(self, pscores, iscores, oos_score, unknown) -> Route:
-        ranked = sorted(pscores.items(), key=lambda kv: (-kv[1], kv[0]))
+    def _decide(self, ev: Evidence, iscores, unknown) -> Route:
+        ranked = sorted(ev.projects.items(), key=lambda kv: (-kv[1], kv[0]))
         top_n, top = ranked[0] if ranked else (None, 0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        has_project = top >= MIN_PROJECT_SCORE
+        has_project = top >= MIN_PROJECT_SCORE or (
+            # A situation two projects share (失业): together they are evidence, offered as a choice.
+            ev.situational and top + second >= MIN_PROJECT_SCORE and second >= AMBIGUOUS_RATIO * top
+        )
         alternatives: tuple[Alternative, ...] = ()
         if has_project and second >= AMBIGUOUS_RATIO * top:
             alternatives = tuple(
@@ -168,8 +221,12 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
-        if oos_score and oos_score > top:
-            return Route(None, "out_of_scope", round(min(1.0, oos_score / 5), 3))
+        if ev.example:
+            ex, score = ev.example
+            intent = ex.intent or _best(iscores, PROJECT_INTENTS)[0] or "overview"
+            return Route(ex.project, intent, round(score / 100, 3))
+        if ev.oos and ev.oos > top and not self._named_outweighs(ev):
+            return Route(None, "out_of_scope", round(min(1.0, ev.oos / 5), 3))
 
         if has_project:
             intent, iscore = _best(iscores, PROJECT_INTENTS)
@@ -183,16 +240,36 @@ class Router:
         if intent and iscore >= 1.5:
             return Route(None, intent, round(min(1.0, iscore / 3.0), 3))
         intent, iscore = _best(iscores, PROJECT_INTENTS)
-        if intent and top > 0 and not oos_score:
+        if intent and top > 0 and not ev.oos:
             # Only weak words (急救 is in two projects): a guess, offered as a choice.
             weak = tuple(
                 Alternative(n, round(s, 3)) for n, s in ranked[:3] if s >= AMBIGUOUS_RATIO * top
             )
             return Route(top_n, intent, round(0.3 * top / MIN_PROJECT_SCORE, 3), weak)
+        if ev.topics and not ev.oos and not ev.topic_unknown:
+            # A bare word many projects share (补贴): the likeliest, with the others as a choice.
+            shared = sorted(ev.topics.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            choice = tuple(Alternative(n, round(s, 3)) for n, s in shared)
+            return Route(shared[0][0], intent or "overview", TOPIC_CONFIDENCE, choice)
         if intent and not unknown:
             # 怎么申请 with no project named: the dialogue layer supplies one or asks which.
             return Route(None, intent, round(min(1.0, iscore / 3.0) * 0.5, 3))
         return Route(None, "out_of_scope", round(1.0 - min(1.0, top / 3.0) * 0.5, 3))
+
+
+@dataclass
+class Evidence:
+    """What one message says about where it belongs, gathered before deciding."""
+
+    projects: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    named: float = 0.0  # the strongest single name (not a situation, not a fuzzy guess)
+    situational: bool = False  # a life situation matched
+    oos: float = 0.0
+    oos_max: float = 0.0  # the strongest single off-topic word
+    includes: bool = False  # 包括/有没有/会不会…: asks whether the project covers a thing
+    topics: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    topic_unknown: tuple[str, ...] = ()
+    example: tuple | None = None
 
 
 def _cue_intent(iscores: dict[str, float]) -> str | None:
