@@ -11,6 +11,7 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bot.kb.model import KnowledgeBase
@@ -182,7 +183,7 @@ class Lexicon:
         self.py_trie = _trie(
             (tuple(k.split(" ")), w) for k, w in self.by_pinyin.items() if " " in k
         )
-        self._build_latin_index(kb)
+        self._pinyin_words = dict(kb.vocab.pinyin_words)
         self.examples = [
             Example(key, n, ex.intent)
             for n, p in kb.projects.items()
@@ -225,7 +226,7 @@ class Lexicon:
                 out.append(self._spell(sylls) + word)
                 sylls = []
                 continue
-            pieces = _split_erhua(word)
+            pieces = [word] if (word,) in self.by_syllables else _split_erhua(word)
             if pieces is None:
                 out.append(self._spell(sylls) + " " + word + " ")
                 sylls = []
@@ -236,10 +237,11 @@ class Lexicon:
 
     def _spell(self, sylls: list[str]) -> str:
         """Longest runs of syllables that spell a known word become that word."""
+        index = self.by_syllables
         out, i, n = [], 0, len(sylls)
         while i < n:
             for j in range(min(n, i + self._latin_max), i, -1):
-                word = self.by_syllables.get(tuple(sylls[i:j]))
+                word = index.get(tuple(sylls[i:j]))
                 if word:
                     out.append(word)
                     i = j
@@ -249,7 +251,10 @@ class Lexicon:
                 i += 1
         return "".join(out)
 
-    def _build_latin_index(self, kb: KnowledgeBase) -> None:
+    @cached_property
+    def by_syllables(self) -> dict[tuple[str, ...], str]:
+        """Known words by the syllables that spell them; built at the first Latin message
+        (~0.07 s) rather than at every start."""
         words = [k for k in self.entries if len(k) >= 2 and _ALL_CJK.fullmatch(k)]
         words += [w for w in self.stopwords if len(w) >= 2 and _ALL_CJK.fullmatch(w)]
         words += [w for w in self._fold_map if _ALL_CJK.fullmatch(w)]
@@ -259,10 +264,10 @@ class Lexicon:
             for combo in combos:
                 index.setdefault(combo, w)
         # Single syllables only through the staff-kept table: ma is 吗, not 妈 or 马.
-        for latin, word in kb.vocab.pinyin_words.items():
+        for latin, word in self._pinyin_words.items():
             index[tuple(latin.split())] = compact(word)
-        self.by_syllables = index
         self._latin_max = max((len(k) for k in index), default=1)
+        return index
 
     def _add_project_terms(self, kb: KnowledgeBase) -> dict[str, set[int]]:
         """Names, keywords and places (full weight), situations (less), their pieces (less);
