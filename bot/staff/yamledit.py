@@ -83,7 +83,8 @@ def add_examples(
     for p in new:
         seq.append(_example_item(p, intent))
         # Two spaces after the item: "  - wording" is 4 + len(wording) characters wide.
-        seq.yaml_add_eol_comment(note, len(seq) - 1, column=4 + len(p) + 2)
+        shown = p if intent is None else f"{{text: {p}, intent: {intent}}}"
+        seq.yaml_add_eol_comment(note, len(seq) - 1, column=4 + len(shown) + 2)
     if tail is not None:
         _move_tail(seq, tail, last)
 
