@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import ahocorasick
+
 from bot.kb.model import KnowledgeBase
-from bot.pinyin import char_pinyin, readings, split_syllables
+from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
 from bot.text import compact
 
 # Words that name kinds of work rather than a project; as sub-terms they would tie everything.
@@ -179,10 +181,8 @@ class Lexicon:
         for key in sorted(self.entries, key=len):
             if len(key) >= 2:
                 self.by_pinyin.setdefault(pinyin_key(key), key)
-        self.trie = _trie((k, k) for k in self.entries)
-        self.py_trie = _trie(
-            (tuple(k.split(" ")), w) for k, w in self.by_pinyin.items() if " " in k
-        )
+        self.exact_ac = _automaton((k, k) for k in self.entries)
+        self.pinyin_ac = _automaton((pinyin_codes(w), (len(w), w)) for w in self.by_pinyin.values())
         self._pinyin_words = dict(kb.vocab.pinyin_words)
         self.examples = [
             Example(key, n, ex.intent)
@@ -226,7 +226,7 @@ class Lexicon:
                 out.append(self._spell(sylls) + word)
                 sylls = []
                 continue
-            pieces = [word] if (word,) in self.by_syllables else _split_erhua(word)
+            pieces = _split_erhua(word)
             if pieces is None:
                 out.append(self._spell(sylls) + " " + word + " ")
                 sylls = []
@@ -236,20 +236,23 @@ class Lexicon:
         return "".join(out)
 
     def _spell(self, sylls: list[str]) -> str:
-        """Longest runs of syllables that spell a known word become that word."""
-        index = self.by_syllables
-        out, i, n = [], 0, len(sylls)
-        while i < n:
-            for j in range(min(n, i + self._latin_max), i, -1):
+        """Syllables -> the known words they spell: most syllables covered, then fewest words
+        (zai na er is 在哪儿, not 在哪 + er); a syllable no word covers stays in letters."""
+        index, n = self.by_syllables, len(sylls)
+        # best[i]: (syllables covered, -words, pieces) for sylls[i:]
+        best: list[tuple[int, int, list[str]]] = [(0, 0, [])] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            cov, neg, rest = best[i + 1]
+            cand = (cov, neg, [f" {sylls[i]} ", *rest])
+            for j in range(i + 1, min(n, i + self._latin_max) + 1):
                 word = index.get(tuple(sylls[i:j]))
                 if word:
-                    out.append(word)
-                    i = j
-                    break
-            else:
-                out.append(" " + sylls[i] + " ")  # unknown syllable: left as letters
-                i += 1
-        return "".join(out)
+                    cov, neg, rest = best[j]
+                    option = (cov + j - i, neg - 1, [word, *rest])
+                    if option[:2] > cand[:2]:
+                        cand = option
+            best[i] = cand
+        return "".join(best[0][2])
 
     @cached_property
     def by_syllables(self) -> dict[tuple[str, ...], str]:
@@ -265,7 +268,8 @@ class Lexicon:
                 index.setdefault(combo, w)
         # Single syllables only through the staff-kept table: ma is 吗, not 妈 or 马.
         for latin, word in self._pinyin_words.items():
-            index[tuple(latin.split())] = compact(word)
+            sylls = [p for w in latin.split() for p in (_split_erhua(w) or [w])]
+            index[tuple(sylls)] = compact(word)
         self._latin_max = max((len(k) for k in index), default=1)
         return index
 
@@ -330,18 +334,16 @@ class Lexicon:
                 self.entries[word].topic = {n: c / total for n, c in counts.items()}
 
 
-END = ""  # a trie node's key for the word that ends there (no character is empty)
-
-
-def _trie(words) -> dict:
-    """Nested dicts keyed by character (or syllable); node[END] is the word ending there."""
-    root: dict = {}
-    for path, word in words:
-        node = root
-        for step in path:
-            node = node.setdefault(step, {})
-        node[END] = word
-    return root
+def _automaton(pairs) -> ahocorasick.Automaton:
+    """An Aho–Corasick automaton over (key, value) pairs; iter() yields (end index, value)."""
+    ac = ahocorasick.Automaton()
+    for key, value in pairs:
+        ac.add_word(key, value)
+    if len(ac):
+        ac.make_automaton()
+    else:
+        ac.add_word("\x00", ("", "")) and ac.make_automaton()
+    return ac
 
 
 def _split_erhua(word: str) -> list[str] | None:

@@ -41,6 +41,25 @@ def char_pinyin(ch: str) -> str:
     return ch
 
 
+_PRIVATE = 0xF0000 - _BASE  # syllable i is coded as U+F0000 + i: no character typed is there
+
+
+@lru_cache(maxsize=16384)
+def _code(ch: str) -> str:
+    cp = ord(ch)
+    if FIRST <= cp <= LAST:
+        code = _FIRST_READING[cp - FIRST]
+        if code != " ":
+            return chr(_PRIVATE + ord(code))
+    return ch
+
+
+def pinyin_codes(text: str) -> str:
+    """The text with each character replaced by one code for its first toneless reading:
+    homophones become equal strings of the same length (医包 and 医保), for substring search."""
+    return "".join([_code(c) for c in text])
+
+
 @lru_cache(maxsize=1)
 def _more_readings() -> dict[str, tuple[str, ...]]:
     return {line[0]: tuple(line[2:].split(" ")) for line in _MORE if line}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.kb.model import KnowledgeBase
-from bot.lexicon import END, PINYIN_FACTOR, Lexicon
+from bot.lexicon import PINYIN_FACTOR, Lexicon
 from bot.models import PROJECT_INTENTS, Alternative, Route
-from bot.pinyin import char_pinyin
+from bot.pinyin import pinyin_codes
 from bot.text import normalise
 
 MAX_CHARS = 600  # residents' stories run to 300+ characters; beyond this, a polite ask to shorten
@@ -120,8 +121,8 @@ class Router:
         for h in topic_hits:
             for n, share in entries[h.key].topic.items():
                 ev.topics[n] += share
-        if topic_hits:
-            ev.topic_unknown = tuple(self._unknown(tokens, covered | _covered(topic_hits)))
+        if topic_hits:  # only asked when nothing else decides (a bare 补贴)
+            ev.topic_unknown = lambda: self._unknown(tokens, covered | _covered(topic_hits))
         ev.example = self._example(q)
         route = self._decide(ev, iscores, unknown)
         return Analysis(
@@ -152,29 +153,16 @@ class Router:
         return (self.lex.examples[best[2]], best[1]) if best else None
 
     def _hits(self, q: str) -> list[Hit]:
-        """Every lexicon word in the text, exact or by pinyin: trie walks stop where no word
-        continues, so the cost grows with the text, not with text x longest word."""
-        entries, stopwords, n = self.lex.entries, self.lex.stopwords, len(q)
-        trie, py_trie = self.lex.trie, self.lex.py_trie
-        py = [char_pinyin(c) for c in q]
-        hits = []
-        for i in range(n):
-            node = trie
-            for j in range(i, n):
-                node = node.get(q[j])
-                if node is None:
-                    break
-                if END in node:
-                    hits.append(Hit(i, j + 1, node[END], "exact"))
-            node = py_trie
-            for j in range(i, n):
-                node = node.get(py[j])
-                if node is None:
-                    break
-                if j > i and END in node:
-                    w = q[i : j + 1]
-                    if w not in entries and w not in stopwords:
-                        hits.append(Hit(i, j + 1, node[END], "pinyin", PINYIN_FACTOR))
+        """Every lexicon word in the text, exact or by pinyin, found by two Aho–Corasick
+        automatons: the cost grows with the text, not with text x longest word."""
+        entries, stopwords = self.lex.entries, self.lex.stopwords
+        hits = [
+            Hit(end - len(key) + 1, end + 1, key, "exact") for end, key in self.lex.exact_ac.iter(q)
+        ]
+        for end, (size, key) in self.lex.pinyin_ac.iter(pinyin_codes(q)):
+            w = q[end - size + 1 : end + 1]
+            if w not in entries and w not in stopwords:
+                hits.append(Hit(end - size + 1, end + 1, key, "pinyin", PINYIN_FACTOR))
         return hits
 
     def _fuzzy(self, tokens: list[Span], covered: set[int], choices: list[str]) -> list[Hit]:
@@ -189,17 +177,17 @@ class Router:
         return out
 
     def _unknown(self, tokens: list[Span], covered: set[int]) -> list[str]:
-        out = []
-        for tok, start, end in tokens:
-            if tok in self.lex.stopwords or not _CONTENT.search(tok):
+        """Content words no lexicon match covers (what the resident said that we do not know)."""
+        out, stopwords = [], self.lex.stopwords
+        for tok, start, _ in tokens:
+            if tok in stopwords:
                 continue
-            if all(k in covered for k in range(start, end)):
-                continue
-            rest = "".join(c for k, c in enumerate(tok, start) if k not in covered)
+            rest = "".join([c for k, c in enumerate(tok, start) if k not in covered])
             if (
                 rest
-                and rest not in self.lex.stopwords
-                and not all(c in self.lex.stopwords for c in rest)
+                and rest not in stopwords
+                and _CONTENT.search(tok)
+                and not all(c in stopwords for c in rest)
             ):
                 out.append(tok)
         return out
@@ -246,7 +234,7 @@ class Router:
                 Alternative(n, round(s, 3)) for n, s in ranked[:3] if s >= AMBIGUOUS_RATIO * top
             )
             return Route(top_n, intent, round(0.3 * top / MIN_PROJECT_SCORE, 3), weak)
-        if ev.topics and not ev.oos and not ev.topic_unknown:
+        if ev.topics and not ev.oos and not ev.topic_unknown():
             # A bare word many projects share (补贴): the likeliest, with the others as a choice.
             shared = sorted(ev.topics.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
             choice = tuple(Alternative(n, round(s, 3)) for n, s in shared)
@@ -268,7 +256,7 @@ class Evidence:
     oos_max: float = 0.0  # the strongest single off-topic word
     includes: bool = False  # 包括/有没有/会不会…: asks whether the project covers a thing
     topics: dict[int, float] = field(default_factory=lambda: defaultdict(float))
-    topic_unknown: tuple[str, ...] = ()
+    topic_unknown: Callable[[], list[str]] = list  # content words beside the shared ones
     example: tuple | None = None
 
 
