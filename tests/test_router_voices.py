@@ -120,10 +120,12 @@ def test_an_accepted_phrasing_fixes_project_and_intent_and_near_variants_follow(
 def test_a_list_with_more_than_99_projects_loads(tmp_path):
     kb = tmp_path / "knowledge"
     shutil.copytree(ROOT / "knowledge", kb)
-    src = (kb / "2023" / "20-tuiyijunren.yaml").read_text(encoding="utf-8")
-    (kb / "2023" / "120-copy.yaml").write_text(
-        src.replace("number: 20", "number: 120"), encoding="utf-8"
-    )
+    year = kb / "2023"
+    src = (year / "20-tuiyijunren.yaml").read_text(encoding="utf-8")
+    for n in range(21, 121):  # a city's list: 120 projects, files 21-… to 120-…
+        (year / f"{n}-copy.yaml").write_text(src.replace("number: 20", f"number: {n}"), "utf-8")
+    listing = (year / "_list.yaml").read_text(encoding="utf-8")
+    (year / "_list.yaml").write_text(listing.replace("projects: 20", "projects: 120"), "utf-8")
     holder = KBHolder(kb)
-    assert 120 in holder.kb.projects
+    assert len(holder.kb.projects) == 120
     assert holder.router.route("第120项").project == 120

@@ -146,7 +146,7 @@ class YearList(_Strict):
     hotline: Hotline
     # How many projects the list has: a project file that disappears is then an error, not a
     # quietly shorter list under a "20项" heading.
-    projects: int = Field(ge=1, le=99)
+    projects: int = Field(ge=1, le=9999)
     categories: list[str] = Field(min_length=1)
 
 
