@@ -25,6 +25,7 @@ FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
+INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
 TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
@@ -223,6 +224,7 @@ class Router:
             strength = min(1.0, top / 3.0)
             margin = (top - second) / top
             conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3
+            conf *= _intent_certainty(iscores, iscore)
             return Route(top_n, intent, round(conf, 3), alternatives)
         intent, iscore = _best(iscores, NON_PROJECT_INTENTS)
         if intent and iscore >= 1.5:
@@ -266,6 +268,15 @@ def _cue_intent(iscores: dict[str, float]) -> str | None:
         if iscores.get(special, 0) >= SPECIAL_CUE:
             return special
     return _best(iscores, PROJECT_INTENTS)[0]
+
+
+def _intent_certainty(iscores: dict[str, float], best: float) -> float:
+    """1.0 when one question kind clearly wins; less when two are close (能…吗: benefit or
+    eligibility) — measured on the dev sets, most wrong-but-sure answers were such ties."""
+    runner_up = max((s for i, s in iscores.items() if i in PROJECT_INTENTS and s < best), default=0)
+    if best <= 0:
+        return 0.9  # no cue at all: the overview is a default, not a reading
+    return 1.0 if runner_up < INTENT_CLOSE * best else 0.75
 
 
 def _best(scores: dict[str, float], allowed) -> tuple[str | None, float]:
