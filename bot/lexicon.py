@@ -169,6 +169,7 @@ class Lexicon:
             for intent, spec in kb.vocab.intents.items()
             for p, w in spec.patterns.items()
         ]
+        self.oos_patterns = [(re.compile(p), w) for p, w in kb.vocab.out_of_scope_patterns.items()]
         for word, weight in kb.vocab.out_of_scope.items():
             key = self.fold(compact(word))
             if key:

@@ -23,6 +23,7 @@ SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever e
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
+HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is asked for
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
 INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
@@ -115,9 +116,11 @@ class Router:
             if int(m.group(1)) in self.kb.projects:
                 ev.projects[int(m.group(1))] += ORDINAL_SCORE
                 ev.named = max(ev.named, ORDINAL_SCORE)
-        ev.oos = sum(entries[h.key].oos for h in oos_hits)
-        ev.oos_max = max((entries[h.key].oos for h in oos_hits), default=0.0)
-        ev.includes = bool(oos_hits) and bool(_INCLUDES.search(q))
+        oos_weights = [entries[h.key].oos for h in oos_hits]
+        oos_weights += [w for pattern, w in self.lex.oos_patterns if pattern.search(q)]
+        ev.oos = sum(oos_weights)
+        ev.oos_max = max(oos_weights, default=0.0)
+        ev.includes = bool(oos_weights) and bool(_INCLUDES.search(q))
         topic_hits = [h for h in hits if h.channel == "exact" and entries[h.key].topic]
         for h in topic_hits:
             for n, share in entries[h.key].topic.items():
@@ -130,7 +133,7 @@ class Router:
             route,
             cue_intent=_cue_intent(iscores),
             unknown_words=unknown,
-            off_topic=bool(oos_hits),
+            off_topic=bool(oos_weights),
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
@@ -210,6 +213,9 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
+        if iscores.get("human", 0) >= HUMAN_CUE:
+            # 我要投诉… / 转人工: a person is asked for, whatever project is named.
+            return Route(None, "human", round(min(1.0, iscores["human"] / 6), 3))
         if ev.example:
             ex, score = ev.example
             intent = ex.intent or _best(iscores, PROJECT_INTENTS)[0] or "overview"

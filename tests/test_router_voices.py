@@ -129,3 +129,34 @@ def test_a_list_with_more_than_99_projects_loads(tmp_path):
     holder = KBHolder(kb)
     assert len(holder.kb.projects) == 120
     assert holder.router.route("第120项").project == 120
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("唔该，边度可以办低保", (6, "apply")),  # Cantonese 边度 = 哪里
+        ("家庭养老床位点样申请", (4, "apply")),  # 点样 = 怎么
+        ("烦请告知租房补贴如何申领", (7, "apply")),  # formal 如何申领
+    ],
+)
+def test_southern_and_formal_question_words(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家水管漏了找谁来修",
+        "社保断了三个月还能补交吗",
+    ],  # repairs, paying premiums: not in the list
+)
+def test_a_predicate_of_another_service_rejects(holder, text):
+    assert _pi(holder, text) == (None, "out_of_scope")
+
+
+def test_a_weak_off_topic_predicate_yields_to_a_named_road(holder):
+    assert _pi(holder, "万东路老堵车什么时候修好") == (9, "deadline")
+
+
+def test_a_complaint_naming_a_project_asks_for_a_person(holder):
+    assert _pi(holder, "我要投诉供热管网改造施工把路挖坏了") == (None, "human")

@@ -170,14 +170,16 @@ class Vocab(_Strict):
     intents: dict[str, IntentCues] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list)
     out_of_scope: dict[str, float] = Field(default_factory=dict)  # word -> weight
+    # Predicates of services the list does not provide (找谁来修, 续交医保): regex -> weight.
+    out_of_scope_patterns: dict[str, float] = Field(default_factory=dict)
     # Spoken forms by position: regex -> replacement, applied before the synonyms.
     dialect: dict[str, str] = Field(default_factory=dict)
     # Single pinyin syllables typed in Latin letters that stand for one word (ma -> 吗).
     pinyin_words: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("dialect")
+    @field_validator("dialect", "out_of_scope_patterns")
     @classmethod
-    def _dialect_compiles(cls, v: dict[str, str]):
+    def _dialect_compiles(cls, v: dict):
         for p in v:
             try:
                 re.compile(p)
