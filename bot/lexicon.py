@@ -284,11 +284,14 @@ class Lexicon:
             words = [(p.title, TITLE_BONUS)]
             words += [(w, 1.0) for w in (*p.aliases, *p.keywords, *p.example_texts)]
             words += [(pl.name, 1.0) for pl in p.places]
+            phrasings = set(p.example_texts)
             for word, bonus in words:
                 key = self.fold(compact(word))
                 if len(key) < 2:
                     continue
                 direct[key][n] = max(direct[key].get(n, 0.0), term_weight(key) * bonus)
+                if word in phrasings:
+                    continue  # a whole question: its words are the resident's, not the project's names
                 for piece in self.segmenter.cut(key):
                     if len(piece) >= 2 and piece != key and _HAS_CJK.search(piece):
                         sub[piece].add(n)
