@@ -20,6 +20,9 @@ MIN_PROJECT_SCORE = 1.2  # below this a project match is a stray sub-word
 AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0
 SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever else matched
+LONG_MESSAGE = 60  # characters: beyond this a message is a story with a question at the end
+ASK_CHARS = 12  # the question: the last clauses of a story, at least this long
+STORY_FACTOR = 0.3  # question words in the story part of a long message count this much
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
@@ -78,9 +81,11 @@ class Router:
         """Understand one message on its own, without dialogue context."""
         if len(text) > MAX_CHARS:
             return Analysis(Route(None, "out_of_scope", 0.0, too_long=True))
-        q = self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
+        spoken = self.lex.rewrite(normalise(text))
+        q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
+        ask = self._ask_start(spoken, q)
         hits = self._hits(q)
         entries = self.lex.entries
         project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
@@ -95,7 +100,11 @@ class Router:
         covered = _covered(project_hits + cue_hits + oos_hits)
 
         ev = Evidence()
+        said: set[str] = set()
         for h in project_hits:
+            if h.key in said:
+                continue  # 租房 told twice in a story is still one piece of evidence
+            said.add(h.key)
             entry = entries[h.key]
             for n, w in entry.projects.items():
                 ev.projects[n] += w * h.factor
@@ -106,11 +115,15 @@ class Router:
         iscores: dict[str, float] = defaultdict(float)
         for h in cue_hits:
             bonus = 1.0 + RECENCY_BONUS * h.end / len(q)
+            if h.start < ask:
+                bonus *= STORY_FACTOR
             for intent, w in entries[h.key].cues:
                 iscores[intent] += w * h.factor * bonus
         for pattern, intent, w in self.lex.patterns:
-            if pattern.search(q):
+            if pattern.search(q, ask):
                 iscores[intent] += w
+            elif ask and pattern.search(q):
+                iscores[intent] += w * STORY_FACTOR
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
             if int(m.group(1)) in self.kb.projects:
@@ -137,6 +150,20 @@ class Router:
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
+
+    def _ask_start(self, spoken: str, q: str) -> int:
+        """Where the question starts in a long story: its last clauses (at least ASK_CHARS
+        characters). Residents tell what happened first and ask last; cues in the story part
+        (去年, 什么时候查出来的) count less. 0 for a short message: all of it is the question."""
+        if len(q) < LONG_MESSAGE:
+            return 0
+        tail = ""
+        for clause in reversed(spoken.split(" ")):
+            tail = clause + tail
+            if len(tail) >= ASK_CHARS:
+                break
+        folded = self.lex.fold(tail)
+        return len(q) - len(folded) if q.endswith(folded) else 0
 
     @staticmethod
     def _named_outweighs(ev: Evidence) -> bool:

@@ -160,3 +160,18 @@ def test_a_weak_off_topic_predicate_yields_to_a_named_road(holder):
 
 def test_a_complaint_naming_a_project_asks_for_a_person(holder):
     assert _pi(holder, "我要投诉供热管网改造施工把路挖坏了") == (None, "human")
+
+
+def test_in_a_long_story_the_last_clauses_ask_the_question(holder):
+    story = (
+        "我家住的楼是八十年代的老楼，去年冬天暖气就不热，什么时候来人看过一次也没弄好，"
+        "邻居们都挺着急的，家里老人孩子都冻感冒了，想问一下室内供热改造怎么报名？"
+    )
+    assert _pi(holder, story) == (11, "apply")  # not deadline: 什么时候 is in the story part
+
+
+def test_a_word_told_twice_is_one_piece_of_evidence(holder):
+    story = (
+        "我们一家在这边租房好几年了，租房开销不小，为了孩子才租房，听说那边新建了学校，孩子能去吗"
+    )
+    assert holder.router.route(story).project == 2
