@@ -14,6 +14,8 @@ import argparse
 import importlib
 import json
 import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -88,6 +90,23 @@ def child(cmd: list[str], cwd: Path) -> tuple[float, float]:
     return wall, int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
+def big_kb(folder: Path, n: int) -> Path:
+    """The bundled KB with its 20 projects repeated up to n (a city's list, several districts)."""
+    kb = folder / f"kb{n}"
+    shutil.copytree(ROOT / "knowledge", kb)
+    year = kb / "2023"
+    files = sorted(year.glob("[0-9][0-9]-*.yaml"))
+    for k in range(len(files) + 1, n + 1):
+        src = files[(k - 1) % len(files)]
+        text = re.sub(r"^number: \d+", f"number: {k}", src.read_text("utf-8"), flags=re.M)
+        (year / f"{k}-copy.yaml").write_text(text, "utf-8")
+    listing = (year / "_list.yaml").read_text("utf-8")
+    (year / "_list.yaml").write_text(
+        re.sub(r"^projects: \d+", f"projects: {n}", listing, flags=re.M), "utf-8"
+    )
+    return kb
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default="f1ab832", help="the earlier revision to compare with")
@@ -135,6 +154,14 @@ def main() -> None:
         runs["old ask"].append(child(ask, base_dir))
         runs["new ask"].append(child(ask, ROOT))
 
+    sizes = {20: ROOT / "knowledge", 400: big_kb(tmp, 400)}
+    builds = {n: [] for n in sizes}
+    for _ in range(3):
+        for n, folder in sizes.items():
+            t = time.perf_counter()
+            KBHolder(folder)
+            builds[n].append(time.perf_counter() - t)
+
     print(f"questions routed warm: {len(qs)} x {args.reps} reps, old = {args.base}, new = worktree")
     for name in ("old", "new"):
         t = warm[name]
@@ -151,6 +178,10 @@ def main() -> None:
             )
             cells.append(f"{name} {shown}")
         print(f"  {n}-char message median: " + "  ".join(cells))
+    b20, b400 = (statistics.median(builds[n]) for n in (20, 400))
+    print(
+        f"  KB load + router build in process: 20 projects {b20:.2f} s, 400 projects {b400:.2f} s ({b400 / b20:.1f}x)"
+    )
     for name, rs in runs.items():
         walls, rss = [w for w, _ in rs], [m for _, m in rs]
         print(
