@@ -338,15 +338,22 @@ class Lexicon:
                 self.entries[word].topic = {n: c / total for n, c in counts.items()}
 
 
-def _automaton(pairs) -> ahocorasick.Automaton:
+class _Nothing:
+    """Stands in for an automaton with no words (pyahocorasick cannot build an empty one)."""
+
+    @staticmethod
+    def iter(_text: str):
+        return iter(())
+
+
+def _automaton(pairs):
     """An Aho–Corasick automaton over (key, value) pairs; iter() yields (end index, value)."""
     ac = ahocorasick.Automaton()
     for key, value in pairs:
         ac.add_word(key, value)
-    if len(ac):
-        ac.make_automaton()
-    else:
-        ac.add_word("\x00", ("", "")) and ac.make_automaton()
+    if not len(ac):
+        return _Nothing()
+    ac.make_automaton()
     return ac
 
 
