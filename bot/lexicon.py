@@ -82,6 +82,7 @@ _HAS_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
 TITLE_BONUS = 1.2
 SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
+MIN_INITIALS = 3  # ylcw (养老床位) is an abbreviation; db could be 低保 or 大病
 SITUATION_FACTOR = 0.5  # a life situation (失业) points to a project less surely than its name
 
 
@@ -229,7 +230,9 @@ class Lexicon:
                 continue
             pieces = _split_erhua(word)
             if pieces is None:
-                out.append(self._spell(sylls) + " " + word + " ")
+                # Not pinyin: perhaps initials (ylcw = 养老床位), used when only one name fits.
+                named = self.by_initials.get(word) if len(word) >= MIN_INITIALS else None
+                out.append(self._spell(sylls) + (named or f" {word} "))
                 sylls = []
             else:
                 sylls += pieces
@@ -273,6 +276,18 @@ class Lexicon:
             index[tuple(sylls)] = compact(word)
         self._latin_max = max((len(k) for k in index), default=1)
         return index
+
+    @cached_property
+    def by_initials(self) -> dict[str, str]:
+        """Project names by the first letters of their syllables (ylcw -> 养老床位), kept only
+        where exactly one name has those letters: an abbreviation that could mean two is left
+        as letters."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for key, entry in self.entries.items():
+            named = entry.projects and not entry.situation and len(key) >= MIN_INITIALS
+            if named and _ALL_CJK.fullmatch(key):
+                found["".join(char_pinyin(c)[0] for c in key)].add(key)
+        return {k: next(iter(ws)) for k, ws in found.items() if len(ws) == 1}
 
     def _add_project_terms(self, kb: KnowledgeBase) -> dict[str, set[int]]:
         """Names, keywords and places (full weight), situations (less), their pieces (less);

@@ -175,3 +175,9 @@ def test_a_word_told_twice_is_one_piece_of_evidence(holder):
         "我们一家在这边租房好几年了，租房开销不小，为了孩子才租房，听说那边新建了学校，孩子能去吗"
     )
     assert holder.router.route(story).project == 2
+
+
+def test_initials_stand_for_a_name_only_when_one_name_fits(holder):
+    assert _pi(holder, "ylcw zenme shenqing") == (4, "apply")  # 养老床位怎么申请
+    assert holder.router.lex.rewrite("wdl shenme shihou tongche") == "万东路什么时候通车"
+    assert "db" not in holder.router.lex.by_initials  # 低保? 大病? two letters say too little
