@@ -99,7 +99,8 @@ def _shared_words(kb: KnowledgeBase, where: _Lines):
     owners: dict[str, dict[int, tuple[str, int, str]]] = defaultdict(dict)
     for n, p in sorted(kb.projects.items()):
         for fld in WORD_FIELDS:
-            for i, word in enumerate(getattr(p, fld)):
+            words = p.example_texts if fld == "examples" else getattr(p, fld)
+            for i, word in enumerate(words):
                 owners[fold(compact(word))].setdefault(n, (fld, i, word))
     for key, by in owners.items():
         if key and len(by) > 1:
@@ -122,7 +123,7 @@ def _near_duplicate_examples(kb: KnowledgeBase, where: _Lines):
     flat = [
         (n, i, ex, fold(compact(ex)))
         for n, p in sorted(kb.projects.items())
-        for i, ex in enumerate(p.examples)
+        for i, ex in enumerate(p.example_texts)
     ]
     keys = [k for *_, k in flat]
     for n, i, ex, key in flat:
