@@ -9,6 +9,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.channels.web.settings import WebConfig
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -80,6 +82,7 @@ class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     wechat: WeChatConfig | None = None
+    web: WebConfig | None = None  # the resident chat page (bot/channels/web)
     broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

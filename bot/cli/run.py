@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 NO_CHANNEL = (
     "没有配置任何渠道 no channel configured: set telegram.token in the config file or the "
-    "TELEGRAM_BOT_TOKEN environment variable (or add a wechat section)."
+    "TELEGRAM_BOT_TOKEN environment variable (or add a wechat or web section)."
 )
 
 
@@ -60,7 +60,8 @@ def run(args) -> int:
 
 def channel_problem(config: Config) -> str | None:
     """Why this config cannot serve anyone, in one line; None when it can."""
-    if not config.telegram_token and config.wechat is None:
+    web_on = config.web is not None and config.web.enabled
+    if not config.telegram_token and config.wechat is None and not web_on:
         return NO_CHANNEL
     if config.telegram_token and config.telegram.mode == "webhook" and not config.telegram.webhook:
         return "配置错误 config error: telegram.webhook is required when telegram.mode is webhook"
@@ -129,6 +130,13 @@ async def serve(
 
             wechat.setup(web.app, services, config, db)
             web.listen(config.wechat.listen, config.wechat.port)
+
+        # ---- web chat page (issue 13): the same shared web app ---------------------------------
+        if config.web is not None and config.web.enabled:
+            from bot.channels.web import channel as webchat
+
+            webchat.setup(web.app, services, config.web, db)
+            web.listen(config.web.listen, config.web.port)
 
         if web.needed:
             await web.start()
