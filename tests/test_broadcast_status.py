@@ -10,7 +10,7 @@ from telegram import Bot
 
 from bot.broadcast import BroadcastEngine
 from bot.broadcast.status import bar, duration_text, follow, report_text, status_text
-from bot.channels.telegram_admin import TelegramSender
+from bot.channels.telegram.admin import TelegramSender
 from bot.config import BroadcastConfig
 from bot.storage.broadcast import BroadcastRepo, Job
 from bot.storage.subscriptions import SubscriptionRepo

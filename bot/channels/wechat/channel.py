@@ -17,9 +17,9 @@ from collections import OrderedDict
 from aiohttp import web
 from wechatpy.replies import TextReply
 
-from bot.channels.wechat_answer import Responder, user_key_of
-from bot.channels.wechat_notify import WeChatNotifier
-from bot.channels.wechat_protocol import (
+from bot.channels.wechat.answer import Responder, user_key_of
+from bot.channels.wechat.notify import WeChatNotifier
+from bot.channels.wechat.protocol import (
     MAX_BODY,
     Refused,
     SafeMode,

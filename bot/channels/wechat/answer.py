@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 from wechatpy.messages import BaseMessage
 
-from bot.channels.wechat_render import MORE_WORDS, Continuations, paginate, render
+from bot.channels.wechat.render import MORE_WORDS, Continuations, paginate, render
 from bot.config import WeChatConfig
 from bot.dialogue import Dialogue
 from bot.models import Message, Reply

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot.channels.telegram_send import edit_or_send, send_reply, with_retry
+from bot.channels.telegram.send import edit_or_send, send_reply, with_retry
 from bot.config import Config
 from bot.dialogue import Dialogue
 from bot.models import Button, Message, Reply
