@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import re
 
 import aiohttp
 import pytest
@@ -157,6 +159,34 @@ async def test_a_forged_cookie_gets_a_new_session_not_someone_elses(holder, tmp_
                     given = r.cookies[COOKIE].value
                 assert "万东路修好了吗" not in texts
                 assert given.split(".")[0] != sid
+
+
+async def test_the_page_weighs_under_60_kb_gzipped_and_loads_nothing_from_elsewhere(
+    holder, tmp_path
+):
+    async with serving(web_only(tmp_path), holder) as (url, _), _client() as s:
+        async with s.get(url) as r:
+            page = await r.text()
+        assert "http://" not in page and "https://" not in page  # no CDN, no external fonts
+        files = re.findall(r'(?:href|src)="(/chat/static/[^"]+)"', page)
+        assert sorted(f.split("?")[0] for f in files) == [
+            "/chat/static/chat.css",
+            "/chat/static/chat.js",
+        ]
+        total = len(gzip.compress(page.encode("utf-8")))
+        for f in files:
+            async with s.get(
+                url.split("/chat")[0] + f,
+                headers={"Accept-Encoding": "gzip"},
+                auto_decompress=False,
+            ) as r:
+                assert r.headers["Content-Encoding"] == "gzip"
+                body = await r.read()
+                assert b"http://" not in gzip.decompress(
+                    body
+                ) and b"https://" not in gzip.decompress(body)
+                total += len(body)
+        assert total <= 60 * 1024
 
 
 def test_the_web_section_is_validated_like_the_rest(tmp_path):

@@ -92,7 +92,13 @@
     }
     if (busy) { log.appendChild(bubble('note', '民心通', '正在查找，请稍候…')); }
     if (note) { log.appendChild(bubble('note', '提示', note)); }
-    if (target && target.scrollIntoView) { target.scrollIntoView(true); } else { window.scrollTo(0, document.body.scrollHeight); }
+    if (target) {  // the new answer's first line just under the (sticky) title bar
+      var bar = document.querySelector('.top');
+      var top = target.getBoundingClientRect().top + (window.pageYOffset || 0);
+      window.scrollTo(0, Math.max(0, top - (bar ? bar.offsetHeight : 0) - 8));
+    } else {
+      window.scrollTo(0, document.body.scrollHeight);
+    }
   }
 
   function bubble(kind, who, text) {
@@ -170,7 +176,7 @@
     entries.push({ id: -1, who: 'me', text: text, buttons: [] });
     render();
     request('POST', '/api/message', { text: text }, function (s, d) {
-      entries = entries.filter ? entries.filter(function (x) { return x.id !== -1; }) : entries;
+      entries = entries.filter(function (x) { return x.id !== -1; });
       apply(s, d);
     });
   }
