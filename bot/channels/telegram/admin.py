@@ -84,7 +84,7 @@ class AdminRuntime:
             if isinstance(services.progress, ProgressRepo)
             else ProgressRepo(db),
             broadcasts=BroadcastRepo(db),
-            audit=AuditRepo(db),
+            audit=AuditRepo(db, config.hmac_secret),
             reloader=Reloader(services.kb),
         )
         self.sender_bot: Bot | None = None
