@@ -16,6 +16,7 @@ from bot.channels.web.settings import WebConfig
 from bot.dialogue import Dialogue
 from bot.models import Button, Message, Reply
 from bot.services import Services
+from bot.storage.forget import forget_person
 
 log = logging.getLogger(__name__)
 
@@ -159,17 +160,11 @@ class WebResponder:
     async def _forget(self, session_id: str) -> Outcome:
         """Delete the session's rows, question log, context and history; start a new session."""
         key = user_key_of(session_id)
-        removed = 0
-        try:
-            if self.db is not None:
-                removed += await self.db.forget_user(key)
-            qlog_forget = getattr(self.services.question_log, "forget", None)
-            if qlog_forget is not None:  # the question log is keyed by an HMAC of the user key
-                removed += await qlog_forget(key) or 0
+        try:  # the same deletion as every channel's /forget: rows, question log, audit, context
+            removed = await forget_person(self.services, self.db, key)
         except Exception:
             log.exception("forgetting a web session failed")
             return Outcome([self._add(session_id, Reply("抱歉，删除没有完成，请稍后再试。"))])
-        self.services.contexts.forget(key)
         self.history.forget(session_id)
         log.info("web session forgotten: %d rows removed", removed)
         fresh = self.new_id()
