@@ -229,6 +229,12 @@ def test_a_reload_and_a_wake_up_keep_the_conversation(browser, chat):
             }"""
         )
         expect(page.locator("#log")).to_contain_text("口袋公园建在哪")
+
+        # The cookie is gone (cleared by the phone, say): the next question still gets its answer.
+        context.clear_cookies()
+        _ask(page, "失业金几月开始涨")
+        expect(page.locator("#log li.me").last).to_have_text("我失业金几月开始涨")
+        expect(_last_bot(page)).to_contain_text("【第1项")
     finally:
         context.close()
 

@@ -218,9 +218,13 @@ class WebChannel:
             raise Refused(429, TOO_FAST, "session over its flood limit")
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise Refused(413, TOO_BIG, f"body of {request.content_length} bytes")
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            raise Refused(413, TOO_BIG, "body over the limit")
+        chunks, size = [], 0
+        async for chunk in request.content.iter_chunked(4096):  # a slow phone sends it in pieces
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise Refused(413, TOO_BIG, "body over the limit")
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):

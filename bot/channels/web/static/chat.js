@@ -167,7 +167,7 @@
     if (busy) { return; }
     busy = true;
     render();
-    request('POST', '/api/action', { action: action, of: of }, function (s, d) { apply(s, d); input.focus(); });
+    post('/api/action', { action: action, of: of }, function (s, d) { apply(s, d); input.focus(); });
   }
 
   function ask(text) {
@@ -175,7 +175,7 @@
     busy = true;
     entries.push({ id: -1, who: 'me', text: text, buttons: [] });
     render();
-    request('POST', '/api/message', { text: text }, function (s, d) {
+    post('/api/message', { text: text }, function (s, d) {
       entries = entries.filter(function (x) { return x.id !== -1; });
       apply(s, d);
     });
@@ -185,6 +185,18 @@
     request('GET', '/api/history', null, function (s, d) {
       if (s === 200 && d) { entries = []; }
       apply(s, d);
+    });
+  }
+
+  // A session that ended meanwhile (cookie cleared, /forget in another tab) gets a new one and
+  // the same request once more: the resident's question is not lost.
+  function post(path, body, done, retried) {
+    request('POST', path, body, function (s, d) {
+      if (s !== 403 || retried) { done(s, d); return; }
+      request('GET', '/api/history', null, function (s2, d2) {
+        if (s2 === 200 && d2) { csrf = d2.csrf; entries = d2.entries; }
+        post(path, body, done, true);
+      });
     });
   }
 

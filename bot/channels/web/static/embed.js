@@ -26,10 +26,8 @@
       panel = document.createElement('div');
       panel.setAttribute('role', 'dialog');
       panel.setAttribute('aria-label', '民心通问答');
-      var small = window.innerWidth < 600;
       style(panel, { position: 'fixed', zIndex: '2147483001', background: '#fff', boxShadow: '0 4px 16px rgba(0,0,0,.35)',
-        right: small ? '0' : '16px', bottom: small ? '0' : '80px', width: small ? '100%' : '400px',
-        height: small ? '100%' : '620px', maxHeight: '100%' });
+        right: '16px', bottom: '80px', width: '400px', height: '620px', maxHeight: '85%' });
       var close = document.createElement('button');
       close.type = 'button';
       close.textContent = '关闭';
@@ -53,7 +51,12 @@
     open.setAttribute('aria-expanded', 'false');
     open.focus();
   }
-  open.onclick = function () { if (panel && panel.style.display !== 'none') { hide(); } else { show(); } };
+  open.onclick = function () {
+    // On a phone the page itself is better than a panel over the site, and it keeps its own
+    // cookie there (browsers that refuse cookies inside other sites' frames lose nothing).
+    if (window.innerWidth < 600) { window.location.href = page; return; }
+    if (panel && panel.style.display !== 'none') { hide(); } else { show(); }
+  };
   function add() { document.body.appendChild(open); }
   if (document.body) { add(); } else { document.addEventListener('DOMContentLoaded', add); }
 }());
