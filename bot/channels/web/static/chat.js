@@ -181,6 +181,20 @@
     });
   }
 
+  // Inside another site's frame a browser that refuses our cookie there cannot keep a session:
+  // offer the page in a window of its own, where it can.
+  function framed() {
+    var a = el('a', 'link', '在新窗口中打开民心通');
+    a.href = window.location.href;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    var p = byId('framed') || el('p', 'intro');
+    p.id = 'framed';
+    while (p.firstChild) { p.removeChild(p.firstChild); }
+    p.appendChild(a);
+    document.querySelector('.main').insertBefore(p, log);
+  }
+
   function sync() {
     request('GET', '/api/history', null, function (s, d) {
       if (s === 200 && d) { entries = []; }
@@ -192,6 +206,7 @@
   // the same request once more: the resident's question is not lost.
   function post(path, body, done, retried) {
     request('POST', path, body, function (s, d) {
+      if (s === 403 && retried && window.top !== window.self) { framed(); }
       if (s !== 403 || retried) { done(s, d); return; }
       request('GET', '/api/history', null, function (s2, d2) {
         if (s2 === 200 && d2) { csrf = d2.csrf; entries = d2.entries; }
