@@ -167,7 +167,13 @@
     if (busy) { return; }
     busy = true;
     render();
-    post('/api/action', { action: action, of: of }, function (s, d) { apply(s, d); input.focus(); });
+    post('/api/action', { action: action, of: of }, function (s, d) {
+      apply(s, d);
+      // Focus the answer, not the input: on a phone that would pop the keyboard over it.
+      var answers = log.querySelectorAll('li.bot');
+      var last = answers[answers.length - 1];
+      if (last) { last.setAttribute('tabindex', '-1'); last.focus(); }
+    });
   }
 
   function ask(text) {
