@@ -94,11 +94,11 @@ async def test_forget_asks_first_then_deletes_and_starts_a_new_session(holder, t
         confirm = data["entries"][1]
         assert confirm["text"] == "确定要删除您在这里的全部记录吗？删除后无法恢复。"
         status, data = await _post(
-            s, url, "/api/action", {"action": "forget:yes", "of": confirm["id"]}, h
+            s, url, "/api/action", {"action": "web:forget:yes", "of": confirm["id"]}, h
         )
         assert status == 200 and data["reset"] is True
         assert [e["text"] for e in data["entries"]] == [
-            "已删除您在民心通的全部记录（对话和提问记录）。以后仍可随时提问。"
+            "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
         ]
         assert s.cookie_jar.filter_cookies(URL(url))[COOKIE].value != old
         assert await logged() == []

@@ -177,11 +177,11 @@ def test_a_resident_on_a_phone(browser, chat):
         expect(_last_bot(page)).to_contain_text("确定要删除您在这里的全部记录吗？")
         _last_bot(page).get_by_role("button", name="确定删除").click()
         expect(page.locator("#log")).to_have_text(
-            "民心通已删除您在民心通的全部记录（对话和提问记录）。以后仍可随时提问。"
+            "民心通已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
         )
         page.reload()
         expect(page.locator("#log")).not_to_contain_text("养老床位有多少张")
-        expect(page.locator("#log")).to_contain_text("已删除您在民心通的全部记录")
+        expect(page.locator("#log")).to_contain_text("已删除您在民心通的全部数据")
     finally:
         context.close()
 

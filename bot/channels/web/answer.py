@@ -11,27 +11,32 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from bot import actions
+from bot.channels.base import Core
 from bot.channels.web.history import History
 from bot.channels.web.settings import WebConfig
+from bot.commands import Commands
+from bot.conversation import Conversation
 from bot.dialogue import Dialogue
 from bot.models import Button, Message, Reply
-from bot.services import Services
-from bot.storage.forget import forget_person
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "web"
-FORGET_WORDS = frozenset({"/forget", "删除我的记录", "删除记录"})
+PREFIX = "web"  # user keys are web:<session id>
+FORGET_WORDS = frozenset({"删除我的记录", "删除记录"})  # and /forget, a command
+# The page's own payloads (its 删除我的记录 button and the two answers to its question).
+FORGET, FORGET_YES, FORGET_NO = "web:forget", "web:forget:yes", "web:forget:no"
+SUBSCRIPTION_COMMANDS = frozenset({"subscribe", "unsubscribe", "mysubs"})
 CONFIRM_FORGET = "确定要删除您在这里的全部记录吗？删除后无法恢复。"
-FORGOTTEN = "已删除您在民心通的全部记录（对话和提问记录）。以后仍可随时提问。"
 KEPT = "好的，记录没有删除。"
-SUBSCRIPTION_ACTIONS = frozenset({"sub", "unsub", "mysubs"})
+SUBSCRIPTION_ACTIONS = frozenset({"sub", "unsub", actions.MYSUBS})
 MAX_ACTION = 64  # the longest button payload any channel accepts
 _NUMBER_RE = re.compile(r"\s*(\d{1,2})\s*")
 
 
 def user_key_of(session_id: str) -> str:
-    return f"web:{session_id}"
+    return f"{PREFIX}:{session_id}"
 
 
 @dataclass
@@ -63,24 +68,30 @@ def entry_of(reply: Reply) -> dict:
 
 
 class WebResponder:
-    def __init__(self, services: Services, config: WebConfig, new_id, db=None):
-        # Without a subscription store the dialogue never subscribes a page that cannot be reached.
-        self.services = dataclasses.replace(services, subscriptions=None)
+    def __init__(self, core: Core, config: WebConfig, new_id):
+        self.core = core
         self.config = config
-        self.db = db
         self.new_id = new_id  # issues the id of the conversation that follows a /forget
-        self.dialogue = Dialogue(self.services)
+        self.commands: Commands = core.conversation.commands
+        # The page cannot be reached by a push: its dialogue has no subscription store, so a
+        # resident's 订阅 never leaves a subscriber nobody can notify (they get the notice).
+        no_push = dataclasses.replace(core.services, subscriptions=None)
+        self.conversation = Conversation(Dialogue(no_push), self.commands)
         self.history = History(config.history_max, config.history_hours * 3600)
+        self.commands.forgetters.append(self._forget_memory)
 
     def _message(self, session_id: str, text: str) -> Message:
-        key = user_key_of(session_id)
-        return Message(CHANNEL, key, text, chat_key=key)
+        return self.core.message(CHANNEL, session_id, text, prefix=PREFIX)
 
-    async def conversation(self, session_id: str) -> list[dict]:
+    def _forget_memory(self, user_key: str) -> None:
+        if user_key.startswith(PREFIX + ":"):
+            self.history.forget(user_key[len(PREFIX) + 1 :])
+
+    async def so_far(self, session_id: str) -> list[dict]:
         """The entries to draw; a new conversation starts with the help text."""
         entries = self.history.entries(session_id)
         if not entries:
-            reply = await self.dialogue.act(self._message(session_id, ""), "help")
+            reply = await self.conversation.press(self._message(session_id, ""), actions.HELP)
             entries = [self.history.add(session_id, entry_of(reply))]
         return entries
 
@@ -90,8 +101,11 @@ class WebResponder:
             : self.config.max_text + 1
         ]  # one over: the router's too-long answer still fires
         me = self.history.add(session_id, {"who": "me", "text": text})
-        if text.strip().lower() in FORGET_WORDS:
+        command = Commands.parse(text)
+        if text.strip() in FORGET_WORDS or (command and command[0] == "forget"):
             return Outcome([me, self._add(session_id, self._confirm())])
+        if command and command[0] in SUBSCRIPTION_COMMANDS:
+            return Outcome([me, self._notice(session_id)])
         m = _NUMBER_RE.fullmatch(text)
         last = self.history.last_bot(session_id)
         if m and last is not None:
@@ -100,7 +114,7 @@ class WebResponder:
                     out = await self._act(session_id, b["action"], None)
                     out.added.insert(0, me)
                     return out
-        reply = await self.dialogue.respond(self._message(session_id, text))
+        reply = await self.conversation.handle(self._message(session_id, text))
         if reply.route is not None and reply.route.intent in ("subscribe", "unsubscribe"):
             return Outcome([me, self._notice(session_id)])
         return Outcome([me, self._add(session_id, reply)])
@@ -127,13 +141,13 @@ class WebResponder:
         kind = action.partition(":")[0]
         if kind in SUBSCRIPTION_ACTIONS:
             return Outcome([self._notice(session_id)])
-        if action == "forget":
+        if action == FORGET:
             return Outcome([self._add(session_id, self._confirm())])
-        if action == "forget:yes":
+        if action == FORGET_YES:
             return await self._forget(session_id)
-        if action == "forget:no":
+        if action == FORGET_NO:
             return Outcome([self._add(session_id, Reply(KEPT))])
-        reply = await self.dialogue.act(self._message(session_id, ""), action)
+        reply = await self.conversation.press(self._message(session_id, ""), action)
         if kind == "src" and reply.quote and source is not None and source["who"] == "bot":
             source["quote"] = reply.quote  # shown opened under the answer it belongs to
             source["open"] = True
@@ -145,7 +159,7 @@ class WebResponder:
 
     def _confirm(self) -> Reply:
         return Reply(
-            CONFIRM_FORGET, [[Button("确定删除", "forget:yes"), Button("不删除", "forget:no")]]
+            CONFIRM_FORGET, [[Button("确定删除", FORGET_YES), Button("不删除", FORGET_NO)]]
         )
 
     def _notice(self, session_id: str) -> dict:
@@ -158,14 +172,13 @@ class WebResponder:
         return self.history.add(session_id, entry)
 
     async def _forget(self, session_id: str) -> Outcome:
-        """Delete the session's rows, question log, context and history; start a new session."""
-        key = user_key_of(session_id)
-        try:  # the same deletion as every channel's /forget: rows, question log, audit, context
-            removed = await forget_person(self.services, self.db, key)
+        """/forget as on every channel (rows, question log, audit, context, this history), then
+        a new session for whatever the resident does next."""
+        try:
+            reply = await self.commands.run(self._message(session_id, "/forget"))
         except Exception:
             log.exception("forgetting a web session failed")
             return Outcome([self._add(session_id, Reply("抱歉，删除没有完成，请稍后再试。"))])
-        self.history.forget(session_id)
-        log.info("web session forgotten: %d rows removed", removed)
+        self.history.forget(session_id)  # in case the command's forgetters did not run
         fresh = self.new_id()
-        return Outcome([self._add(fresh, Reply(FORGOTTEN))], new_session=fresh)
+        return Outcome([self._add(fresh, Reply(reply.text))], new_session=fresh)

@@ -13,12 +13,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.channels.web.answer import Outcome, WebResponder
+from bot.channels.base import Channel, Core
+from bot.channels.web.answer import Outcome, WebResponder, entry_of
 from bot.channels.web.assets import Assets
 from bot.channels.web.guard import Window
 from bot.channels.web.session import COOKIE, Sessions
 from bot.channels.web.settings import WebConfig
-from bot.services import Services
+from bot.models import Reply
+from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ FORBIDDEN = "请求来源不对，已拒绝。"
 TOO_FAST = "您发得太快了，请稍等一会儿再问。"
 TOO_BIG = "内容太长了，请用一两句话提问。"
 BAD = "看不懂这个请求，请刷新页面后再试。"
-WEB = web.AppKey("webchat", object)  # the WebChannel of an app, for tests and other parts
+WEB = web.AppKey("webchat", object)  # the WebEndpoint of an app, for tests and other parts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,16 +42,14 @@ class Refused(Exception):
         self.status, self.text = status, text
 
 
-class WebChannel:
+class WebEndpoint:
     """Request handling for the resident chat page."""
 
-    name = "web"
-
-    def __init__(self, services: Services, config: WebConfig, db=None):
-        self.services = services
+    def __init__(self, core: Core, config: WebConfig):
+        self.services = core.services
         self.config = config
         self.sessions = Sessions(config.secret)
-        self.responder = WebResponder(services, config, self.sessions.new_id, db)
+        self.responder = WebResponder(core, config, self.sessions.new_id)
         self.assets = Assets()
         self.per_session = Window(config.flood.max_messages, config.flood.per_seconds)
         self.per_address = Window(config.flood.ip_max_messages, config.flood.per_seconds)
@@ -163,7 +163,7 @@ class WebChannel:
         session_id = self._session(request)
         fresh = session_id is None
         session_id = session_id or self.sessions.new_id()
-        entries = await self.responder.conversation(session_id)
+        entries = await self.responder.so_far(session_id)
         response = _json({"entries": entries, "csrf": self.sessions.csrf_token(session_id)})
         if fresh:
             self._set_cookie(request, response, session_id)
@@ -247,11 +247,26 @@ def _json(data: dict, status: int = 200) -> web.Response:
     return response
 
 
-# ---- wiring -------------------------------------------------------------------------------
-def setup(web_app: web.Application, services: Services, config: WebConfig, db=None) -> WebChannel:
-    """Add the chat page and its API (under config.path) to a shared aiohttp app."""
-    db = db or getattr(services.subscriptions, "db", None)
-    channel = WebChannel(services, config, db)
-    channel.add_routes(web_app)
-    web_app[WEB] = channel
-    return channel
+# ---- the channel ---------------------------------------------------------------------------
+class WebChannel(Channel):
+    """The page on the shared web server. It cannot push: no sender, subscribing is a notice."""
+
+    name = "web"
+    label = "网页"
+    settings_model = WebConfig
+
+    def __init__(self, core: Core, settings: WebConfig):
+        super().__init__(core, settings)
+        self.endpoint = WebEndpoint(core, settings)
+
+    async def start(self, web_server: WebServer) -> None:
+        """Add the page and its API (under settings.path) and listen where the section says."""
+        self.endpoint.add_routes(web_server.app)
+        web_server.app[WEB] = self.endpoint
+        web_server.listen(self.settings.listen, self.settings.port)
+
+    async def stop(self) -> None:
+        """Nothing to release: conversations live in memory and end with the process."""
+
+    def render(self, reply: Reply) -> dict:
+        return entry_of(reply)

@@ -5,24 +5,22 @@ from __future__ import annotations
 import os
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import Field, HttpUrl, field_validator
+
+from bot.channels.settings import Section
 
 SECRET_ENV = "MINXIN_WEB_SECRET"
 _ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
-class WebFloodConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WebFloodConfig(Section):
     max_messages: int = Field(default=20, ge=1)  # per session
     per_seconds: float = Field(default=60, gt=0)
     # Per client address: many phones share one carrier NAT address, so this is much higher.
     ip_max_messages: int = Field(default=300, ge=1)
 
 
-class WebConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WebConfig(Section):
     enabled: bool = True
     path: str = Field(default="/chat", pattern=r"^(/[A-Za-z0-9_-]+)+$")
     listen: str = "127.0.0.1"
@@ -52,6 +50,10 @@ class WebConfig(BaseModel):
             if not _ORIGIN_RE.match(origin):
                 raise ValueError(f"{origin!r} is not an origin like https://www.example.gov.cn")
         return value
+
+    @property
+    def runs(self) -> bool:  # bot.channels.configured: a section with enabled: false stays off
+        return self.enabled
 
     @property
     def secret(self) -> str | None:
