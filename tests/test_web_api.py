@@ -11,6 +11,7 @@ import pytest
 from websupport import SECRET, csrf_of, serving, web_only
 from yarl import URL
 
+from bot.channels import configured
 from bot.channels.web.session import COOKIE
 from bot.cli.run import channel_problem
 from bot.config import ConfigError, load_config
@@ -199,7 +200,8 @@ async def test_the_page_weighs_under_60_kb_gzipped_and_loads_nothing_from_elsewh
         assert total <= 60 * 1024
 
 
-def test_the_web_section_is_validated_like_the_rest(tmp_path):
+def test_the_web_section_is_validated_like_the_rest(tmp_path, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     bad = tmp_path / "bad.yaml"
     bad.write_text("web:\n  allowed_origins: [www.example.org]\n  colour: red\n", encoding="utf-8")
     with pytest.raises(ConfigError) as e:
@@ -211,3 +213,7 @@ def test_the_web_section_is_validated_like_the_rest(tmp_path):
         encoding="utf-8",
     )
     assert load_config(good).web.allowed_origins == ["https://www.example.gov.cn"]
+    assert configured(load_config(good)) == ["web"]  # registered, and run by its section alone
+    off = tmp_path / "off.yaml"
+    off.write_text("web:\n  enabled: false\n", encoding="utf-8")
+    assert configured(load_config(off)) == [] and channel_problem(load_config(off)) is not None
