@@ -110,7 +110,7 @@ async def test_forget_asks_first_then_deletes_and_starts_a_new_session(holder, t
 
 
 async def test_hostile_requests_are_refused_without_details(holder, tmp_path):
-    config = web_only(tmp_path, flood={"max_messages": 6, "per_seconds": 60})
+    config = web_only(tmp_path, flood={"max_messages": 7, "per_seconds": 60})
     async with serving(config, holder) as (url, _), _client() as s:
         h = await _visit(s, url)
         # Markup in a question comes back as the same characters (the page sets it as text).
@@ -135,7 +135,11 @@ async def test_hostile_requests_are_refused_without_details(holder, tmp_path):
         async with s.post(url + "/api/action", json={"action": 5}, headers=h) as r:
             assert r.status == 400
 
-        # Session flood: six requests a minute here (refused ones count too), then a refusal.
+        # A resident's admin command is refused (and audited by the shared commands).
+        _, data = await _post(s, url, "/api/message", {"text": "/progress 9 60% 主体完工"}, h)
+        assert data["entries"][1]["text"] == "无权限：这个命令只供管理员或工作人员使用。"
+
+        # Session flood: seven requests a minute here (refused ones count too), then a refusal.
         answers = [await _post(s, url, "/api/message", {"text": "你好"}, h) for _ in range(3)]
         assert [a[0] for a in answers] == [200, 200, 429]
         assert answers[-1][1] == {"error": "您发得太快了，请稍等一会儿再问。"}

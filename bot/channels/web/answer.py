@@ -97,9 +97,8 @@ class WebResponder:
 
     async def ask(self, session_id: str, text: str) -> Outcome:
         """A typed question: a number presses the last answer's button of that number."""
-        text = text[
-            : self.config.max_text + 1
-        ]  # one over: the router's too-long answer still fires
+        # One character over the limit is kept: the router's too-long answer still fires.
+        text = text[: self.config.max_text + 1]
         me = self.history.add(session_id, {"who": "me", "text": text})
         command = Commands.parse(text)
         if text.strip() in FORGET_WORDS or (command and command[0] == "forget"):
@@ -148,6 +147,8 @@ class WebResponder:
         if action == FORGET_NO:
             return Outcome([self._add(session_id, Reply(KEPT))])
         reply = await self.conversation.press(self._message(session_id, ""), action)
+        if not reply.text.strip():  # a malformed admin button: nothing to show
+            return Outcome()
         if kind == "src" and reply.quote and source is not None and source["who"] == "bot":
             source["quote"] = reply.quote  # shown opened under the answer it belongs to
             source["open"] = True
