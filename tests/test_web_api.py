@@ -149,6 +149,19 @@ async def test_hostile_requests_are_refused_without_details(holder, tmp_path):
         assert "default-src 'self'" in csp and "frame-ancestors 'self'" in csp
 
 
+async def test_one_address_is_limited_across_its_sessions(holder, tmp_path):
+    config = web_only(tmp_path, flood={"max_messages": 20, "ip_max_messages": 3})
+    async with serving(config, holder) as (url, _), _client() as a, _client() as b:
+        ha, hb = await _visit(a, url), await _visit(b, url)
+        statuses = [
+            (await _post(a, url, "/api/message", {"text": "你好"}, ha))[0] for _ in range(2)
+        ]
+        statuses += [
+            (await _post(b, url, "/api/message", {"text": "你好"}, hb))[0] for _ in range(2)
+        ]
+        assert statuses == [200, 200, 200, 429]
+
+
 def _other(c: str) -> str:
     """A character that is surely not c (a forged cookie must differ from the real one)."""
     return "B" if c != "B" else "C"
