@@ -110,7 +110,7 @@ async def fill(db: Database, n: int) -> None:
 async def bench(args, port: int, db_url: str) -> None:
     db = Database(db_url)
     if args.db_url:  # a database given for the benchmark is emptied first
-        import bot.storage.tables  # noqa: F401  (every table known)
+        import bot.storage.schema  # noqa: F401  (every table known)
 
         async with db.engine.begin() as conn:
             await conn.run_sync(metadata.drop_all)

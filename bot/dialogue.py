@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 INHERITED_CONFIDENCE = 0.8
 MAX_NEW_WORDS = 2  # a follow-up may bring this many words the KB does not know
 ASK_CONFIDENCE = 0.5  # below this, close candidates become a "did you mean" choice
+ANSWERED, ASKED_BACK, OUT_OF_SCOPE = "answered", "asked_back", "out_of_scope"  # question log
 
 
 def _follows_up(a: Analysis) -> bool:
@@ -77,13 +78,13 @@ class Dialogue:
         if n is not None and self.services.kb.kb.project(n):
             return await self.act(msg, actions.answer(n, "overview"), numbered)
         route = self.understand(msg.user_key, text)
+        reply, outcome = await self._answer(msg, route, text)
+        reply.route = route
         if self.services.question_log is not None:
             try:
-                await self.services.question_log.record(msg, route)
+                await self.services.question_log.record(msg, route, outcome)
             except Exception:  # the log must never cost a resident their answer
                 log.exception("question log failed")
-        reply = await self._answer(msg, route, text)
-        reply.route = route
         return self.keep(msg, reply, numbered)
 
     async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
@@ -116,32 +117,36 @@ class Dialogue:
         log.info("unknown action %r", action[:64])
         return self.keep(msg, browse.categories(kb), numbered)
 
-    async def _answer(self, msg: Message, route: Route, text: str) -> Reply:
+    async def _answer(self, msg: Message, route: Route, text: str) -> tuple[Reply, str]:
+        """The reply, and what it does for the question log: answered | asked_back |
+        out_of_scope (staff see the last two in their inbox)."""
         kb = self.services.kb.kb
         if route.too_long:
-            return smalltalk.too_long(kb)
+            return smalltalk.too_long(kb), ASKED_BACK
         intent = route.intent
-        if intent in ("subscribe", "unsubscribe"):
-            if intent == "subscribe":
-                return await subscriptions.subscribe(
-                    self.services, msg.user_key, route.project, ask_first=route.project is None
-                )
-            return await subscriptions.unsubscribe(self.services, msg.user_key, route.project)
+        if intent == "subscribe":
+            reply = await subscriptions.subscribe(
+                self.services, msg.user_key, route.project, ask_first=route.project is None
+            )
+            return reply, ANSWERED
+        if intent == "unsubscribe":
+            reply = await subscriptions.unsubscribe(self.services, msg.user_key, route.project)
+            return reply, ANSWERED
         if intent in PROJECT_INTENTS:
             if route.project is None:
-                return browse.which_project(kb, intent)
+                return browse.which_project(kb, intent), ASKED_BACK
             if route.alternatives and route.confidence < ASK_CONFIDENCE:
-                return browse.did_you_mean(kb, route.alternatives, intent)
-            return await self._project_answer(route.project, intent)
+                return browse.did_you_mean(kb, route.alternatives, intent), ASKED_BACK
+            return await self._project_answer(route.project, intent), ANSWERED
         if intent == "list":
-            return browse.full_list(kb)
+            return browse.full_list(kb), ANSWERED
         if intent == "greeting":
-            return smalltalk.greeting(kb, text.lower())
+            return smalltalk.greeting(kb, text.lower()), ANSWERED
         if intent == "help":
-            return smalltalk.help_text(kb)
+            return smalltalk.help_text(kb), ANSWERED
         if intent == "human":
-            return smalltalk.human(kb)
-        return smalltalk.out_of_scope(kb)
+            return smalltalk.human(kb), ANSWERED
+        return smalltalk.out_of_scope(kb), OUT_OF_SCOPE
 
     async def _project_answer(self, number: int, intent: str) -> Reply:
         kb = self.services.kb.kb

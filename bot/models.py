@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 # The router's fixed vocabulary (DESIGN.md, Intents).
@@ -84,3 +85,16 @@ class Reply:
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
+
+
+@dataclass(frozen=True)
+class ProgressNote:
+    """One progress entry, from the KB (staff) or from the database (admin /progress)."""
+
+    project: int
+    status: str  # 未开始 | 进行中 | 已完成
+    percent: int | None
+    note: str
+    author: str
+    on: dt.date
+    origin: str = "kb"  # kb | admin

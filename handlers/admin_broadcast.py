@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot import actions
 from bot.broadcast.status import status_text, target_name
 from bot.kb.model import KnowledgeBase
@@ -145,7 +143,7 @@ async def list_broadcasts(tools: AdminTools) -> Reply:
             "cancelled": "已取消",
             "discarded": "未发送",
         }.get(j.state, j.state)
-        when = j.created_at.replace(tzinfo=j.created_at.tzinfo or dt.timezone.utc)
+        when = j.created_at
         lines.append(
             f"#{j.id} {when.astimezone(LOCAL_TZ):%m-%d %H:%M} {target_of(tools, j)} {state} "
             f"送达 {c['sent']}/{j.total}（{j.author}）"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project
-from bot.models import Button, Reply
-from bot.services import ProgressNote
+from bot.models import Button, ProgressNote, Reply
 from bot.text import format_number
 from handlers.common import (
     NOT_STATED,

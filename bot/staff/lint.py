@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
-from bot.services import ProgressNote
+from bot.models import ProgressNote
 from bot.text import compact
 
 NEAR_DUPLICATE = 90  # fuzz.ratio of two projects' example phrasings that confuses the router

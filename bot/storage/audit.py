@@ -9,23 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
+from sqlalchemy import select
 
-from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
-
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("who", String(128), nullable=False),  # tg:123, cli:ops, watcher, 居民 (anonymous)
-    Column("who_name", String(128), nullable=False, default=""),
-    Column("action", String(32), nullable=False),
-    Column("details", Text, nullable=False, default=""),
-    Column("count", Integer, nullable=True),  # recipients, rows removed, errors…
-)
-
-MIGRATIONS.append(Migration("0202_audit_log", create_tables(audit_log)))
+from bot.storage.db import Database
+from bot.storage.schema import audit_log, utcnow
 
 
 @dataclass(frozen=True)
