@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.storage import Database
 from bot.storage.audit import AuditRepo
 from bot.storage.broadcast import BroadcastRepo
+from bot.storage.forget import forget_person
 from bot.storage.progress import ProgressRepo
 from bot.storage.qlog import QuestionLogRepo
 from bot.storage.store import ChannelStore
@@ -56,16 +57,12 @@ def build_core(config: Config, services: Services, db: Database) -> Core:
         subscriptions=services.subscriptions,
         progress=services.progress,  # the residents' repo: a new entry clears their cache
         broadcasts=BroadcastRepo(db),
-        audit=AuditRepo(db),
+        audit=AuditRepo(db, config.hmac_secret),
         reloader=Reloader(services.kb),
     )
 
     async def forget_rows(user_key: str) -> int:
-        removed = await db.forget_user(user_key)
-        forget = getattr(services.question_log, "forget", None)
-        if forget is not None:  # rows keyed by an HMAC of the user key
-            removed += await forget(user_key) or 0
-        return removed
+        return await forget_person(db, services.question_log, user_key)
 
     dialogue = Dialogue(services)
     commands = Commands(dialogue, tools, forget_rows)

@@ -42,8 +42,9 @@ class AdminTools:
 
 
 async def refuse(tools: AdminTools, msg: Message, attempted: str) -> Reply:
-    """Say 无权限 and write the attempt to the audit log."""
-    await tools.audit.record(msg.user_key, "refused", attempted[:200], who_name=msg.name)
+    """Say 无权限 and write the attempt to the audit log: which command, not what was written."""
+    command = (attempted.split() or [""])[0].split("@")[0][:40]  # /progress, button
+    await tools.audit.record(msg.user_key, "refused", command)  # a resident: no name kept
     return Reply(NO_PERMISSION)
 
 
@@ -74,13 +75,16 @@ async def record_progress(tools: AdminTools, msg: Message, args: str) -> Reply:
     note = parts[2].strip() if len(parts) > 2 else ""
     if len(note) > 500:
         return Reply("说明太长了，请控制在 500 字以内。")
-    # Residents read the author: a name the platform gave, never an id (WeChat gives none).
-    e = await tools.progress.add(project, status, pct, note, msg.user_name, msg.user_key)
     pct_text = f" {pct}%" if pct is not None else ""
-    await tools.audit.record(
+    audit = await tools.audit.entry(
         msg.user_key, "progress", f"{label(tools.kb, project)} {status}{pct_text} {note}".strip(),
         who_name=msg.name,
     )  # fmt: skip
+    # One transaction: residents never see an entry whose audit row (and confirmation) is lost.
+    # Residents read the author: a name the platform gave, never an id (WeChat gives none).
+    e = await tools.progress.add(
+        project, status, pct, note, msg.user_name, msg.user_key, also=[audit]
+    )
     text = f"已记录：{label(tools.kb, project)}\n{status}{pct_text}（{date_text(e.on)}）"
     if note:
         text += f"\n说明：{note}"

@@ -152,7 +152,7 @@ audit_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", UTCDateTime, nullable=False, index=True),
-    Column("who", String(128), nullable=False),  # tg:123, cli:ops, watcher, 居民 (anonymous)
+    Column("who", String(128), nullable=False),  # u:<pseudonym>, cli:ops, watcher, system
     Column("who_name", String(128), nullable=False, default=""),
     Column("action", String(32), nullable=False),
     Column("details", Text, nullable=False, default=""),

@@ -27,6 +27,7 @@ from bot.channels.wechat.protocol import (
     TooLarge,
     cdata_safe,
     check_fresh,
+    check_ids,
     check_signature,
     dedupe_key,
     parse_wechat_message,
@@ -35,6 +36,7 @@ from bot.channels.wechat.protocol import (
 from bot.channels.wechat.render import render
 from bot.channels.wechat.sender import WeChatSender
 from bot.channels.wechat.settings import WeChatConfig
+from bot.httplog import quiet_malformed_http
 from bot.models import Message, Reply
 from bot.web import WebServer
 
@@ -106,6 +108,7 @@ class WeChatEndpoint:
                 fields = parse_xml(xml)
             if not fields.get("MsgType") or not fields.get("FromUserName"):
                 raise Refused("message without MsgType or FromUserName")
+            check_ids(fields)
             message = parse_wechat_message(xml)
         except Refused as e:
             return self._refuse(request, e)
@@ -295,6 +298,7 @@ class WeChatChannel(Channel):
 
 def setup(web_app: web.Application, endpoint: WeChatEndpoint) -> WeChatEndpoint:
     """Add the WeChat routes (GET and POST at the configured path) to a shared aiohttp app."""
+    quiet_malformed_http()  # also when served alone (build_app), not through bot.web
     path = endpoint.config.path
     web_app.router.add_get(path, endpoint.verify)
     web_app.router.add_post(path, endpoint.receive)
