@@ -106,8 +106,8 @@ class App:
         for name in self.names or registry.configured(self.config):
             channel = registry.load(name)(self.core, getattr(self.config, name, None))
             self.channels.append(channel)
-        await self._start_broadcasts()
-        if not receive:
+        await self._start_broadcasts(resume=receive)
+        if not receive:  # `broadcast` on the command line: senders only, nobody listens
             return
         for channel in self.channels:
             await channel.start(self.web)
@@ -118,8 +118,9 @@ class App:
         if self.config.knowledge.watch:
             self._watcher = asyncio.create_task(self._watch())
 
-    async def _start_broadcasts(self) -> None:
-        """One engine over every channel's sender; resume jobs a restart interrupted."""
+    async def _start_broadcasts(self, resume: bool) -> None:
+        """One engine over every channel's sender; resume jobs a restart interrupted (not from
+        the command line: the running bot may be sending them)."""
         for channel in self.channels:
             sender = channel.sender()
             if sender is not None:
@@ -130,7 +131,8 @@ class App:
         t.engine = engine
         self.desk = Desk(engine, t.broadcasts, self.config.broadcast, lambda j: target_of(t, j))
         self.core.desk = self.desk
-        await self.desk.resume(t.audit, self._status_view)
+        if resume:
+            await self.desk.resume(t.audit, self._status_view)
 
     def _status_view(self, chat: str, message: str):
         for channel in self.channels:

@@ -22,6 +22,7 @@ COMMANDS = {
     "wechat": "bot.cli.wechat",
     "progress": "bot.cli.admin",
     "audit": "bot.cli.admin",
+    "broadcast": "bot.cli.broadcast",
     "inbox": "bot.cli.staff",
     "stats": "bot.cli.staff",
 }
