@@ -7,7 +7,8 @@ import re
 
 from bot import actions
 from bot.context import Context
-from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
+from bot.intents import PROJECT_INTENTS
+from bot.models import Button, Message, Reply, Route
 from bot.naming import number_of
 from bot.router import Analysis
 from bot.services import Services

@@ -5,18 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-# The router's fixed vocabulary (DESIGN.md, Intents).
-PROJECT_INTENTS = ("overview", "benefit", "eligibility", "apply", "deadline", "progress")
-INTENTS = PROJECT_INTENTS + (
-    "list",
-    "subscribe",
-    "unsubscribe",
-    "help",
-    "greeting",
-    "human",
-    "out_of_scope",
-)
-
 
 @dataclass(frozen=True)
 class Message:

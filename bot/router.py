@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.intents import PROJECT_INTENTS
 from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon, char_pinyin
-from bot.models import PROJECT_INTENTS, Alternative, Route
+from bot.models import Alternative, Route
 from bot.text import normalise
 
 MAX_CHARS = 300  # longer messages get a polite ask to shorten, without routing

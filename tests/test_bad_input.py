@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.models import INTENTS, Message
+from bot.intents import INTENTS
+from bot.models import Message
 from bot.router import MAX_CHARS
 
 

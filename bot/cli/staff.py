@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import config_of, holder_of
-from bot.models import PROJECT_INTENTS
+from bot.intents import PROJECT_INTENTS
 from bot.staff import inbox as inbox_ops
 from bot.staff.cluster import find_cluster
 from bot.staff.report import html_report

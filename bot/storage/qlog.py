@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from bot.models import PROJECT_INTENTS, Message, Route
+from bot.intents import PROJECT_INTENTS
+from bot.models import Message, Route
 from bot.storage.db import Database
 from bot.storage.schema import inbox_decisions, question_log, question_log_meta, utcnow
 
