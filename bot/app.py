@@ -106,6 +106,7 @@ class App:
         for name in self.names or registry.configured(self.config):
             channel = registry.load(name)(self.core, getattr(self.config, name, None))
             self.channels.append(channel)
+            self.tools.channel_labels[channel.name] = channel.label
         await self._start_broadcasts(resume=receive)
         if not receive:  # `broadcast` on the command line: senders only, nobody listens
             return

@@ -5,7 +5,7 @@ Broadcast commands are in handlers.admin_broadcast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot import actions
 from bot.broadcast import BroadcastEngine
@@ -35,6 +35,8 @@ class AdminTools:
     audit: AuditRepo
     engine: BroadcastEngine | None = None
     reloader: Reloader | None = None
+    # Each running channel's name as staff read it (Channel.label): {"wechat": "微信"}.
+    channel_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -12,7 +12,6 @@ from bot.storage.progress import LOCAL_TZ
 from handlers.admin import AdminTools
 
 MAX_TEXT = 3500  # a broadcast fits one message with room for the platform's limits
-CHANNEL_NAMES = {"telegram": "Telegram", "wechat": "微信", "console": "控制台"}
 BROADCAST_USAGE = "用法：/broadcast <项目编号|all> <通知内容>\n例：/broadcast 9 万东路本周六通车"
 
 
@@ -89,7 +88,7 @@ async def _reach_by_channel(tools: AdminTools, recipients) -> tuple[str, str]:
     senders = tools.engine.senders if tools.engine else {}
     counts, reach, missed = [], [], []
     for channel, rows in sorted(per.items()):
-        name = CHANNEL_NAMES.get(channel, channel)
+        name = tools.channel_labels.get(channel, channel)
         sender = senders.get(channel)
         n = await sender.reachable(rows) if sender is not None else 0
         counts.append(f"{name} {len(rows)}" + ("" if sender else "（无法推送，将跳过）"))
