@@ -62,6 +62,7 @@ def build_core(config: Config, services: Services, db: Database) -> Core:
     )
 
     async def forget_rows(user_key: str) -> int:
+        # Rows in every table, the question log, and the person's audit rows anonymised.
         return await forget_person(db, services.question_log, user_key)
 
     dialogue = Dialogue(services)

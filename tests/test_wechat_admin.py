@@ -35,7 +35,9 @@ async def test_a_wechat_admin_publishes_progress_and_broadcasts_it(holder, tmp_p
         refused = await wx.say(RESIDENT, "/progress 9 60% 万东路主体完工")
         assert refused.text == "无权限：这个命令只供管理员或工作人员使用。"
         [entry] = await AuditRepo(wx.db).recent(action="refused")
-        assert entry.details == "/progress" and entry.who.startswith("u:")  # a pseudonym
+        # Audited under a pseudonym, by the command alone (never the openid or what was typed).
+        assert entry.details == "/progress" and entry.who.startswith("u:")
+        assert "oResident" not in entry.who
 
         recorded = await wx.say(ADMIN, "/progress 9 60% 万东路主体完工")
         assert recorded.text.startswith("已记录：第9项 建设城市市政道路\n进行中 60%")
