@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from bot import actions
 from bot.context import Context
 from bot.intents import PROJECT_INTENTS
-from bot.models import Button, Message, Reply, Route
+from bot.models import Message, Reply, Route
 from bot.naming import number_of
 from bot.router import Analysis
 from bot.services import Services
@@ -66,18 +65,14 @@ class Dialogue:
         self.services.contexts.put(user_key, ctx)
 
     # ---- answering -----------------------------------------------------------------------
-    async def respond(self, msg: Message, numbered: bool = False) -> Reply:
-        """Answer a text message. `numbered`: the channel shows buttons as numbered options."""
+    async def respond(self, msg: Message) -> Reply:
+        """Answer a text message."""
         text = msg.text or ""
-        if numbered:
-            picked = self.pick(msg.user_key, text)
-            if picked is not None:
-                return await self.act(msg, picked.action, numbered)
         if not text.strip():
-            return self.keep(msg, smalltalk.empty(self.services.kb.kb), numbered)
+            return smalltalk.empty(self.services.kb.kb)
         n = number_of(text)
         if n is not None and self.services.kb.kb.project(n):
-            return await self.act(msg, actions.answer(n, "overview"), numbered)
+            return await self.act(msg, actions.answer(n, "overview"))
         route = self.understand(msg.user_key, text)
         reply, outcome = await self._answer(msg, route, text)
         reply.route = route
@@ -86,10 +81,10 @@ class Dialogue:
                 await self.services.question_log.record(msg, route, outcome)
             except Exception:  # the log must never cost a resident their answer
                 log.exception("question log failed")
-        return self.keep(msg, reply, numbered)
+        return reply
 
-    async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
-        """Carry out a button's action payload (also typed numbers on text-only channels)."""
+    async def act(self, msg: Message, action: str) -> Reply:
+        """Carry out a button's action payload (bot.actions)."""
         kb = self.services.kb.kb
         act = actions.decode(action)
         kind = act.kind if act else ""
@@ -97,26 +92,24 @@ class Dialogue:
             route = Route(act.number, act.word, 1.0)
             ctx = self.services.contexts.get(msg.user_key)
             self._remember(msg.user_key, ctx, route)
-            reply = await self._project_answer(act.number, act.word)
-            return self.keep(msg, reply, numbered)
+            return await self._project_answer(act.number, act.word)
         if kind == "src" and kb.project(act.number):
-            return self.keep(msg, projects.source_reply(kb.project(act.number)), numbered)
+            return projects.source_reply(kb.project(act.number))
         if kind == "cat":
-            return self.keep(msg, browse.category(kb, act.number), numbered)
+            return browse.category(kb, act.number)
         if kind == actions.CATEGORIES:
-            return self.keep(msg, browse.categories(kb), numbered)
+            return browse.categories(kb)
         if kind == actions.LIST:
-            return self.keep(msg, browse.full_list(kb), numbered)
+            return browse.full_list(kb)
         if kind == actions.HELP:
-            return self.keep(msg, smalltalk.help_text(kb), numbered)
+            return smalltalk.help_text(kb)
         if kind in ("sub", "unsub"):
             fn = subscriptions.subscribe if kind == "sub" else subscriptions.unsubscribe
-            return self.keep(msg, await fn(self.services, msg.user_key, act.number), numbered)
+            return await fn(self.services, msg.user_key, act.number)
         if kind == actions.MYSUBS:
-            reply = await subscriptions.my_subscriptions(self.services, msg.user_key)
-            return self.keep(msg, reply, numbered)
+            return await subscriptions.my_subscriptions(self.services, msg.user_key)
         log.info("unknown action %r", action[:64])
-        return self.keep(msg, browse.categories(kb), numbered)
+        return browse.categories(kb)
 
     async def _answer(self, msg: Message, route: Route, text: str) -> tuple[Reply, str]:
         """The reply, and what it does for the question log: answered | asked_back |
@@ -153,26 +146,3 @@ class Dialogue:
         kb = self.services.kb.kb
         history = await self.services.progress_history(number) if intent == "progress" else []
         return projects.answer(kb, kb.project(number), intent, history)
-
-    # ---- numbered options (console, WeChat) ----------------------------------------------
-    def keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:
-        if numbered:
-            ctx = self.services.contexts.get(msg.user_key)
-            if reply.numbers_pick_projects:
-                kb = self.services.kb.kb
-                top = max(kb.projects)
-                ctx.options = [
-                    Button(str(n), actions.answer(n, "overview")) for n in range(1, top + 1)
-                ]
-            else:
-                ctx.options = reply.flat_buttons()
-            self.services.contexts.put(msg.user_key, ctx)
-        return reply
-
-    def pick(self, user_key: str, text: str) -> Button | None:
-        m = re.fullmatch(r"\s*(\d{1,2})\s*", text or "")
-        if not m:
-            return None
-        options = self.services.contexts.get(user_key).options
-        k = int(m.group(1))
-        return options[k - 1] if 1 <= k <= len(options) else None
