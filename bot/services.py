@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.config import HandoffConfig
 from bot.context import ContextStore
 from bot.kbholder import KBHolder
 from bot.models import Message, ProgressNote, Route
@@ -16,6 +18,13 @@ class ProgressSource(Protocol):
 
 class QuestionLog(Protocol):
     async def record(self, msg: Message, route: Route, outcome: str | None = None) -> None: ...
+
+
+class FeedbackStore(Protocol):
+    async def add_feedback(
+        self, channel: str, project: int, intent: str, helpful: bool, question: str | None
+    ) -> None: ...
+    async def add_suggestion(self, channel: str, text: str, project: int | None) -> None: ...
 
 
 class SubscriptionStore(Protocol):
@@ -31,6 +40,12 @@ class Services:
     subscriptions: SubscriptionStore | None = None
     progress: ProgressSource | None = None
     question_log: QuestionLog | None = None
+    feedback: FeedbackStore | None = None  # 有用/没用 and suggestions, without user keys
+    handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    privacy_notices: bool = True
+    feedback_buttons: bool = True
+    # Delete everything about a user (删除我的记录 typed on any channel); set by the runner.
+    forget: Callable[[str], Awaitable[int]] | None = None
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
         """KB entries and admin entries together, oldest first."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.sql import Insert
 
+from bot.privacy import redact
 from bot.storage.db import Database
 from bot.storage.qlog import pseudonym, stored_secret
 from bot.storage.schema import audit_log, utcnow
@@ -63,7 +64,7 @@ class AuditRepo:
             who=await self.actor_key(who),
             who_name=who_name[:128],
             action=action[:32],
-            details=details,
+            details=redact(details),  # an admin's note or a refused message may quote a phone
             count=count,
         )
 

@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -28,8 +27,15 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.intents import PROJECT_INTENTS
 from bot.models import Message, Route
+from bot.privacy import redact
 from bot.storage.db import Database
-from bot.storage.schema import inbox_decisions, question_log, question_log_meta, utcnow
+from bot.storage.schema import (
+    inbox_decisions,
+    privacy_notices,
+    question_log,
+    question_log_meta,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +45,7 @@ PURGE_EVERY = 24 * 3600.0  # seconds between automatic retention purges
 # dialogue asked back (Dialogue.ASK_CONFIDENCE when those rows were written).
 LEGACY_ASK_CONFIDENCE = 0.5
 OUTCOMES = ("answered", "asked_back", "out_of_scope")
-# Phone numbers, ID-card numbers and the like say who asked: mask runs of 7+ digits (and an
-# ID card's trailing X) before they are stored.
-_LONG_DIGITS = re.compile(r"\d{7,}[xX]?")
+MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ async def stored_secret(db: Database) -> bytes:
 
 
 def mask_digits(text: str) -> str:
-    return _LONG_DIGITS.sub(lambda m: "#" * len(m.group(0)), text)
+    """Personal information replaced by placeholders (kept under its old name for callers)."""
+    return redact(text)
 
 
 class QuestionLogRepo:
@@ -124,6 +129,7 @@ class QuestionLogRepo:
         self._secret = secret.encode() if secret else None
         self._clock = clock
         self._next_purge = clock()  # start() purges; then record() once a day
+        self._noticed: dict[tuple[str, str], None] = {}  # (user_hash, kind) known to be shown
 
     @classmethod
     def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
@@ -227,11 +233,35 @@ class QuestionLogRepo:
         """Delete every question one user asked (what /forget calls with the raw user key)."""
         user_hash = await self.key(user_key)
         self._pending = [r for r in self._pending if r["user_hash"] != user_hash]
+        self._noticed = {k: v for k, v in self._noticed.items() if k[0] != user_hash}
         async with self.db.engine.begin() as conn:
             res = await conn.execute(
                 delete(question_log).where(question_log.c.user_hash == user_hash)
             )
+            await conn.execute(
+                delete(privacy_notices).where(privacy_notices.c.user_hash == user_hash)
+            )
         return res.rowcount or 0
+
+    async def first_time(self, user_key: str, kind: str) -> bool:
+        """True once per user and kind of notice (it is recorded as shown); False after."""
+        key = (await self.key(user_key), kind[:16])
+        if key in self._noticed:
+            return False
+        try:
+            async with self.db.engine.begin() as conn:
+                await conn.execute(
+                    privacy_notices.insert().values(
+                        user_hash=key[0], kind=key[1], shown_at=utcnow()
+                    )
+                )
+            first = True
+        except IntegrityError:
+            first = False
+        self._noticed[key] = None
+        if len(self._noticed) > MAX_NOTICED:
+            self._noticed.pop(next(iter(self._noticed)))
+        return first
 
     async def questions(
         self, since: dt.datetime, until: dt.datetime | None = None

@@ -195,6 +195,42 @@ inbox_decisions = Table(
 )
 
 
+# Which notices a user has been shown (first contact, personal data removed), by HMAC key:
+# each is shown once; /forget deletes the row, so a returning resident is told again.
+privacy_notices = Table(
+    "privacy_notices",
+    metadata,
+    Column("user_hash", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # first | pii
+    Column("shown_at", UTCDateTime, nullable=False),
+)
+
+
+# ---- feedback ----
+# Residents' 有用/没用 and suggestions: no user column at all (anonymous by construction).
+answer_feedback = Table(
+    "answer_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("project", Integer, nullable=False),
+    Column("intent", String(20), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("question", Text, nullable=True),  # what was asked (redacted), when it was typed
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("text", Text, nullable=False),  # redacted
+    Column("project", Integer, nullable=True),  # the project it is about, when the router saw one
+)
+
+
 # ---- migrations, in the order they run --------------------------------------------------------
 @dataclass(frozen=True)
 class Migration:
@@ -235,6 +271,8 @@ MIGRATIONS: list[Migration] = [
     Migration("0202_audit_log", create_tables(audit_log)),
     Migration("0300_question_log", create_tables(question_log, question_log_meta, inbox_decisions)),
     Migration("0301_question_log_outcome", add_column(question_log, "outcome")),
+    Migration("0310_privacy_notices", create_tables(privacy_notices)),
+    Migration("0320_feedback_suggestions", create_tables(answer_feedback, suggestions)),
 ]
 
 # Whom we message and what they asked are data about them; replies stored for WeChat's
