@@ -7,6 +7,8 @@ sending with retries is send.py; the webhook endpoint is webhook.py.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from telegram import BotCommand, Update
@@ -37,12 +39,14 @@ from bot.channels.telegram.handlers import (
     on_unreadable,
     on_unsubscribe,
 )
+from bot.channels.telegram.intake import Intake
 from bot.channels.telegram.send import send_plain, with_retry
 from bot.channels.telegram.webhook import add_webhook_route
 from bot.config import Config
 from bot.dialogue import Dialogue
 from bot.services import Services
 from bot.storage import Database
+from bot.storage.inbox import Inbox
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ SLOW_DOWN = "您发送得太快了，请稍后再试。"
 # second, so 32 in flight is ample; more only grows httpcore's per-request pool bookkeeping
 # (measured: 64 costs ~25% more CPU per update than 32 against a local server).
 CONCURRENT_UPDATES = 32
+INTAKE, POLLER = "minxin_intake", "minxin_poller"  # bot_data keys
 
 
 def build_application(
@@ -78,13 +83,17 @@ def build_application(
         bot_username=lambda: app.bot.username,
         on_flood=lambda update: _notice(app, update, SLOW_DOWN),
         on_drop=lambda update: _notice(app, update, None),
+        on_done=lambda update: intake.done(update),
     )
+    intake = Intake(Inbox(db) if db is not None else None)
     builder = ApplicationBuilder().token(token).concurrent_updates(processor)
     if tg.base_url:
         builder.base_url(tg.base_url).base_file_url(_file_url(tg.base_url))
-    if tg.mode == "webhook":
-        builder.updater(None)  # updates arrive through our own aiohttp endpoint
+    # Updates arrive through our intake (webhook endpoint or polling loop), stored first.
+    builder.updater(None)
     app: Application = builder.build()
+    intake.app = app
+    app.bot_data[INTAKE] = intake
     app.bot_data[KEY] = Channel(config, services, Dialogue(services), db)
 
     new = filters.UpdateType.MESSAGE  # edited messages never reach a handler
@@ -121,10 +130,12 @@ async def prepare(app: Application, config: Config, web: WebServer | None) -> No
     await with_retry(app.initialize)
     await with_retry(lambda: app.bot.set_my_commands(COMMANDS))
     await app.start()
+    intake: Intake = app.bot_data[INTAKE]
+    await intake.replay()  # received before a stop, not yet handled: first, in order
     await start_admin(app)  # resume unfinished broadcasts, watch knowledge/ (issue 4)
     tg = config.telegram
     if tg.mode == "webhook":
-        add_webhook_route(web.app, app, tg.webhook.path, tg.webhook.secret_token)
+        add_webhook_route(web.app, intake, tg.webhook.path, tg.webhook.secret_token)
         web.listen(tg.webhook.listen, tg.webhook.port)
 
 
@@ -140,13 +151,18 @@ async def go_live(app: Application, config: Config) -> None:
             )
         )
     else:
-        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await with_retry(app.bot.delete_webhook)  # getUpdates is refused while one is set
+        intake: Intake = app.bot_data[INTAKE]
+        app.bot_data[POLLER] = asyncio.create_task(intake.poll(ALLOWED_UPDATES))
     log.info("telegram: @%s live (%s)", app.bot.username, tg.mode)
 
 
 async def stop(app: Application) -> None:
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+    poller = app.bot_data.pop(POLLER, None)
+    if poller is not None:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
     await stop_admin(app)  # let broadcast sends in flight settle (issue 4)
     if app.running:
         await app.stop()

@@ -1,0 +1,111 @@
+"""Durable Telegram intake: store every update before acknowledging it; handle it from there.
+
+Webhook: the update is committed to the inbox, then answered 200 (a failed commit is a 503, so
+Telegram retries). Polling: the fetched batch is committed before the next getUpdates confirms
+its offset. A stored id is never queued twice (redeliveries, a second instance); an update is
+marked handled when its handler has finished; on start the unhandled ones are handled first,
+in order. What is at risk on SIGKILL is only the moment between a reply reaching Telegram and
+its handled mark (one commit): that update is answered again after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application
+
+from bot.storage.inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when there is nothing to fetch
+BACKOFF_MAX = 30.0
+
+
+class Intake:
+    def __init__(self, inbox: Inbox | None):
+        self.inbox = inbox  # None: no database, updates are handled as they come
+        self.app: Application | None = None
+
+    async def accept(self, update: Update, payload: dict) -> bool:
+        """Store one update, then queue it; False for an id already stored (a redelivery)."""
+        new = await self._store([(update, payload)])
+        if new:
+            await self.app.update_queue.put(update)
+        return bool(new)
+
+    async def _store(self, items: list[tuple[Update, dict]]) -> list[Update]:
+        if self.inbox is None:
+            return [u for u, _ in items]
+        stored = await self.inbox.add(
+            [(u.update_id, json.dumps(p, ensure_ascii=False)) for u, p in items]
+        )
+        dupes = len(items) - len(stored)
+        if dupes:
+            log.info("telegram: %d update(s) already received, not handled again", dupes)
+        return [u for u, _ in items if u.update_id in stored]
+
+    async def done(self, update: object) -> None:
+        """The handler finished (answered, ignored or failed with an apology): mark it."""
+        if self.inbox is None or not isinstance(update, Update):
+            return
+        try:
+            await self.inbox.done([update.update_id])
+        except Exception as e:  # it is handled again after a restart: one repeat, not a loss
+            log.warning("telegram: handled mark for %s not stored: %s", update.update_id, e)
+
+    async def replay(self) -> int:
+        """Queue the updates stored but not handled before a stop, oldest first."""
+        if self.inbox is None:
+            return 0
+        rows = await self.inbox.unhandled()
+        for update_id, payload in rows:
+            try:
+                update = Update.de_json(json.loads(payload), self.app.bot)
+            except Exception as e:  # stored by an older version, say: never block the rest
+                log.warning("telegram: stored update %s unreadable (%s); skipped", update_id, e)
+                await self.inbox.done([update_id])
+                continue
+            await self.app.update_queue.put(update)
+        if rows:
+            log.info("telegram: %d update(s) received before the restart handled now", len(rows))
+        return len(rows)
+
+    async def poll(self, allowed_updates: list[str]) -> None:
+        """Long polling: store each batch, then queue it; the next call confirms the offset."""
+        bot, offset, backoff = self.app.bot, None, 1.0
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=allowed_updates
+                )
+            except TimedOut:
+                continue
+            except RetryAfter as e:
+                await asyncio.sleep(_seconds(e.retry_after))
+                continue
+            except (NetworkError, Conflict, InvalidToken) as e:
+                log.warning("telegram: getUpdates failed (%s); again in %.0f s", e, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            backoff = 1.0
+            if not updates:
+                continue
+            try:
+                new = await self._store([(u, u.to_dict()) for u in updates])
+            except Exception:  # not stored: do not confirm; Telegram gives the batch again
+                log.exception("telegram: storing %d updates failed; fetching again", len(updates))
+                await asyncio.sleep(1.0)
+                continue
+            for u in new:
+                await self.app.update_queue.put(u)
+            offset = updates[-1].update_id + 1
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
