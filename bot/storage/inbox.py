@@ -27,6 +27,9 @@ telegram_inbox = Table(
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("payload", Text, nullable=True),  # the update's JSON until handled, then NULL
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # set just before the first reply goes out: after a SIGKILL such an update may have been
+    # answered already, and is not answered again (a repeat is worse than the rare loss)
+    Column("sending_at", DateTime(timezone=True), nullable=True),
     Column("handled_at", DateTime(timezone=True), nullable=True, index=True),
 )
 
@@ -65,12 +68,29 @@ class Inbox:
                 .values(handled_at=utcnow(), payload=None)
             )
 
-    async def unhandled(self) -> list[tuple[int, str]]:
-        """Stored but not handled (the process stopped first), oldest first."""
+    async def sending(self, update_id: int) -> None:
+        """Its first reply is about to go out."""
         t = telegram_inbox.c
-        q = select(t.update_id, t.payload).where(t.handled_at.is_(None)).order_by(t.update_id)
+        async with self.db.engine.begin() as conn:
+            await conn.execute(
+                update(telegram_inbox).where(t.update_id == update_id).values(sending_at=utcnow())
+            )
+
+    async def unhandled(self) -> list[tuple[int, str]]:
+        """Stored, not handled, no reply begun (the process stopped first), oldest first.
+
+        Rows whose reply had begun are marked handled instead, and counted in the log."""
+        t = telegram_inbox.c
+        q = select(t.update_id, t.payload, t.sending_at).where(t.handled_at.is_(None))
         async with self.db.engine.connect() as conn:
-            return [(i, p) for i, p in await conn.execute(q)]
+            rows = (await conn.execute(q.order_by(t.update_id))).all()
+        begun = [i for i, _, s in rows if s is not None]
+        if begun:
+            log.warning(
+                "telegram: %d update(s) were being answered at a stop; not again", len(begun)
+            )
+            await self.done(begun)
+        return [(i, p) for i, p, s in rows if s is None]
 
     async def purge(self, keep: dt.timedelta = KEEP_IDS) -> int:
         """Forget handled ids older than `keep`."""

@@ -83,7 +83,7 @@ def build_application(
         bot_username=lambda: app.bot.username,
         on_flood=lambda update: _notice(app, update, SLOW_DOWN),
         on_drop=lambda update: _notice(app, update, None),
-        on_done=lambda update: intake.done(update),
+        around=lambda update, processing: intake.handle(update, processing),
     )
     intake = Intake(Inbox(db) if db is not None else None)
     builder = ApplicationBuilder().token(token).concurrent_updates(processor)

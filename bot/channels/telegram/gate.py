@@ -100,21 +100,19 @@ class UserOrderProcessor(BaseUpdateProcessor):
         bot_username: Callable[[], str],
         on_flood: Callable[[Update], Awaitable[None]],
         on_drop: Callable[[Update], Awaitable[None]],
-        on_done: Callable[[object], Awaitable[None]] | None = None,
+        around: Callable[[object, Awaitable[Any]], Awaitable[None]] | None = None,
     ):
         super().__init__(max_concurrent_updates)
         self.flood = flood
         self.bot_username = bot_username
         self.on_flood = on_flood
         self.on_drop = on_drop
-        self.on_done = on_done  # the durable inbox's handled mark
+        self.around = around  # the durable inbox: marks the update sending, then handled
         self._locks: dict[int, list] = {}  # user id -> [lock, holders]; only users in flight
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await self._process(update, coroutine)
-        # Not reached when cancelled (shutdown): that update is handled again after the restart.
-        if self.on_done is not None:
-            await self.on_done(update)
+        processing = self._process(update, coroutine)
+        await (self.around(update, processing) if self.around else processing)
 
     async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update) or not addressed(update, self.bot_username()):

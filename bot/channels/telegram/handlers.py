@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.constants import ChatType
 
+from bot.channels.telegram.intake import drop_payload
 from bot.channels.telegram.send import edit_or_send, send_reply, with_retry
 from bot.config import Config
 from bot.dialogue import Dialogue
@@ -201,6 +202,7 @@ async def on_forget(update: Update, context) -> None:
     ch = _channel(context)
     msg = await incoming(update, context, update.message.text or "")
     removed = await forget_person(ch.services, ch.db, msg.user_key)
+    await drop_payload()  # the /forget update itself carries their id and name
     ch.touched.pop(msg.user_key, None)
     log.info("forgot a user: %d rows", removed)
     await _answer(update, context, Reply(FORGOTTEN))

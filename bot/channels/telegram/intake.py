@@ -4,15 +4,18 @@ Webhook: the update is committed to the inbox, then answered 200 (a failed commi
 Telegram retries). Polling: the fetched batch is committed before the next getUpdates confirms
 its offset. A stored id is never queued twice (redeliveries, a second instance); an update is
 marked handled when its handler has finished; on start the unhandled ones are handled first,
-in order. What is at risk on SIGKILL is only the moment between a reply reaching Telegram and
-its handled mark (one commit): that update is answered again after the restart.
+in order. Just before an update's first reply goes out its row is marked "sending"; after a SIGKILL
+such an update is not answered again (it was, or it was a moment from it): nothing is answered
+twice, and what is at risk is only the instant between that mark and the request leaving.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
+from collections.abc import Awaitable
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -22,6 +25,8 @@ from bot.storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
+# The update the running handler serves (per task): [update_id, its inbox, reply begun?]
+_CURRENT: contextvars.ContextVar[list | None] = contextvars.ContextVar("tg_update", default=None)
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when there is nothing to fetch
 BACKOFF_MAX = 30.0
 
@@ -48,6 +53,16 @@ class Intake:
         if dupes:
             log.info("telegram: %d update(s) already received, not handled again", dupes)
         return [u for u, _ in items if u.update_id in stored]
+
+    async def handle(self, update: object, handling: Awaitable) -> None:
+        """Run the handler; its first send marks the row "sending"; then mark it handled."""
+        if self.inbox is None or not isinstance(update, Update):
+            await handling
+            return
+        _CURRENT.set([update.update_id, self.inbox, False])
+        await handling
+        # Not reached when cancelled (shutdown): that update is handled again after a restart.
+        await self.done(update)
 
     async def done(self, update: object) -> None:
         """The handler finished (answered, ignored or failed with an apology): mark it."""
@@ -105,6 +120,25 @@ class Intake:
             for u in new:
                 await self.app.update_queue.put(u)
             offset = updates[-1].update_id + 1
+
+
+async def before_send() -> None:
+    """Called by every reply path just before a message goes out (telegram.send)."""
+    current = _CURRENT.get()
+    if current is None or current[2]:
+        return
+    current[2] = True
+    try:
+        await current[1].sending(current[0])
+    except Exception as e:  # unmarked: a restart might answer it again; never block the reply
+        log.warning("telegram: sending mark for %s not stored: %s", current[0], e)
+
+
+async def drop_payload() -> None:
+    """/forget: the update being handled names the person; clear it now, not at its mark."""
+    current = _CURRENT.get()
+    if current is not None:
+        await current[1].done([current[0]])
 
 
 def _seconds(value) -> float:
