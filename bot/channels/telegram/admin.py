@@ -230,7 +230,8 @@ class AdminRuntime:
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Confirm / cancel a broadcast, notify subscribers of a progress entry, show history."""
         query = update.callback_query
-        _, kind, arg = (query.data.split(":", 2) + ["", ""])[:3]
+        # `data` is absent on a game button (or a hostile client's): nothing to do then
+        _, kind, arg = ((query.data or "").split(":", 2) + ["", ""])[:3]
         actor = self.actor(update)
         chat = query.message.chat.id if query.message else actor.key[3:]
         t = self.tools
