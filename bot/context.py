@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from bot.models import Button
 
-CONTEXT_TTL = 30 * 60  # a follow-up half an hour later is a new conversation
+# A follow-up ten minutes later is a new conversation; past it the periodic sweep (bot.sweep)
+# frees the context, so an idle bot gives back the memory of a busy hour within minutes.
+CONTEXT_TTL = 10 * 60
 MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten first
 
 
@@ -43,3 +45,18 @@ class ContextStore:
 
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Drop expired contexts (least recently active first; they are in that order)."""
+        cutoff = (time.monotonic() if now is None else now) - self.ttl
+        dropped = 0
+        while self._data:
+            key, ctx = next(iter(self._data.items()))
+            if ctx.updated >= cutoff:
+                break
+            del self._data[key]
+            dropped += 1
+        return dropped
+
+    def __len__(self) -> int:
+        return len(self._data)

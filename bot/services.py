@@ -45,6 +45,11 @@ class Services:
     subscriptions: SubscriptionStore | None = None
     progress: ProgressSource | None = None
     question_log: QuestionLog | None = None
+    # Per-user caches the periodic memory sweep visits (bot.sweep); channels add theirs.
+    caches: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.caches.append(self.contexts)
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
         """KB entries and admin entries together, oldest first."""

@@ -20,6 +20,7 @@ from bot.storage import Database
 from bot.storage.progress import ProgressRepo
 from bot.storage.qlog import QuestionLogRepo
 from bot.storage.subscriptions import SubscriptionRepo
+from bot.sweep import sweep_forever
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -136,11 +137,15 @@ async def serve(
             await telegram.go_live(tg_app, config)  # its admin tools also watch knowledge/
         elif config.knowledge.watch:
             running["watcher"] = asyncio.create_task(_watch_knowledge(holder, stop))
+        # Every per-user cache expires by time too: an idle bot gives memory back.
+        running["sweeper"] = asyncio.create_task(sweep_forever(services.caches))
         if on_ready is not None:
             on_ready(running)
         log.info("民心通 running; stop with Ctrl+C")
         await stop.wait()
     finally:
+        if "sweeper" in running:
+            running["sweeper"].cancel()
         if "watcher" in running:
             running["watcher"].cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -77,9 +77,10 @@ def build_application(
     """Build the Application and register every handler, in one visible place."""
     tg = config.telegram
     # The processor's callbacks are called only while running, after `app` below exists.
+    flood = FloodGate(tg.flood.max_messages, tg.flood.per_seconds)
     processor = UserOrderProcessor(
         CONCURRENT_UPDATES,
-        FloodGate(tg.flood.max_messages, tg.flood.per_seconds),
+        flood,
         bot_username=lambda: app.bot.username,
         on_flood=lambda update: _notice(app, update, SLOW_DOWN),
         on_drop=lambda update: _notice(app, update, None),
@@ -94,7 +95,8 @@ def build_application(
     app: Application = builder.build()
     intake.app = app
     app.bot_data[INTAKE] = intake
-    app.bot_data[KEY] = Channel(config, services, Dialogue(services), db)
+    app.bot_data[KEY] = channel = Channel(config, services, Dialogue(services), db)
+    services.caches += [flood, channel]  # swept for expired users every minute (bot.sweep)
 
     new = filters.UpdateType.MESSAGE  # edited messages never reach a handler
     # ---- resident commands -----------------------------------------------------------------

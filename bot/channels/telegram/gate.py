@@ -62,6 +62,18 @@ class FloodGate:
     def forget(self, user: Any) -> None:
         self._seen.pop(user, None)
 
+    def sweep(self, now: float | None = None) -> int:
+        """Drop users whose window has emptied (least recently seen first: they are in order)."""
+        now = time.monotonic() if now is None else now
+        dropped = 0
+        while self._seen:
+            user, (stamps, _) = next(iter(self._seen.items()))
+            if stamps and now - stamps[-1] < self.per_seconds:
+                break
+            del self._seen[user]
+            dropped += 1
+        return dropped
+
 
 def addressed(update: Update, bot_username: str) -> bool:
     """Private messages and button presses, and in groups only commands or @mentions of the bot."""

@@ -20,6 +20,7 @@ from bot.models import Button, Message, Reply
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.forget import forget_person
+from bot.sweep import sweep_stamps
 from handlers import browse, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ class Channel:
     # One reachability write at a time: a burst of new users otherwise queues dozens of
     # SQLite writers on the file lock, and under load some outwait busy_timeout.
     touch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Forget when users were last touched once that no longer saves a write."""
+        return sweep_stamps(self.touched, (time.monotonic() if now is None else now) - TOUCH_EVERY)
 
 
 # ---- from Telegram to the dialogue ----------------------------------------------------------

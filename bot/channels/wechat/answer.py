@@ -15,6 +15,7 @@ from bot.models import Message, Reply
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.forget import forget_person
+from bot.sweep import sweep_stamps
 from handlers import smalltalk
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class Responder:
         self.dialogue = Dialogue(services)
         self.pages = Continuations()
         self._touched: OrderedDict[str, float] = OrderedDict()
+        services.caches.append(self.pages)
+        services.caches.append(self)
 
     async def respond(self, m: BaseMessage) -> str | None:
         """The reply text for one message, or None when WeChat expects no reply."""
@@ -114,6 +117,10 @@ class Responder:
         self._touched.move_to_end(user_key)
         while len(self._touched) > 100_000:
             self._touched.popitem(last=False)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Forget when users were last touched once that no longer saves a write."""
+        return sweep_stamps(self._touched, (time.monotonic() if now is None else now) - TOUCH_EVERY)
 
     async def _forget(self, user_key: str) -> None:
         """They unfollowed: drop subscriptions, stored data and context."""

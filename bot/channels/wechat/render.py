@@ -10,7 +10,7 @@ from bot.text import cut_line
 
 MORE_WORDS = frozenset({"更多", "更多。", "更多内容", "more", "下一页", "继续"})
 MORE_HINT = "……回复「更多」看下一部分"
-CONTINUATION_TTL = 30 * 60  # seconds, like the dialogue context
+CONTINUATION_TTL = 10 * 60  # seconds, like the dialogue context
 MAX_USERS = 100_000
 
 
@@ -88,3 +88,11 @@ class Continuations:
 
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Drop pages nobody asked for in time."""
+        now = time.monotonic() if now is None else now
+        expired = [k for k, (_, expires) in self._data.items() if expires < now]
+        for k in expired:
+            del self._data[k]
+        return len(expired)
