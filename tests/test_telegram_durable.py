@@ -119,3 +119,18 @@ async def test_webhook_sigkill_mid_burst_loses_no_acknowledged_update(tmp_path):
     assert acknowledged == {u["update_id"] for u in updates}
     assert answers_per_chat(api) == Counter({u: 1 for u in USERS})
     assert "Traceback" not in err
+
+
+async def test_sigterm_right_after_a_burst_keeps_every_question_in_the_log(tmp_path):
+    import sqlite3
+
+    async with FakeBotAPI() as api:
+        cfg = write_config(tmp_path, api, None)
+        proc = await start(cfg, api, "getUpdates")
+        for user in USERS[:40]:
+            api.push(text_update(user, "万东路修好了吗"))
+        await api.wait_for("sendMessage", 40, timeout=60)
+        await stop(proc)  # within the question log's half-second batch
+    with sqlite3.connect(tmp_path / "bot.db") as conn:
+        [(count,)] = conn.execute("SELECT count(*) FROM question_log WHERE text = '万东路修好了吗'")
+    assert count == 40
