@@ -134,3 +134,34 @@ async def test_sigterm_right_after_a_burst_keeps_every_question_in_the_log(tmp_p
     with sqlite3.connect(tmp_path / "bot.db") as conn:
         [(count,)] = conn.execute("SELECT count(*) FROM question_log WHERE text = '万东路修好了吗'")
     assert count == 40
+
+
+async def test_updates_stored_before_a_stop_are_handled_first_in_order(api, holder, tmp_path):
+    import json
+
+    from tgharness import config_for, running_bot
+
+    from bot.storage import Database
+    from bot.storage.inbox import Inbox
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    db = Database(url)
+    await db.start()
+    inbox = Inbox(db)
+    first, second, begun = (
+        {"update_id": next_update_id(), **text_update(6001, text)}
+        for text in ("/help", "/list", "/start")
+    )
+    await inbox.add(
+        [(u["update_id"], json.dumps(u, ensure_ascii=False)) for u in (first, second, begun)]
+    )
+    await inbox.sending(begun["update_id"])  # its reply was going out when the process died
+    await db.close()
+    async with running_bot(api, holder, config_for(api, url)):
+        api.push(text_update(6001, "租房补贴怎么申请"))  # arrives live, after the restart
+        replies = await api.wait_for("sendMessage", 3, timeout=30, chat_id=6001)
+    help_reply, menu, live = (r.params["text"] for r in replies)
+    assert help_reply.startswith("我能回答")
+    assert menu == "河东区2023年20项民心工程，请选择类别："
+    assert live.startswith("【第7项 提高住房保障水平】")
+    assert len(api.of("sendMessage")) == 3  # /start, begun before the stop, not answered again

@@ -82,6 +82,9 @@ class Intake:
         """Queue the updates stored but not handled before a stop, oldest first."""
         if self.inbox is None:
             return 0
+        purged = await self.inbox.purge()  # ids handled over a day ago: no redelivery comes now
+        if purged:
+            log.info("telegram: %d handled update ids older than a day forgotten", purged)
         rows = await self.inbox.unhandled()
         for update_id, payload in rows:
             try:
