@@ -8,8 +8,10 @@ the same update_id delivered twice (a webhook retry, a second instance) is store
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import BigInteger, Column, DateTime, Table, Text, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -40,6 +42,8 @@ class Inbox:
     def __init__(self, db: Database):
         self.db = db
         self._insert = sqlite_insert if db.is_sqlite else pg_insert
+        # Under load many updates finish in the same moment: one commit serves them all.
+        self._done = _Batch(self._mark_done)
 
     async def add(self, items: list[tuple[int, str]]) -> set[int]:
         """Store (update_id, JSON) pairs in one transaction; the ids that were new.
@@ -60,6 +64,16 @@ class Inbox:
 
     async def done(self, update_ids: list[int]) -> None:
         """Mark handled and drop the payload (the reply is sent; nothing personal is kept)."""
+        await self._done.run(update_ids)
+
+    async def sending(self, update_id: int) -> None:
+        """Its first reply is about to go out (returns once that is committed).
+
+        Not batched: the reply must leave right after its own commit; a batch would release
+        many replies at once and widen the moment a SIGKILL could lose them."""
+        await self._mark_sending([update_id])
+
+    async def _mark_done(self, update_ids: list[int]) -> None:
         t = telegram_inbox.c
         async with self.db.engine.begin() as conn:
             await conn.execute(
@@ -68,12 +82,13 @@ class Inbox:
                 .values(handled_at=utcnow(), payload=None)
             )
 
-    async def sending(self, update_id: int) -> None:
-        """Its first reply is about to go out."""
+    async def _mark_sending(self, update_ids: list[int]) -> None:
         t = telegram_inbox.c
         async with self.db.engine.begin() as conn:
             await conn.execute(
-                update(telegram_inbox).where(t.update_id == update_id).values(sending_at=utcnow())
+                update(telegram_inbox)
+                .where(t.update_id.in_(update_ids))
+                .values(sending_at=utcnow())
             )
 
     async def unhandled(self) -> list[tuple[int, str]]:
@@ -102,3 +117,38 @@ class Inbox:
                 )
             )
         return res.rowcount or 0
+
+
+class _Batch:
+    """Ids asked for while a write is being prepared or runs go in one write; each caller
+    returns once the write holding its ids is committed (and raises if it failed)."""
+
+    def __init__(self, write: Callable[[list[int]], Awaitable[None]]):
+        self.write = write
+        self._ids: list[int] = []
+        self._waiters: list[asyncio.Future] = []
+        self._task: asyncio.Task | None = None
+
+    async def run(self, ids: list[int]) -> None:
+        fut = asyncio.get_running_loop().create_future()
+        self._ids += ids
+        self._waiters.append(fut)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._drain())
+        await fut
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # let the callers of this event-loop turn join
+        while self._waiters:
+            ids, waiters = self._ids, self._waiters
+            self._ids, self._waiters = [], []
+            try:
+                await self.write(ids)
+            except Exception as e:
+                for f in waiters:
+                    if not f.done():
+                        f.set_exception(e)
+                continue
+            for f in waiters:
+                if not f.done():
+                    f.set_result(None)
