@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from bot.models import Button
 
-# A follow-up ten minutes later is a new conversation; past it the periodic sweep (bot.sweep)
-# frees the context, so an idle bot gives back the memory of a busy hour within minutes.
-CONTEXT_TTL = 10 * 60
+# A follow-up within eight minutes continues the conversation, a later one starts anew; past it
+# the periodic sweep (bot.sweep, every 30 s) frees the context, so an idle bot gives back the
+# memory of a busy hour within ten minutes.
+CONTEXT_TTL = 8 * 60
 MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten first
 
 
@@ -56,6 +57,8 @@ class ContextStore:
                 break
             del self._data[key]
             dropped += 1
+        if dropped > len(self._data):  # a dict never shrinks its table on deletes: rebuild it
+            self._data = OrderedDict(self._data)
         return dropped
 
     def __len__(self) -> int:

@@ -34,7 +34,12 @@ def sweep_stamps(stamps: OrderedDict, older_than: float) -> int:
             break
         del stamps[key]
         dropped += 1
-    return dropped
+    return dropped  # callers rebuild the dict with compact() when most of it went
+
+
+def compact(d: OrderedDict) -> OrderedDict:
+    """The same entries in a table sized for them (a dict never shrinks on deletes)."""
+    return OrderedDict(d)
 
 
 def sweep_all(caches: list[Sweepable]) -> int:

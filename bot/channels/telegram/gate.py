@@ -72,6 +72,8 @@ class FloodGate:
                 break
             del self._seen[user]
             dropped += 1
+        if dropped > len(self._seen):  # a dict never shrinks its table on deletes: rebuild it
+            self._seen = OrderedDict(self._seen)
         return dropped
 
 

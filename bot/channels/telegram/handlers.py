@@ -20,7 +20,7 @@ from bot.models import Button, Message, Reply
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.forget import forget_person
-from bot.sweep import sweep_stamps
+from bot.sweep import compact, sweep_stamps
 from handlers import browse, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,12 @@ class Channel:
 
     def sweep(self, now: float | None = None) -> int:
         """Forget when users were last touched once that no longer saves a write."""
-        return sweep_stamps(self.touched, (time.monotonic() if now is None else now) - TOUCH_EVERY)
+        dropped = sweep_stamps(
+            self.touched, (time.monotonic() if now is None else now) - TOUCH_EVERY
+        )
+        if dropped > len(self.touched):
+            self.touched = compact(self.touched)
+        return dropped
 
 
 # ---- from Telegram to the dialogue ----------------------------------------------------------

@@ -15,7 +15,7 @@ from bot.models import Message, Reply
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.forget import forget_person
-from bot.sweep import sweep_stamps
+from bot.sweep import compact, sweep_stamps
 from handlers import smalltalk
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,12 @@ class Responder:
 
     def sweep(self, now: float | None = None) -> int:
         """Forget when users were last touched once that no longer saves a write."""
-        return sweep_stamps(self._touched, (time.monotonic() if now is None else now) - TOUCH_EVERY)
+        dropped = sweep_stamps(
+            self._touched, (time.monotonic() if now is None else now) - TOUCH_EVERY
+        )
+        if dropped > len(self._touched):
+            self._touched = compact(self._touched)
+        return dropped
 
     async def _forget(self, user_key: str) -> None:
         """They unfollowed: drop subscriptions, stored data and context."""

@@ -10,7 +10,7 @@ from bot.text import cut_line
 
 MORE_WORDS = frozenset({"更多", "更多。", "更多内容", "more", "下一页", "继续"})
 MORE_HINT = "……回复「更多」看下一部分"
-CONTINUATION_TTL = 10 * 60  # seconds, like the dialogue context
+CONTINUATION_TTL = 8 * 60  # seconds, like the dialogue context
 MAX_USERS = 100_000
 
 
@@ -95,4 +95,6 @@ class Continuations:
         expired = [k for k, (_, expires) in self._data.items() if expires < now]
         for k in expired:
             del self._data[k]
+        if len(expired) > len(self._data):  # a dict never shrinks its table on deletes
+            self._data = OrderedDict(self._data)
         return len(expired)
