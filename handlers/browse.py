@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Alternative, Button, Reply
-from handlers.common import action
 
 
 def full_list(kb: KnowledgeBase) -> Reply:
@@ -18,7 +18,7 @@ def full_list(kb: KnowledgeBase) -> Reply:
 
 
 def category_buttons(kb: KnowledgeBase) -> list[list[Button]]:
-    buttons = [Button(cat, f"cat:{i}") for i, (cat, _) in enumerate(kb.by_category())]
+    buttons = [Button(cat, actions.category(i)) for i, (cat, _) in enumerate(kb.by_category())]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
@@ -33,8 +33,10 @@ def category(kb: KnowledgeBase, index: int) -> Reply:
     if not 0 <= index < len(cats):
         return categories(kb)
     name, projects = cats[index]
-    rows = [[Button(f"{p.number}. {p.title}", action(p.number, "overview"))] for p in projects]
-    rows.append([Button("« 返回类别", "cats")])
+    rows = [
+        [Button(f"{p.number}. {p.title}", actions.answer(p.number, "overview"))] for p in projects
+    ]
+    rows.append([Button("« 返回类别", actions.CATEGORIES)])
     return Reply(f"【{name}】共{len(projects)}项：", rows)
 
 
@@ -44,8 +46,8 @@ def did_you_mean(kb: KnowledgeBase, alternatives: tuple[Alternative, ...], inten
     for alt in alternatives:
         p = kb.project(alt.project)
         if p:
-            rows.append([Button(f"第{p.number}项 {p.title}", action(p.number, intent))])
-    rows.append([Button("都不是，看全部项目", "list")])
+            rows.append([Button(f"第{p.number}项 {p.title}", actions.answer(p.number, intent))])
+    rows.append([Button("都不是，看全部项目", actions.LIST)])
     return Reply("您问的是哪一项？", rows)
 
 

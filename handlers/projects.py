@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project
 from bot.models import Button, Reply
@@ -30,7 +31,9 @@ def answer(kb: KnowledgeBase, p: Project, intent: str, history: list[ProgressNot
     }.get(intent)
     text = _progress(kb, p, history) if intent == "progress" else body(kb, p)
     buttons = follow_up_buttons(p, intent)
-    buttons.append([Button("订阅进展", f"sub:{p.number}"), Button("全部项目", "list")])
+    buttons.append(
+        [Button("订阅进展", actions.subscribe(p.number)), Button("全部项目", actions.LIST)]
+    )
     return Reply(f"{header(p)}\n{text}", buttons)
 
 
@@ -112,7 +115,7 @@ def _progress(kb: KnowledgeBase, p: Project, history: list[ProgressNote]) -> str
         return "暂无进展发布。点「订阅进展」，有新进展时通知您。"
     last = history[-1]
     pct = f" {last.percent}%" if last.percent is not None else ""
-    text = f"截至{last.on.year}年{last.on.month}月{last.on.day}日：{last.status}{pct}"
+    text = f"截至{format_date(last.on)}：{last.status}{pct}"
     if last.note:
         text += f"\n{last.note}"
     who = "工作人员" if last.origin == "kb" else "管理员"
