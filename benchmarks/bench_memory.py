@@ -3,8 +3,8 @@
     python benchmarks/bench_memory.py [--users 200000] [--idle 600]
 
 Each user writes one question through the real WeChat responder (wechatpy message objects,
-dialogue, router, pages of long answers) and passes Telegram's flood gate, so every per-user
-cache holds them. Then the bot idles for --idle seconds with the periodic sweep (bot.sweep)
+the Conversation, router, pages, last_seen written to a real SQLite file) and passes
+Telegram's flood gate, so every per-user cache holds them. Then the bot idles for --idle seconds with the periodic sweep (bot.sweep)
 running as in `run`; RSS is printed at start-up, after the users, and every minute of idle.
 Finally the caches are swept as if their TTLs had passed, to show the floor.
 """
@@ -14,15 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import tempfile
 import time
 
 from wechatpy import parse_message
 
+from bot.app import build_core, build_services
 from bot.channels.telegram.gate import FloodGate
 from bot.channels.wechat.answer import Responder
-from bot.config import WeChatConfig
+from bot.channels.wechat.settings import WeChatConfig
+from bot.config import Config
 from bot.kbholder import KBHolder
-from bot.services import Services
+from bot.storage import Database
 from bot.sweep import sweep_forever, trim
 
 QUESTIONS = [
@@ -54,8 +57,17 @@ async def main() -> None:
     parser.add_argument("--idle", type=float, default=600.0, help="idle seconds after the users")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    services = Services(KBHolder())
-    responder = Responder(services, WeChatConfig(token="bench-token", app_id="wxbench0000000000"))
+    tmp = tempfile.TemporaryDirectory()
+    config = Config.model_validate(
+        {"database": {"url": f"sqlite+aiosqlite:///{tmp.name}/bench.db"},
+         "privacy": {"hmac_secret": "bench-secret"}}
+    )  # fmt: skip
+    db = Database(config.database.url)
+    await db.start()
+    services = build_services(config, KBHolder(), db)
+    services.question_log = None  # what is measured is memory per user, not the log
+    core = build_core(config, services, db)
+    responder = Responder(core, WeChatConfig(token="bench-token", app_id="wxbench0000000000"))
     gate = FloodGate(20, 60.0)
     services.caches.append(gate)
     await responder.respond(parse_message(text_xml("o-warm", "你好", 1)))
@@ -84,6 +96,8 @@ async def main() -> None:
     dropped = sum(c.sweep(far) for c in services.caches)
     trim()
     print(f"all TTLs passed: {dropped} entries swept, {rss_mb():.0f} MB (start-up {start:.0f} MB)")
+    await db.close()
+    tmp.cleanup()
 
 
 if __name__ == "__main__":
