@@ -31,6 +31,7 @@ from bot.storage.progress import ProgressRepo
 from bot.storage.qlog import QuestionLogRepo
 from bot.storage.store import ChannelStore
 from bot.storage.subscriptions import SubscriptionRepo
+from bot.sweep import sweep_forever
 from bot.web import WebServer
 from handlers import admin
 from handlers.admin_broadcast import target_of
@@ -111,6 +112,7 @@ class App:
         self.watch_ready = asyncio.Event()  # set once knowledge/ is being watched
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task | None = None
+        self._sweeper: asyncio.Task | None = None
 
     async def start(self, receive: bool = True) -> None:
         """Storage, services, channels, senders, the engine; then (receive) serve and watch."""
@@ -139,6 +141,8 @@ class App:
             await channel.go_live()
         if self.config.knowledge.watch:
             self._watcher = asyncio.create_task(self._watch())
+        # Every per-user cache expires by time too: an idle bot gives its memory back.
+        self._sweeper = asyncio.create_task(sweep_forever(self.services.caches))
 
     async def _start_broadcasts(self, resume: bool) -> None:
         """One engine over every channel's sender; resume jobs a restart interrupted (not from
@@ -181,6 +185,8 @@ class App:
 
     async def stop(self) -> None:
         self._stop.set()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -6,7 +6,10 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-CONTEXT_TTL = 30 * 60  # a follow-up half an hour later is a new conversation
+# A follow-up within eight minutes continues the conversation, a later one starts anew; past it
+# the periodic sweep (bot.sweep, every 30 s) frees the context, so an idle bot gives back the
+# memory of a busy hour within ten minutes.
+CONTEXT_TTL = 8 * 60
 MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten first
 
 
@@ -46,3 +49,20 @@ class ContextStore:
 
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Drop expired contexts (least recently active first; they are in that order)."""
+        cutoff = (time.monotonic() if now is None else now) - self.ttl
+        dropped = 0
+        while self._data:
+            key, ctx = next(iter(self._data.items()))
+            if ctx.updated >= cutoff:
+                break
+            del self._data[key]
+            dropped += 1
+        if dropped > len(self._data):  # a dict never shrinks its table on deletes: rebuild it
+            self._data = OrderedDict(self._data)
+        return dropped
+
+    def __len__(self) -> int:
+        return len(self._data)

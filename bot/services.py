@@ -46,6 +46,11 @@ class Services:
     feedback_buttons: bool = True
     # Delete everything about a user (删除我的记录 typed on any channel); set by the runner.
     forget: Callable[[str], Awaitable[int]] | None = None
+    # Per-user caches the periodic memory sweep visits (bot.sweep); channels add theirs.
+    caches: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.caches.append(self.contexts)
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
         """KB entries and admin entries together, oldest first."""

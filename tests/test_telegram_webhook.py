@@ -90,3 +90,16 @@ async def test_the_shared_web_server_answers_health_checks(hook):
     bot, http, url = hook
     resp = await http.get(url.replace("/telegram/hook", "/healthz"))
     assert resp.status == 200 and await resp.text() == "ok"
+
+
+async def test_the_same_update_id_twice_is_answered_once(hook, api):
+    bot, http, url = hook
+    update = posted(text_update(RESIDENT, "/help"))
+    for _ in range(2):  # a webhook retry, or a second instance given the same update
+        resp = await http.post(url, json=update, headers={HEADER: SECRET})
+        assert resp.status == 200
+    await http.post(url, json=posted(text_update(RESIDENT, "/list")), headers={HEADER: SECRET})
+    [_, menu] = await api.wait_for("sendMessage", 2, chat_id=RESIDENT)
+    assert menu.params["text"] == "河东区2023年20项民心工程，请选择类别："
+    texts = [c.params["text"] for c in api.of("sendMessage")]
+    assert len(texts) == 2 and texts[0].startswith("我能回答")  # /help once, then /list

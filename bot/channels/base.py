@@ -52,6 +52,7 @@ class Store(Protocol):
     def seen(self, user_key: str, channel: str, chat_id: str) -> None: ...  # touch, not awaited
     async def last_seen(self, user_key: str) -> dt.datetime | None: ...
     def dedupe(self, channel: str) -> Any: ...  # the channel's reply memory (WeChat's retries)
+    def inbox(self) -> Any: ...  # durable intake: updates stored before acknowledged (Telegram)
 
 
 class Desk(Protocol):

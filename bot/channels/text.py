@@ -21,7 +21,7 @@ from bot.text import cut_line
 MORE_WORDS = frozenset({"更多", "更多。", "更多内容", "more", "下一页", "继续"})
 MORE_HINT = "……回复「更多」看下一部分"
 NO_MORE = "没有更多内容了。请直接提问，或回复「帮助」查看用法。"
-CONTINUATION_TTL = 30 * 60  # seconds, like the dialogue context
+CONTINUATION_TTL = 8 * 60  # seconds, like the dialogue context
 MAX_USERS = 100_000
 _OPTION = re.compile(r"\s*(\d{1,2})\s*")
 
@@ -163,3 +163,13 @@ class Continuations:
 
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Drop pages nobody asked for in time."""
+        now = time.monotonic() if now is None else now
+        expired = [k for k, (_, expires) in self._data.items() if expires < now]
+        for k in expired:
+            del self._data[k]
+        if len(expired) > len(self._data):  # a dict never shrinks its table on deletes
+            self._data = OrderedDict(self._data)
+        return len(expired)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -230,6 +231,19 @@ suggestions = Table(
     Column("project", Integer, nullable=True),  # the project it is about, when the router saw one
 )
 
+# ---- durable Telegram intake (bot/storage/inbox.py) ----
+telegram_inbox = Table(
+    "telegram_inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("payload", Text, nullable=True),  # the update's JSON until handled, then NULL
+    Column("received_at", UTCDateTime, nullable=False),
+    # set just before the first reply goes out: after a SIGKILL such an update may have been
+    # answered already, and is not answered again (a repeat is worse than the rare loss)
+    Column("sending_at", UTCDateTime, nullable=True),
+    Column("handled_at", UTCDateTime, nullable=True, index=True),
+)
+
 
 # ---- migrations, in the order they run --------------------------------------------------------
 @dataclass(frozen=True)
@@ -273,6 +287,7 @@ MIGRATIONS: list[Migration] = [
     Migration("0301_question_log_outcome", add_column(question_log, "outcome")),
     Migration("0310_privacy_notices", create_tables(privacy_notices)),
     Migration("0320_feedback_suggestions", create_tables(answer_feedback, suggestions)),
+    Migration("0400_telegram_inbox", create_tables(telegram_inbox)),
 ]
 
 # Whom we message and what they asked are data about them; replies stored for WeChat's

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.storage.db import Database
+from bot.storage.inbox import Inbox
 from bot.storage.subscriptions import SubscriptionRepo
 from bot.storage.wechat import WeChatDedupe, last_seen
 
@@ -30,3 +31,7 @@ class ChannelStore:
         if channel not in self._dedupes:
             self._dedupes[channel] = WeChatDedupe(self.db)
         return self._dedupes[channel]
+
+    def inbox(self) -> Inbox:
+        """Durable intake: updates stored before they are acknowledged (Telegram)."""
+        return Inbox(self.db)

@@ -7,6 +7,8 @@ sending with retries is send.py; pushes are sender.py; the webhook endpoint is w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from telegram import BotCommand, Update
@@ -30,6 +32,7 @@ from bot.channels.telegram.handlers import (
     on_text,
     on_unreadable,
 )
+from bot.channels.telegram.intake import Intake
 from bot.channels.telegram.render import render
 from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.send import send_plain, with_retry
@@ -51,6 +54,7 @@ SLOW_DOWN = "您发送得太快了，请稍后再试。"
 # second, so 32 in flight is ample; more only grows httpcore's per-request pool bookkeeping
 # (measured: 64 costs ~25% more CPU per update than 32 against a local server).
 CONCURRENT_UPDATES = 32
+INTAKE, POLLER = "minxin_intake", "minxin_poller"  # bot_data keys
 
 
 class TelegramChannel(Channel):
@@ -72,9 +76,11 @@ class TelegramChannel(Channel):
         await with_retry(self.app.initialize)
         await with_retry(lambda: self.app.bot.set_my_commands(COMMANDS))
         await self.app.start()
+        intake: Intake = self.app.bot_data[INTAKE]
+        await intake.replay()  # received before a stop, not yet handled: first, in order
         if self.settings.mode == "webhook":
             hook = self.settings.webhook
-            add_webhook_route(web.app, self.app, hook.path, hook.secret_token)
+            add_webhook_route(web.app, intake, hook.path, hook.secret_token)
             web.listen(hook.listen, hook.port)
 
     async def go_live(self) -> None:
@@ -89,13 +95,18 @@ class TelegramChannel(Channel):
                 )
             )
         else:
-            await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await with_retry(self.app.bot.delete_webhook)  # getUpdates is refused while set
+            intake: Intake = self.app.bot_data[INTAKE]
+            self.app.bot_data[POLLER] = asyncio.create_task(intake.poll(ALLOWED_UPDATES))
         log.info("telegram: @%s live (%s)", self.app.bot.username, tg.mode)
 
     async def stop(self) -> None:
         app = self.app
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        poller = app.bot_data.pop(POLLER, None)
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -127,25 +138,32 @@ def build_application(core: Core, token: str) -> Application:
     """Build the Application and register every handler, in one visible place."""
     tg = core.config.telegram
     # The processor's callbacks are called only while running, after `app` below exists.
+    flood = FloodGate(tg.flood.max_messages, tg.flood.per_seconds)
     processor = UserOrderProcessor(
         CONCURRENT_UPDATES,
-        FloodGate(tg.flood.max_messages, tg.flood.per_seconds),
+        flood,
         bot_username=lambda: app.bot.username,
         on_flood=lambda update: _notice(app, update, SLOW_DOWN),
         on_drop=lambda update: _notice(app, update, None),
+        around=lambda update, processing: intake.handle(update, processing),
     )
+    inbox = getattr(core.store, "inbox", None)
+    intake = Intake(inbox() if inbox is not None else None)
     builder = ApplicationBuilder().token(token).concurrent_updates(processor)
     if tg.transport == "aiohttp":  # every call, getUpdates included (its own connection)
         builder.request(AiohttpRequest(connection_pool_size=CONCURRENT_UPDATES + 8))
         builder.get_updates_request(AiohttpRequest(connection_pool_size=1))
     if tg.base_url:
         builder.base_url(tg.base_url).base_file_url(_file_url(tg.base_url))
-    if tg.mode == "webhook":
-        builder.updater(None)  # updates arrive through our own aiohttp endpoint
+    # Updates arrive through our intake (webhook endpoint or polling loop), stored first.
+    builder.updater(None)
     app: Application = builder.build()
+    intake.app = app
+    app.bot_data[INTAKE] = intake
     shared = Shared(core)
     app.bot_data[KEY] = shared
     core.conversation.commands.forgetters.append(lambda key: shared.touched.pop(key, None))
+    core.services.caches += [flood, shared]  # swept for expired users (bot.sweep)
 
     new = filters.UpdateType.MESSAGE  # edited messages never reach a handler
     private = filters.ChatType.PRIVATE

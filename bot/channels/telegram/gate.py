@@ -62,6 +62,20 @@ class FloodGate:
     def forget(self, user: Any) -> None:
         self._seen.pop(user, None)
 
+    def sweep(self, now: float | None = None) -> int:
+        """Drop users whose window has emptied (least recently seen first: they are in order)."""
+        now = time.monotonic() if now is None else now
+        dropped = 0
+        while self._seen:
+            user, (stamps, _) = next(iter(self._seen.items()))
+            if stamps and now - stamps[-1] < self.per_seconds:
+                break
+            del self._seen[user]
+            dropped += 1
+        if dropped > len(self._seen):  # a dict never shrinks its table on deletes: rebuild it
+            self._seen = OrderedDict(self._seen)
+        return dropped
+
 
 def addressed(update: Update, bot_username: str) -> bool:
     """Private messages and button presses, and in groups only commands or @mentions of the bot."""
@@ -100,15 +114,21 @@ class UserOrderProcessor(BaseUpdateProcessor):
         bot_username: Callable[[], str],
         on_flood: Callable[[Update], Awaitable[None]],
         on_drop: Callable[[Update], Awaitable[None]],
+        around: Callable[[object, Awaitable[Any]], Awaitable[None]] | None = None,
     ):
         super().__init__(max_concurrent_updates)
         self.flood = flood
         self.bot_username = bot_username
         self.on_flood = on_flood
         self.on_drop = on_drop
+        self.around = around  # the durable inbox: marks the update sending, then handled
         self._locks: dict[int, list] = {}  # user id -> [lock, holders]; only users in flight
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        processing = self._process(update, coroutine)
+        await (self.around(update, processing) if self.around else processing)
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update) or not addressed(update, self.bot_username()):
             coroutine.close()  # never started: nothing to clean up
             return

@@ -13,9 +13,11 @@ from telegram.constants import ChatType
 
 from bot import actions
 from bot.channels.base import Core
+from bot.channels.telegram.intake import drop_payload
 from bot.channels.telegram.send import edit_or_send, send_reply, with_retry
 from bot.commands import Commands
 from bot.models import Message, Reply
+from bot.sweep import compact, sweep_stamps
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,15 @@ class Shared:
     touched: OrderedDict[str, float] = field(default_factory=OrderedDict)
     # One reachability write at a time: a burst of new users otherwise queues dozens of
     # SQLite writers on the file lock, and under load some outwait busy_timeout.
+
+    def sweep(self, now: float | None = None) -> int:
+        """Forget when users were last touched once that no longer saves a write."""
+        dropped = sweep_stamps(
+            self.touched, (time.monotonic() if now is None else now) - TOUCH_EVERY
+        )
+        if dropped > len(self.touched):
+            self.touched = compact(self.touched)
+        return dropped
 
 
 # ---- from Telegram to the dialogue ----------------------------------------------------------
@@ -104,7 +115,10 @@ async def on_command(update: Update, context) -> None:
     command = Commands.get(parsed[0]) if parsed else None
     if command is not None and command.private and not msg.private:
         return await _answer(update, context, _private_only(context))
-    await _answer(update, context, await ch.core.conversation.commands.run(msg))
+    reply = await ch.core.conversation.commands.run(msg)
+    if command is not None and command.name == "forget":
+        await drop_payload()  # the stored /forget update itself carries their id and name
+    await _answer(update, context, reply)
 
 
 async def on_text(update: Update, context) -> None:

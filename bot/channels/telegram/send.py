@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram.intake import before_send
 from bot.channels.telegram.render import render
 from bot.models import Reply
 
@@ -56,6 +57,7 @@ async def with_retry(call: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS)
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> list[TgMessage]:
     """Send a Reply as one or more HTML messages (keyboard on the last)."""
+    await before_send()
     sent = []
     for part in render(reply):
         sent.append(
@@ -74,11 +76,13 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> list[TgMessage]:
 
 async def send_plain(bot: Bot, chat_id: int, text: str) -> None:
     """A short fixed notice (apology, slow down): no markup, nothing to escape."""
+    await before_send()
     await with_retry(lambda: bot.send_message(chat_id, text))
 
 
 async def edit_or_send(query: CallbackQuery, chat_id: int, reply: Reply) -> None:
     """Replace the pressed message in place (menu navigation); send anew if it cannot be edited."""
+    await before_send()
     parts = render(reply)
     if len(parts) == 1 and query.message is not None and query.message.is_accessible:
         part = parts[0]

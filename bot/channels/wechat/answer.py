@@ -14,6 +14,7 @@ from bot.channels.text import TextTurns
 from bot.channels.wechat.render import render
 from bot.channels.wechat.settings import WeChatConfig
 from bot.models import Message
+from bot.sweep import compact, sweep_stamps
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Responder:
         self.turns = TextTurns(core.conversation, render, config.reply_max_bytes)
         self._touched: OrderedDict[str, float] = OrderedDict()
         core.conversation.commands.forgetters.append(self._forget_memory)
+        core.services.caches += [self.turns.pages, self]  # swept for idle users (bot.sweep)
 
     @property
     def pages(self):
@@ -89,6 +91,15 @@ class Responder:
         self._touched.move_to_end(user_key)
         while len(self._touched) > 100_000:
             self._touched.popitem(last=False)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Forget when users were last touched once that no longer saves a write."""
+        dropped = sweep_stamps(
+            self._touched, (time.monotonic() if now is None else now) - TOUCH_EVERY
+        )
+        if dropped > len(self._touched):
+            self._touched = compact(self._touched)
+        return dropped
 
     def _forget_memory(self, user_key: str) -> None:
         self._touched.pop(user_key, None)

@@ -82,6 +82,20 @@ class WeChatEndpoint:
         self._memory_complete_at = 0.0  # until then, memory lost entries early: ask storage
         self._late: set[asyncio.Task] = set()
         self._late_keys: set[str] = set()
+        core.services.caches.append(self)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Answers kept for WeChat's retries, past RECENT_TTL (otherwise only a new message
+        pushes them out)."""
+        now = time.monotonic() if now is None else now
+        dropped = 0
+        while self._recent:
+            key, (fut, at) = next(iter(self._recent.items()))
+            if not fut.done() or now - at < RECENT_TTL:
+                break
+            del self._recent[key]
+            dropped += 1
+        return dropped
 
     # ---- HTTP ------------------------------------------------------------------------------
     async def verify(self, request: web.Request) -> web.Response:
