@@ -96,8 +96,8 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def post(session, url: str, openid: str, question: str) -> bool:
-    """True: answered; False: 'success' (over the bot's 4 s budget, answer sent later) or no
-    reply within the client's 30 s."""
+    """True: answered; False: 'success' (over the bot's 4 s budget, answer sent later), no
+    reply within the client's 30 s, or the connection reset."""
     ts, nonce = str(int(time.time())), secrets.token_hex(5)
     params = {"timestamp": ts, "nonce": nonce, "signature": sign(TOKEN, ts, nonce)}
     body = (
@@ -109,7 +109,7 @@ async def post(session, url: str, openid: str, question: str) -> bool:
     try:
         async with session.post(url, params=params, data=body) as r:
             text = await r.text()
-    except asyncio.TimeoutError:  # no reply in 30 s: counted with the late ones
+    except (asyncio.TimeoutError, aiohttp.ClientError):  # none in 30 s, or reset: not answered
         return False
     if r.status == 200 and text == "success":
         return False
