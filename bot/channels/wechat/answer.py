@@ -53,7 +53,7 @@ class Responder:
             return await self.turns.answer(self._message(openid, m.recognition))
         # Images, other voice, locations, links, videos: we read text only.
         msg = self._message(openid, "")
-        return self.turns.page(user_key, self.core.conversation.unreadable(msg, numbered=True))
+        return self.turns.show(msg, self.core.conversation.unreadable(msg))
 
     async def _event(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
         """Follow: welcome. Unfollow: forget them. Menu click: the key is a dialogue action."""
@@ -61,9 +61,9 @@ class Responder:
         if event in ("subscribe", "subscribe_scan"):
             self._touch(openid, user_key, force=True)
             msg = self._message(openid, "")
-            reply = await self.core.conversation.press(msg, actions.HELP, numbered=True)
+            reply = await self.core.conversation.press(msg, actions.HELP)
             reply.text = f"{WELCOME}\n{reply.text}"
-            return self.turns.page(user_key, reply)
+            return self.turns.show(msg, reply)
         if event == "unsubscribe":
             await self._forget(user_key)
             return None  # WeChat delivers nothing to someone who just left
@@ -91,7 +91,6 @@ class Responder:
             self._touched.popitem(last=False)
 
     def _forget_memory(self, user_key: str) -> None:
-        self.pages.forget(user_key)
         self._touched.pop(user_key, None)
 
     async def _forget(self, user_key: str) -> None:
