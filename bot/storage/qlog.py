@@ -23,6 +23,8 @@ from sqlalchemy import (
     delete,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.intents import PROJECT_INTENTS
@@ -130,6 +132,7 @@ class QuestionLogRepo:
         self._clock = clock
         self._next_purge = clock()  # start() purges; then record() once a day
         self._noticed: dict[tuple[str, str], None] = {}  # (user_hash, kind) known to be shown
+        self._notice_stmt = None
 
     @classmethod
     def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
@@ -233,6 +236,7 @@ class QuestionLogRepo:
         user_hash = await self.key(user_key)
         self._pending = [r for r in self._pending if r["user_hash"] != user_hash]
         self._noticed = {k: v for k, v in self._noticed.items() if k[0] != user_hash}
+        await self.db.later.flush()  # a queued "notice shown" row must not outlive this
         async with self.db.engine.begin() as conn:
             res = await conn.execute(
                 delete(question_log).where(question_log.c.user_hash == user_hash)
@@ -243,24 +247,37 @@ class QuestionLogRepo:
         return res.rowcount or 0
 
     async def first_time(self, user_key: str, kind: str) -> bool:
-        """True once per user and kind of notice (it is recorded as shown); False after."""
+        """True once per user and kind of notice (it is recorded as shown); False after.
+
+        One read on a user's first message in this process; the "shown" row goes out with the
+        write-behind batch, so the answer awaits no write (a burst of new users used to queue
+        one INSERT each on the answer path). Two processes meeting the same new user at the same
+        moment may both show the notice: harmless, and rare."""
         key = (await self.key(user_key), kind[:16])
         if key in self._noticed:
             return False
-        try:
-            async with self.db.engine.begin() as conn:
-                await conn.execute(
-                    privacy_notices.insert().values(
-                        user_hash=key[0], kind=key[1], shown_at=utcnow()
-                    )
-                )
-            first = True
-        except IntegrityError:
-            first = False
-        self._noticed[key] = None
+        self._noticed[key] = None  # this process decides once: a concurrent message says False
         if len(self._noticed) > MAX_NOTICED:
             self._noticed.pop(next(iter(self._noticed)))
-        return first
+        t = privacy_notices.c
+        q = select(t.kind).where(t.user_hash == key[0], t.kind == key[1])
+        try:
+            shown = await self.db.run_sync(lambda conn: conn.execute(q).first() is not None)
+        except Exception:
+            self._noticed.pop(key, None)  # undecided: ask again next time
+            raise
+        if shown:
+            return False
+        row = {"user_hash": key[0], "kind": key[1], "shown_at": utcnow()}
+        self.db.later.put(self._notice_insert, key, row, replace=False)
+        return True
+
+    @property
+    def _notice_insert(self):
+        if self._notice_stmt is None:  # one statement object: the write-behind batches by it
+            insert = sqlite_insert if self.db.is_sqlite else pg_insert
+            self._notice_stmt = insert(privacy_notices).on_conflict_do_nothing()
+        return self._notice_stmt
 
     async def questions(
         self, since: dt.datetime, until: dt.datetime | None = None

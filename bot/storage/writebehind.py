@@ -64,15 +64,6 @@ class WriteBehind:
     def pending(self) -> int:
         return sum(len(rows) for _, rows in self._pending.values())
 
-    def drop(self, predicate) -> int:
-        """Forget queued rows for which predicate(row) is true (e.g. a user who left)."""
-        dropped = 0
-        for _, rows in self._pending.values():
-            for key in [k for k, r in rows.items() if predicate(r)]:
-                del rows[key]
-                dropped += 1
-        return dropped
-
     async def flush(self) -> None:
         """Write every queued row now; return once written (or the failure logged)."""
         while self.pending() or (self._task is not None and not self._task.done()):
