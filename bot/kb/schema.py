@@ -23,6 +23,7 @@ class Fact(_Strict):
     phrase: str | None = None
     by: str | None = None
     on: dt.date | None = None
+    item: str | None = None  # the sub-item (`items[].name`) this fact is about; None: the whole
 
     @model_validator(mode="after")
     def _has_provenance(self):
@@ -67,6 +68,28 @@ class Place(Fact):
     name: str = Field(min_length=1)
 
 
+ITEM_TODO_KEYS = Literal[
+    "overview", "benefit", "eligibility", "apply", "deadline", "where", "names", "means", "amount"
+]
+
+
+class SubItem(_Strict):
+    """One thing a project does (无障碍改造, 免费陪诊…): the words that name it, its definition
+    where the source gives one, and what the source leaves unsaid about it."""
+
+    name: str = Field(min_length=2)
+    terms: list[str] = Field(default_factory=list)  # residents' words that pick this sub-item
+    means: TextFact | None = None  # the source's own explanation (五爱 = 爱祖国、…)
+    todo: dict[ITEM_TODO_KEYS, str] = Field(default_factory=dict)
+
+    @field_validator("terms")
+    @classmethod
+    def _no_blank_terms(cls, v: list[str]):
+        if any(not isinstance(w, str) or not w.strip() for w in v):
+            raise ValueError("terms must be non-empty strings")
+        return [w.strip() for w in v]
+
+
 class ProgressEntry(_Strict):
     """A dated progress note entered by staff in YAML (admins normally use /progress)."""
 
@@ -91,9 +114,13 @@ class Project(_Strict):
     apply: list[EntryPoint] = Field(default_factory=list)
     dates: list[KeyDate] = Field(default_factory=list)
     places: list[Place] = Field(default_factory=list)
+    items: list[SubItem] = Field(default_factory=list)
     todo: dict[TODO_KEYS, str] = Field(default_factory=dict)
     progress: list[ProgressEntry] = Field(default_factory=list)
     source: str = Field(min_length=4)
+
+    def item(self, name: str | None) -> SubItem | None:
+        return next((it for it in self.items if it.name == name), None)
 
     @field_validator("aliases", "keywords", "examples")
     @classmethod
