@@ -16,6 +16,7 @@ MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten
 class Context:
     last_project: int | None = None
     last_intent: str | None = None
+    last_item: str | None = None  # the sub-item of last_project the last answer was about
     options: list[Button] = field(default_factory=list)
     updated: float = field(default_factory=time.monotonic)
 

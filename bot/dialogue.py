@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
 from bot.router import Analysis
 from bot.services import Services
-from handlers import browse, projects, smalltalk, subscriptions
+from handlers import asks, browse, projects, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class Dialogue:
         r = a.route
         if r.too_long:
             return r
+        if r.project is None and asks.is_meta(text):
+            return Route(None, "help", 0.9)  # 你的信息是哪一年的: the meta answer (help family)
         if r.project is None and ctx.last_project is not None and _follows_up(a):
             return Route(ctx.last_project, a.cue_intent, INHERITED_CONFIDENCE, inherited=True)
         if r.intent == "out_of_scope":
@@ -58,7 +60,10 @@ class Dialogue:
     def _remember(self, user_key: str, ctx: Context, route: Route) -> None:
         if route.intent == "out_of_scope" and not route.too_long:
             ctx.last_project, ctx.last_intent = None, None  # a new topic: nothing to inherit
+            ctx.last_item = None
         elif route.project is not None:
+            if route.project != ctx.last_project:
+                ctx.last_item = None
             ctx.last_project, ctx.last_intent = route.project, route.intent
         self.services.contexts.put(user_key, ctx)
 
@@ -75,6 +80,10 @@ class Dialogue:
         m = _PICK_RE.match(text)
         if m and self.services.kb.kb.project(int(m.group(1))):
             return await self.act(msg, f"a:{int(m.group(1))}:overview", numbered)
+        ctx = self.services.contexts.get(msg.user_key)
+        typed = browse.typed_action(self.services.kb.kb, text, ctx.options, ctx.last_project)
+        if typed is not None:  # 查看原文 / 城市建设 typed instead of tapped
+            return await self.act(msg, typed, numbered)
         route = self.understand(msg.user_key, text)
         if self.services.question_log is not None:
             try:
@@ -83,22 +92,36 @@ class Dialogue:
                 log.exception("question log failed")
         reply = await self._answer(msg, route, text)
         reply.route = route
+        self._remember_item(msg.user_key, route, reply)
         return self._keep(msg, reply, numbered)
+
+    def _remember_item(self, user_key: str, route: Route, reply: Reply) -> None:
+        """Keep the sub-item just answered, so 那怎么申请 asks about the same one."""
+        ctx = self.services.contexts.get(user_key)
+        if route.project is not None and ctx.last_project == route.project:
+            ctx.last_item = reply.item
+            self.services.contexts.put(user_key, ctx)
 
     async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
         """Carry out a button's action payload (also typed numbers on text-only channels)."""
         kb = self.services.kb.kb
         kind, _, rest = action.partition(":")
-        if kind == "a":
-            num, _, intent = rest.partition(":")
-            if num.isdigit() and kb.project(int(num)) and intent in PROJECT_INTENTS:
+        if kind == "a":  # a:<project>:<intent>[:<sub-item index>]
+            num, _, rest = rest.partition(":")
+            intent, _, idx = rest.partition(":")
+            p = kb.project(int(num)) if num.isdigit() else None
+            if p and intent in PROJECT_INTENTS:
+                item = p.items[int(idx)].name if idx.isdigit() and int(idx) < len(p.items) else None
                 route = Route(int(num), intent, 1.0)
                 ctx = self.services.contexts.get(msg.user_key)
                 self._remember(msg.user_key, ctx, route)
-                reply = await self._project_answer(int(num), intent)
+                reply = await self._project_answer(int(num), intent, hint=item)
+                self._remember_item(msg.user_key, route, reply)
                 return self._keep(msg, reply, numbered)
         elif kind == "src" and rest.isdigit() and kb.project(int(rest)):
             return self._keep(msg, projects.source_reply(kb.project(int(rest))), numbered)
+        elif kind == "src" and not rest:
+            return self._keep(msg, browse.source_menu(kb), numbered)
         elif kind == "cat" and rest.isdigit():
             return self._keep(msg, browse.category(kb, int(rest)), numbered)
         elif kind == "cats":
@@ -134,21 +157,31 @@ class Dialogue:
                 return browse.which_project(kb, intent)
             if route.alternatives and route.confidence < ASK_CONFIDENCE:
                 return browse.did_you_mean(kb, route.alternatives, intent)
-            return await self._project_answer(route.project, intent)
+            ctx = self.services.contexts.get(msg.user_key)
+            return await self._project_answer(
+                route.project, intent, text=text, hint=ctx.last_item if route.inherited else None
+            )
         if intent == "list":
-            return browse.full_list(kb)
+            return browse.full_list(kb, text, self.services.today())
         if intent == "greeting":
             return smalltalk.greeting(kb, text.lower())
         if intent == "help":
+            if asks.is_meta(text):
+                return smalltalk.meta(kb, self.services.today())
             return smalltalk.help_text(kb)
         if intent == "human":
             return smalltalk.human(kb)
         return smalltalk.out_of_scope(kb)
 
-    async def _project_answer(self, number: int, intent: str) -> Reply:
+    async def _project_answer(
+        self, number: int, intent: str, text: str = "", hint: str | None = None
+    ) -> Reply:
         kb = self.services.kb.kb
         history = await self.services.progress_history(number) if intent == "progress" else []
-        return projects.answer(kb, kb.project(number), intent, history)
+        return projects.answer(
+            kb, kb.project(number), intent, history, text=text, hint=hint,
+            today=self.services.today(),
+        )  # fmt: skip
 
     # ---- numbered options (console, WeChat) ----------------------------------------------
     def _keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:

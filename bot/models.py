@@ -66,6 +66,7 @@ class Reply:
     # The text itself is a numbered list of projects: on text-only channels a typed
     # number picks that project, so no separate numbered options are shown.
     numbers_pick_projects: bool = False
+    item: str | None = None  # the project's sub-item the answer was about (kept for follow-ups)
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

@@ -13,7 +13,7 @@ from bot.lexicon import PINYIN_FACTOR, Lexicon, char_pinyin
 from bot.models import PROJECT_INTENTS, Alternative, Route
 from bot.text import normalise
 
-MAX_CHARS = 300  # longer messages get a polite ask to shorten, without routing
+MAX_CHARS = 600  # a resident's story fits (issue 10); longer ones are asked to shorten
 MIN_PROJECT_SCORE = 1.2  # below this a project match is a stray sub-word
 AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0

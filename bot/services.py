@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -45,6 +46,8 @@ class Services:
     subscriptions: SubscriptionStore | None = None
     progress: ProgressSource | None = None
     question_log: QuestionLog | None = None
+    # Today's date, for wording (已执行, 今年): the real date in production, fixed in tests.
+    today: Callable[[], dt.date] = dt.date.today
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
         """KB entries and admin entries together, oldest first."""

@@ -18,11 +18,22 @@ FOLLOW_UPS = (
 
 def hotline(kb: KnowledgeBase) -> str:
     h = kb.year.hotline
-    return f"{h.name}（{h.number}）"
+    return h.name if h.number in h.name else f"{h.name}（{h.number}）"
 
 
 def ask_hotline(kb: KnowledgeBase) -> str:
     return f"详情请拨打{hotline(kb)}咨询。"
+
+
+def time_preface(kb: KnowledgeBase, ask, today) -> str | None:
+    """A question about another year (2024年…, 今年 when the list is older) hears that first."""
+    year = kb.year.year
+    asked = ask.year if ask.year and ask.year != year else None
+    if asked is None and ask.now and today.year != year:
+        asked = today.year
+    if asked is None:
+        return None
+    return f"我这里只有{kb.year.title}的资料，没有{asked}年的；以下是{year}年的内容。"
 
 
 def header(p: Project) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply
 from handlers.common import hotline
@@ -29,6 +31,31 @@ def help_text(kb: KnowledgeBase) -> Reply:
         f"找人工或反映问题：请拨打{hotline(kb)}。",
         MENU,
     )
+
+
+def meta(kb: KnowledgeBase, today: dt.date) -> Reply:
+    """What the bot knows: which list and year, from where, and when its files last changed."""
+    y = kb.year
+    newest = "" if today.year == y.year else f"今天是{today.year}年{today.month}月{today.day}日，"
+    updated = kb_updated(kb)
+    return Reply(
+        f"我这里的资料是《{y.title}》（{y.year}年的清单），来自官方公布的原文。"
+        f"{newest}我没有更新年份的清单。"
+        + (
+            f"\n知识库最近更新：{updated.year}年{updated.month}月{updated.day}日。"
+            if updated
+            else ""
+        )
+        + f"\n最新政策请拨打{hotline(kb)}咨询。",
+        MENU,
+    )
+
+
+def kb_updated(kb: KnowledgeBase) -> dt.date | None:
+    """The day the newest knowledge file was last written (the KB has no other clock)."""
+    paths = [*kb.files.values(), kb.directory / "vocab.yaml"]
+    times = [p.stat().st_mtime for p in paths if p.exists()]
+    return dt.date.fromtimestamp(max(times)) if times else None
 
 
 def human(kb: KnowledgeBase) -> Reply:

@@ -1,0 +1,118 @@
+"""Pick the sub-item a question is about and the project's facts of one kind, best first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+from bot.kb.schema import Project, SubItem
+from bot.text import compact, format_number
+from handlers.common import format_date
+
+_MONEY = re.compile(r"(\d[\d.]*\s*(万元|元|个百分点|%)|比例|限额)")
+_COST = re.compile(r"(免费|收费|不收费)")
+
+
+@lru_cache(maxsize=4096)
+def _key(word: str) -> str:
+    return compact(word)
+
+
+def pick_item(p: Project, text: str, hint: str | None = None) -> SubItem | None:
+    """The sub-item whose words the question uses (longest match wins), else the hint."""
+    q = compact(text or "")
+    best, best_len = None, 0
+    for it in p.items:
+        for term in (it.name, *it.terms):
+            k = _key(term)
+            if k and k in q and len(k) > best_len:
+                best, best_len = it, len(k)
+    if best is None and len(p.items) == 1:
+        return p.items[0]
+    return best or p.item(hint)
+
+
+def matching_items(p: Project, text: str) -> list[SubItem]:
+    """Every sub-item the question names, longest term first."""
+    q = compact(text or "")
+    scored = []
+    for it in p.items:
+        lengths = [len(_key(t)) for t in (it.name, *it.terms) if _key(t) and _key(t) in q]
+        if lengths:
+            scored.append((-max(lengths), it))
+    return [it for _, it in sorted(scored, key=lambda x: x[0])]
+
+
+def of_item(facts, item: SubItem | None):
+    """The facts about `item` and the project-wide ones (all of them when no item was picked)."""
+    if item is None:
+        return list(facts)
+    return [f for f in facts if f.item in (item.name, None)]
+
+
+def _bigrams(s: str) -> set[str]:
+    s = compact(s)
+    return {s[i : i + 2] for i in range(len(s) - 1)}
+
+
+def ranked(facts, text: str, label) -> list:
+    """Facts by how many two-character pieces they share with the question (stable)."""
+    q = _bigrams(text or "")
+    scored = [(-len(q & _bigrams(label(f))), i, f) for i, f in enumerate(facts)]
+    return [f for _, _, f in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
+def target_line(t) -> str:
+    return f"{t.what}{format_number(t.value)}{t.unit}"
+
+
+def key_fact(p: Project, item: SubItem | None) -> str:
+    """The one line that says what a sub-item (or the project) is, in the source's terms."""
+    if item is None:
+        return p.summary
+    for facts, label in ((p.benefits, None), (p.targets, target_line)):
+        mine = of_item(facts, item)
+        if mine:
+            return label(mine[0]) if label else mine[0].text
+    if item.means is not None:
+        return item.means.text
+    mine = of_item(p.eligibility, item)
+    return mine[0].text if mine else p.summary
+
+
+def money_facts(p: Project, item: SubItem | None) -> list[str]:
+    texts = [b.text for b in of_item(p.benefits, item)]
+    texts += [target_line(t) for t in of_item(p.targets, item)]
+    return [t for t in texts if _MONEY.search(t)]
+
+
+def cost_facts(p: Project, item: SubItem | None) -> list[str]:
+    texts = [b.text for b in of_item(p.benefits, item)]
+    return [t for t in texts if _COST.search(t)]
+
+
+def when_line(d, today: dt.date) -> str:
+    """A dated fact with its year and whether that day has come: 自2023年7月1日起…（已执行）."""
+    day = format_date(d.date)
+    started = _period_start(d.date) <= today
+    if d.kind in ("effective", "start"):
+        return f"自{day}起{d.what}（{'已执行' if started else '尚未开始'}）"
+    if d.kind == "year":
+        return f"{day}：{d.what}"
+    verb = "完成" if d.kind == "completion" else "开放"
+    late = "（时间已过，完成情况以发布的进展为准）" if started else ""
+    return f"计划{day}{verb}：{d.what}{late}"
+
+
+def _period_start(value: str) -> dt.date:
+    parts = [int(x) for x in value.split("-")] + [1, 1]
+    return dt.date(parts[0], parts[1], parts[2])
+
+
+def with_year(text: str, year: int, plan: bool = False) -> str:
+    """Label a fact with its list's year unless it already carries one."""
+    text = text.rstrip("。；;")
+    if str(year) in text:
+        return text + "。"
+    return f"{year}年计划{text}。" if plan else f"{year}年：{text}。"
