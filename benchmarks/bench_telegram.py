@@ -36,7 +36,7 @@ from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 from tgupdates import text_update  # noqa: E402
 
-from bot.channels.telegram import CONCURRENT_UPDATES  # noqa: E402
+from bot.channels.telegram.channel import CONCURRENT_UPDATES  # noqa: E402
 from bot.cli.run import serve  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.kbholder import KBHolder  # noqa: E402

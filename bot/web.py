@@ -11,11 +11,14 @@ import logging
 
 from aiohttp import web
 
+from bot.httplog import quiet_malformed_http
+
 log = logging.getLogger(__name__)
 
 
 class WebServer:
     def __init__(self) -> None:
+        quiet_malformed_http()  # strangers' broken requests: a warning, not a traceback each
         self.app = web.Application(client_max_size=1024 * 1024)
         self.app.router.add_get("/healthz", _healthz)
         self._addresses: list[tuple[str, int]] = []

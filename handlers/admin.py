@@ -62,8 +62,9 @@ def allowed(actor: Actor, command: str) -> bool:
 
 
 async def refuse(tools: AdminTools, actor: Actor, attempted: str) -> Reply:
-    """Say 无权限 and write the attempt to the audit log."""
-    await tools.audit.record(actor.key, "refused", attempted[:200], who_name=actor.name)
+    """Say 无权限 and write the attempt to the audit log: which command, not what was written."""
+    command = (attempted.split() or [""])[0].split("@")[0][:40]  # /progress, button
+    await tools.audit.record(actor.key, "refused", command)  # a resident: no name kept
     return Reply(NO_PERMISSION)
 
 
@@ -121,12 +122,13 @@ async def record_progress(tools: AdminTools, actor: Actor, args: str) -> Reply:
     note = parts[2].strip() if len(parts) > 2 else ""
     if len(note) > 500:
         return Reply("说明太长了，请控制在 500 字以内。")
-    e = await tools.progress.add(project, status, pct, note, actor.name, actor.key)
     pct_text = f" {pct}%" if pct is not None else ""
-    await tools.audit.record(
+    audit = await tools.audit.entry(
         actor.key, "progress", f"{label(tools.kb, project)} {status}{pct_text} {note}".strip(),
         who_name=actor.name,
     )  # fmt: skip
+    # One transaction: residents never see an entry whose audit row (and confirmation) is lost.
+    e = await tools.progress.add(project, status, pct, note, actor.name, actor.key, also=[audit])
     text = f"已记录：{label(tools.kb, project)}\n{status}{pct_text}（{date_text(e.on)}）"
     if note:
         text += f"\n说明：{note}"

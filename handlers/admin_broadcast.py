@@ -87,13 +87,13 @@ async def confirm(tools: AdminTools, actor: Actor, job_id: int) -> tuple[Reply, 
     if job is None:
         return Reply("找不到这个广播。"), None
     recipients = await tools.subscriptions.recipients(job.project)
-    if not await tools.broadcasts.confirm(job_id, recipients):
-        state = {"discarded": "已取消", "draft": "未确认"}.get(job.state, "已在发送或已发送")
-        return Reply(f"广播 #{job_id} {state}，不会重复发送。"), None
-    await tools.audit.record(
+    audit = await tools.audit.entry(
         actor.key, "broadcast", f"#{job_id} {target_of(tools, job)}：{job.text[:80]}",
         count=len(recipients), who_name=actor.name,
     )  # fmt: skip
+    if not await tools.broadcasts.confirm(job_id, recipients, also=[audit]):
+        state = {"discarded": "已取消", "draft": "未确认"}.get(job.state, "已在发送或已发送")
+        return Reply(f"广播 #{job_id} {state}，不会重复发送。"), None
     if tools.engine is not None:
         tools.engine.start(job_id)
     job = await tools.broadcasts.job(job_id)

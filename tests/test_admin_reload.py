@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tgharness import REPLY_TIMEOUT, config_for, running_bot
 
-from bot.channels.telegram_admin import RUNTIME_KEY
+from bot.channels.telegram.admin import RUNTIME_KEY
 from bot.config import Config
 from bot.kb.loader import DEFAULT_DIR
 from bot.kbholder import KBHolder

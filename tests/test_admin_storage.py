@@ -3,10 +3,11 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from bot.services import Services
 from bot.storage import Database
-from bot.storage.audit import AuditRepo
+from bot.storage.audit import AuditRepo, audit_log
 from bot.storage.broadcast import BroadcastRepo
 from bot.storage.progress import ProgressRepo, local_date
 from bot.storage.subscriptions import SubscriptionRepo
@@ -140,13 +141,29 @@ async def test_forget_removes_a_resident_from_every_outbox(db):
 
 
 async def test_audit_log_newest_first(db):
-    audit = AuditRepo(db)
-    await audit.record("tg:7", "refused", "/broadcast all 你好", who_name="路人")
+    audit = AuditRepo(db, "test-secret")
+    await audit.record("tg:7", "refused", "/broadcast", who_name="")
     await audit.record("tg:1", "broadcast", "#1 全部订阅者：通知", count=10000, who_name="王主任")
+    await audit.record("cli:ops", "progress", "第9项 进行中", who_name="ops")
     entries = await audit.recent()
+    # people by pseudonym: the first 24 hex digits of HMAC-SHA256("test-secret", "tg:1")
     assert [(e.who, e.action, e.count) for e in entries] == [
-        ("tg:1", "broadcast", 10000),
-        ("tg:7", "refused", None),
+        ("cli:ops", "progress", None),
+        ("u:8a2b97cc7e0c8bab46a1856b", "broadcast", 10000),
+        ("u:7460e0172e349a62c8aa65a0", "refused", None),
     ]
-    assert [e.details for e in await audit.recent(action="refused")] == ["/broadcast all 你好"]
+    assert [e.details for e in await audit.recent(action="refused")] == ["/broadcast"]
     assert "0202_audit_log" in await db.applied_migrations()
+
+
+async def test_a_progress_entry_and_its_audit_row_commit_together_or_not_at_all(db):
+    progress, audit = ProgressRepo(db), AuditRepo(db, "test-secret")
+    row = await audit.entry("tg:1", "progress", "第9项 进行中 60%", who_name="王主任")
+    await progress.add(9, "进行中", 60, "主体完工", "王主任", "tg:1", also=[row])
+    assert [e.note for e in await progress.entries(9)] == ["主体完工"]
+    assert [e.details for e in await audit.recent(action="progress")] == ["第9项 进行中 60%"]
+
+    broken = audit_log.insert().values(who="tg:1", action=None)  # the audit row cannot be written
+    with pytest.raises(IntegrityError):
+        await progress.add(9, "已完成", 100, "全线通车", "王主任", "tg:1", also=[broken])
+    assert [e.note for e in await progress.entries(9)] == ["主体完工"]  # no entry without its row

@@ -21,6 +21,7 @@ def admin_config(api, db_url: str, **extra) -> Config:
     base = config_for(api, db_url, admins=[ADMIN], staff=[STAFF]).model_dump()
     base["knowledge"]["watch"] = False
     base["broadcast"].update(extra)
+    base["privacy"]["hmac_secret"] = "test-secret"  # pseudonyms below: HMAC-SHA256 with it
     return Config.model_validate(base)
 
 
@@ -64,14 +65,16 @@ async def test_a_resident_cannot_broadcast_and_the_attempt_is_audited(bot, api):
     assert text_of(reply).startswith("无权限")
 
     refused = await AuditRepo(bot.running["db"]).recent(action="refused")
-    assert [(e.who, e.details) for e in refused] == [
-        ("tg:42", "/audit"),
-        ("tg:2", "/broadcast all 明天停水"),
-        ("tg:42", "/broadcast all 明天停水"),
+    # who by pseudonym, what by command only: never the id, the name or the message
+    assert [(e.who, e.who_name, e.details) for e in refused] == [
+        ("u:d312b1313d79e64ed1066e6c", "", "/audit"),
+        ("u:e4aeb48fbf69019f7e4c84fb", "", "/broadcast"),
+        ("u:d312b1313d79e64ed1066e6c", "", "/broadcast"),
     ]
     assert await BroadcastRepo(bot.running["db"]).recent_jobs() == []
     [reply] = await admin_says(bot, "/audit")
-    assert "refused" in text_of(reply) and "tg:42" in text_of(reply)
+    assert "u:d312b1313d79e64ed1066e6c refused /audit" in text_of(reply)
+    assert "tg:42" not in text_of(reply) and "明天停水" not in text_of(reply)
 
 
 async def test_preview_then_confirm_sends_each_subscriber_exactly_once(bot, api):
@@ -110,7 +113,7 @@ async def test_preview_then_confirm_sends_each_subscriber_exactly_once(bot, api)
     [listing] = await admin_says(bot, "/broadcasts")
     assert "完毕" in text_of(listing) and "送达 2/3" in text_of(listing)
     [audit] = await AuditRepo(bot.running["db"]).recent(action="broadcast")
-    assert (audit.who, audit.who_name, audit.count) == ("tg:1", "王主任", 3)
+    assert (audit.who, audit.who_name, audit.count) == ("u:8a2b97cc7e0c8bab46a1856b", "王主任", 3)
     # the blocked resident is no longer a recipient
     [preview] = await admin_says(bot, "/broadcast 9 第二条")
     assert "收件人：2 人" in text_of(preview)

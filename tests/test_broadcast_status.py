@@ -10,7 +10,7 @@ from telegram import Bot
 
 from bot.broadcast import BroadcastEngine
 from bot.broadcast.status import bar, duration_text, follow, report_text, status_text
-from bot.channels.telegram_admin import TelegramSender
+from bot.channels.telegram.admin import TelegramSender
 from bot.config import BroadcastConfig
 from bot.storage.broadcast import BroadcastRepo, Job
 from bot.storage.subscriptions import SubscriptionRepo
@@ -75,7 +75,9 @@ async def test_the_status_message_is_edited_as_sending_progresses(db):
         await follow(repo, job_id, task, config.status_interval, edit, report)
 
     done = [int(re.search(r"已发送 (\d+)/20", e).group(1)) for e in edits[:-1]]
-    assert len(done) >= 2 and done == sorted(done) and done[-1] < 20  # it moved while we watched
+    # It moved while we watched: at least two counts short of the total, never going back.
+    # (On a loaded machine the follower may also catch 20/20 before the job's final state.)
+    assert done == sorted(done) and len([d for d in done if d < 20]) >= 2, done
     assert edits[-1] == reports[0] and reports[0].startswith("广播 #1（全部订阅者）发送完毕")
     assert "已送达 20" in reports[0]
 

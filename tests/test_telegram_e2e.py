@@ -12,7 +12,7 @@ import pytest
 from tgharness import config_for, keyboard, rows_of, running_bot, sent
 from tgupdates import callback_update, media_update, text_update
 
-from bot.channels.telegram import COMMANDS
+from bot.channels.telegram.channel import COMMANDS
 from handlers import browse, projects, smalltalk
 
 RESIDENT = 42

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Bot
 
-from bot.channels.telegram_gate import DROP, PASS, WARN, FloodGate
-from bot.channels.telegram_render import MAX_TEXT, keyboard, render, units
-from bot.channels.telegram_send import send_reply
+from bot.channels.telegram.gate import DROP, PASS, WARN, FloodGate
+from bot.channels.telegram.render import MAX_TEXT, keyboard, render, units
+from bot.channels.telegram.send import send_reply
 from bot.models import Button, Reply
 
 

@@ -17,8 +17,8 @@ from wechat_support import (
     wechat_config,
 )
 
-from bot.channels import wechat
-from bot.channels.wechat_notify import WeChatNotifier
+from bot.channels.wechat import channel as wechat
+from bot.channels.wechat.notify import WeChatNotifier
 from bot.storage.wechat import WeChatDedupe, wechat_replies
 
 

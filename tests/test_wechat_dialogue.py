@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from wechat_support import running, services_with_storage, wechat_config
 
-from bot.channels.wechat_render import MORE_HINT
+from bot.channels.wechat.render import MORE_HINT
 from bot.storage.qlog import QuestionLogRepo
 from bot.storage.subscriptions import SubscriptionRepo, users
 from bot.storage.wechat import wechat_replies

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 from wechat_support import APP_ID, TOKEN, FakeWeChatAPI, fake_wechat_api, wechat_config
 
-from bot.channels.wechat_menu import SUB_MAX, TOP_MAX, build_menu, problems
-from bot.channels.wechat_notify import WeChatNotifier
+from bot.channels.wechat.menu import SUB_MAX, TOP_MAX, build_menu, problems
+from bot.channels.wechat.notify import WeChatNotifier
 from bot.cli import main
 from bot.dialogue import Dialogue
 from bot.models import Message

@@ -178,7 +178,7 @@ def test_reply_text_with_cdata_terminators_stays_well_formed():
 
     from wechatpy.replies import TextReply
 
-    from bot.channels.wechat_protocol import cdata_safe
+    from bot.channels.wechat.protocol import cdata_safe
 
     text = "a]]><MsgType>image</MsgType>\x01b"
     xml = TextReply(source="gh", target="o1", content=cdata_safe(text)).render()

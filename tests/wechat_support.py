@@ -1,7 +1,7 @@
 """Test side of WeChat: plays WeChat's servers, posting signed XML to our running endpoint.
 
 Signatures and AES are computed here from WeChat's documented scheme, independently of
-bot.channels.wechat_protocol, so a mistake there cannot hide behind the same mistake here.
+bot.channels.wechat.protocol, so a mistake there cannot hide behind the same mistake here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.channels.wechat import WECHAT, build_app
+from bot.channels.wechat.channel import WECHAT, build_app
 from bot.config import Config, WeChatConfig
 from bot.services import Services
 from bot.storage.subscriptions import SubscriptionRepo

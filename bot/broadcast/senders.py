@@ -39,7 +39,7 @@ def wechat_sender(
     if config.wechat is None:
         return None
     try:
-        from bot.channels.wechat_notify import WeChatNotifier
+        from bot.channels.wechat.notify import WeChatNotifier
     except ImportError:  # the WeChat adapter is optional
         log.info("WeChat notifier unavailable: WeChat recipients will be skipped")
         return None

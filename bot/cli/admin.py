@@ -62,7 +62,7 @@ def run_progress(args) -> int:
                 subscriptions=SubscriptionRepo(db),
                 progress=ProgressRepo(db),
                 broadcasts=BroadcastRepo(db),
-                audit=AuditRepo(db),
+                audit=AuditRepo(db, config.hmac_secret),
             )
             reply = await admin.record_progress(tools, actor, words)
             return bool(reply.buttons), reply.text  # buttons are offered only once recorded
@@ -90,7 +90,7 @@ def run_audit(args) -> int:
                 subscriptions=SubscriptionRepo(db),
                 progress=ProgressRepo(db),
                 broadcasts=BroadcastRepo(db),
-                audit=AuditRepo(db),
+                audit=AuditRepo(db, config.hmac_secret),
             )
             return (await admin.audit_log(tools, str(args.limit), most=100_000)).text
         finally:

@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from bot.channels import telegram
+from bot.channels.telegram import channel as telegram
 from bot.cli.common import config_of, holder_of
 from bot.config import Config
 from bot.kbholder import KBHolder
@@ -123,9 +123,9 @@ async def serve(
 
         # ---- WeChat channel (issue 5): adds its routes to the shared web app -----------------
         if config.wechat is not None:
-            if importlib.util.find_spec("bot.channels.wechat") is None:
+            if importlib.util.find_spec("bot.channels.wechat.channel") is None:
                 raise SystemExit("config has a wechat section but this build has no WeChat channel")
-            from bot.channels import wechat
+            from bot.channels.wechat import channel as wechat
 
             wechat.setup(web.app, services, config, db)
             web.listen(config.wechat.listen, config.wechat.port)

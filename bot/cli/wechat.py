@@ -22,7 +22,7 @@ def register(sub) -> None:
 
 
 def run_menu(args) -> int:
-    from bot.channels.wechat_menu import build_menu, problems, upload_menu
+    from bot.channels.wechat.menu import build_menu, problems, upload_menu
 
     config = config_of(args)
     menu = build_menu(holder_of(args, config).kb)

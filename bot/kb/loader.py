@@ -68,9 +68,14 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
             None, [KBError(str(ydir), 0, "-", f"year {year} not found; have {years}")]
         )
 
-    ylist = _load_model(ydir / "_list.yaml", YearList, errors)
+    loaded_list = _load_model(ydir / "_list.yaml", YearList, errors, keep_lines=True)
+    ylist, list_lines = loaded_list if loaded_list else (None, {})
     vocab_path = directory / "vocab.yaml"
-    vocab = _load_model(vocab_path, Vocab, errors) if vocab_path.exists() else Vocab()
+    vocab = None
+    if vocab_path.exists():
+        vocab = _load_model(vocab_path, Vocab, errors)
+    else:  # without it every synonym and intent cue is gone: hundreds of answers change
+        errors.append(KBError(str(vocab_path), 0, "-", "the shared vocabulary file is missing"))
     source_path = ydir / SOURCE_NAME
     source_text = source_path.read_text(encoding="utf-8") if source_path.exists() else None
     if source_text is None:
@@ -79,12 +84,14 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
     projects: dict[int, Project] = {}
     files: dict[int, Path] = {}
     lines_by_number: dict[int, dict] = {}
+    named: set[int] = set()  # numbers in file names, loadable or not (errors said already)
     for path in sorted(ydir.glob("*.y*ml")):
         if path.name.startswith("_"):
             continue
         if not PROJECT_FILE_RE.match(path.name):
             errors.append(KBError(str(path), 1, "-", "project files are named NN-name.yaml"))
             continue
+        named.add(int(path.name[:2]))
         loaded = _load_model(path, Project, errors, keep_lines=True)
         if loaded is None:
             continue
@@ -114,6 +121,7 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
         lines_by_number[project.number] = lines
 
     if ylist is not None:
+        errors += _count_errors(ydir, ylist.projects, list_lines, projects, files, named)
         for n, p in projects.items():
             if p.category not in ylist.categories:
                 errors.append(
@@ -140,10 +148,25 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
         for n, p in sorted(projects.items())
         for key, note in p.todo.items()
     ]
-    missing = set(range(1, max(projects) + 1)) - set(projects)
-    warnings += [f"{ydir}: project number {m} has no file" for m in sorted(missing)]
     kb = KnowledgeBase(ylist, projects, vocab, source_text, directory, files)
     return KBLoadResult(kb, [], warnings)
+
+
+def _count_errors(ydir: Path, count: int, list_lines, projects, files, named) -> list[KBError]:
+    """Every number 1..count has its file, and no file is numbered past the list's count."""
+    listed = str(ydir / "_list.yaml")
+    line = line_of(list_lines, ("projects",))
+    errors = [
+        KBError(listed, line, "projects", f"第{n}项没有项目文件（清单共 {count} 项）")
+        for n in range(1, count + 1)
+        if n not in projects and n not in named
+    ]
+    errors += [
+        KBError(str(files[n]), 1, "number", f"第{n}项超出清单的 {count} 项（_list.yaml projects）")
+        for n in sorted(projects)
+        if n > count
+    ]
+    return errors
 
 
 def _load_model(path: Path, model: type[BaseModel], errors: list[KBError], keep_lines=False):

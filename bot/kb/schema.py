@@ -142,6 +142,9 @@ class YearList(_Strict):
     title: str
     source_file: str
     hotline: Hotline
+    # How many projects the list has: a project file that disappears is then an error, not a
+    # quietly shorter list under a "20项" heading.
+    projects: int = Field(ge=1, le=99)
     categories: list[str] = Field(min_length=1)
 
 

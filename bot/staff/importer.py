@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,7 +173,12 @@ def _num(v: float) -> int | float:
 
 
 def list_yaml(
-    year: int, heading: str, announcement: str, categories: list[str], hotline: dict
+    year: int,
+    heading: str,
+    announcement: str,
+    categories: list[str],
+    hotline: dict,
+    projects: int,
 ) -> str:
     m = re.match(r"^\s*(\S+?[区县市])", heading)
     d = CommentedMap()
@@ -181,6 +187,7 @@ def list_yaml(
     d["title"] = heading
     d["source_file"] = announcement
     d["hotline"] = CommentedMap(name=hotline["name"], number=hotline["number"])
+    d["projects"] = projects
     d["categories"] = categories
     d.yaml_set_start_comment(f"年度清单：{heading}（kb import 草稿，请核对）。")
     d.yaml_set_comment_before_after_key(
@@ -229,8 +236,12 @@ def import_announcement(
             warnings.append(f"第{item.number}项 {item.title}: 没有摘出数量或日期，请人工核对")
     hotline = _hotline_from(out.parent, year)
     (out / "_list.yaml").write_text(
-        list_yaml(year, heading, announcement.name, ordered, hotline), encoding="utf-8"
+        list_yaml(year, heading, announcement.name, ordered, hotline, len(items)), encoding="utf-8"
     )
     (out / SOURCE_NAME).write_text(text, encoding="utf-8")
+    vocab = out.parent / "vocab.yaml"
+    if not vocab.exists():  # a new knowledge folder: the shared vocabulary is not per year
+        shutil.copyfile(DEFAULT_DIR / "vocab.yaml", vocab)
+        warnings.append(f"{vocab} 不存在，已复制自带的共享词表")
     result = load_kb(out.parent, year)
     return ImportResult(out, files, items, warnings, [str(e) for e in result.errors])

@@ -10,6 +10,7 @@ Row:  pending -> sending -> sent | blocked | failed; skipped (no way to reach th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.sql import Executable
 
 from bot.storage.db import (
     MIGRATIONS,
@@ -164,8 +166,11 @@ class BroadcastRepo:
             ).first()
         return Job(**row._mapping) if row else None
 
-    async def confirm(self, job_id: int, recipients: list[tuple[str, str, str]]) -> bool:
-        """Turn a draft into a queued job with one pending row per recipient, exactly once."""
+    async def confirm(
+        self, job_id: int, recipients: list[tuple[str, str, str]], also: Sequence[Executable] = ()
+    ) -> bool:
+        """Turn a draft into a queued job with one pending row per recipient, exactly once;
+        `also` (its audit row) commits in the same transaction."""
         now = utcnow()
         async with self.db.engine.begin() as conn:
             res = await conn.execute(
@@ -191,6 +196,8 @@ class BroadcastRepo:
                         for u, ch, chat in recipients
                     ],
                 )
+            for stmt in also:
+                await conn.execute(stmt)
         return True
 
     async def discard(self, job_id: int) -> bool:

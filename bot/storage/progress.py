@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
+from sqlalchemy.sql import Executable
 
 from bot.services import ProgressNote
 from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
@@ -81,7 +83,9 @@ class ProgressRepo:
         author: str,
         author_id: str = "",
         at: dt.datetime | None = None,
+        also: Sequence[Executable] = (),
     ) -> ProgressEntry:
+        """Store an entry; `also` (its audit row) commits in the same transaction or not at all."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
         if percent is not None and not 0 <= percent <= 100:
@@ -98,6 +102,8 @@ class ProgressRepo:
         async with self.db.engine.begin() as conn:
             res = await conn.execute(progress_entries.insert().values(**values))
             new_id = res.inserted_primary_key[0]
+            for stmt in also:
+                await conn.execute(stmt)
         self._cache.pop(project, None)
         return ProgressEntry(id=new_id, **values)
 

@@ -101,6 +101,37 @@ class LoggedQuestion:
         return self.project is not None and self.confidence < LOW_CONFIDENCE
 
 
+def pseudonym(secret: bytes, user_key: str) -> str:
+    """Hex HMAC-SHA256(secret, user_key): the same person gets the same key, nobody learns who."""
+    return hmac.new(secret, user_key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+async def stored_secret(db: Database) -> bytes:
+    """The database's pseudonym secret, made once (by whichever process comes first)."""
+    async with db.engine.connect() as conn:
+        stored = await conn.scalar(
+            select(question_log_meta.c.value).where(question_log_meta.c.key == "hmac_secret")
+        )
+    if stored is None:
+        log.warning(
+            "no privacy.hmac_secret configured: generating one and keeping it in the database"
+        )
+        try:
+            async with db.engine.begin() as conn:
+                await conn.execute(
+                    question_log_meta.insert().values(
+                        key="hmac_secret", value=secrets.token_hex(32)
+                    )
+                )
+        except IntegrityError:
+            pass  # another process made it first; use theirs
+        async with db.engine.connect() as conn:
+            stored = await conn.scalar(
+                select(question_log_meta.c.value).where(question_log_meta.c.key == "hmac_secret")
+            )
+    return stored.encode()
+
+
 def mask_digits(text: str) -> str:
     return _LONG_DIGITS.sub(lambda m: "#" * len(m.group(0)), text)
 
@@ -145,39 +176,18 @@ class QuestionLogRepo:
         self._next_purge = self._clock() + PURGE_EVERY
         await self.purge()
 
+    async def secret(self) -> bytes:
+        """The pseudonym secret (the audit log keys people with it too)."""
+        return await self._ensure_secret()
+
     async def _ensure_secret(self) -> bytes:
-        if self._secret is not None:
-            return self._secret
-        async with self.db.engine.connect() as conn:
-            stored = await conn.scalar(
-                select(question_log_meta.c.value).where(question_log_meta.c.key == "hmac_secret")
-            )
-        if stored is None:
-            log.warning(
-                "no privacy.hmac_secret configured: generating one and keeping it in the database"
-            )
-            try:
-                async with self.db.engine.begin() as conn:
-                    await conn.execute(
-                        question_log_meta.insert().values(
-                            key="hmac_secret", value=secrets.token_hex(32)
-                        )
-                    )
-            except IntegrityError:
-                pass  # another process made it first; use theirs
-            async with self.db.engine.connect() as conn:
-                stored = await conn.scalar(
-                    select(question_log_meta.c.value).where(
-                        question_log_meta.c.key == "hmac_secret"
-                    )
-                )
-        self._secret = stored.encode()
+        if self._secret is None:
+            self._secret = await stored_secret(self.db)
         return self._secret
 
     async def key(self, user_key: str) -> str:
         """The pseudonymous key stored for a user: hex HMAC-SHA256(secret, user_key)."""
-        secret = await self._ensure_secret()
-        return hmac.new(secret, user_key.encode("utf-8"), hashlib.sha256).hexdigest()
+        return pseudonym(await self._ensure_secret(), user_key)
 
     async def record(self, msg: Message, route: Route, at: dt.datetime | None = None) -> None:
         """Store one question and its route (one INSERT; a purge at most once a day)."""

@@ -123,8 +123,16 @@ class WeChatDedupe:
                 rows.append(self._queue.get_nowait())
             try:
                 await self.store_many(rows)
-            except Exception:  # losing these costs at most a recomputed answer on a retry
-                log.exception("storing %d WeChat replies failed", len(rows))
+            except Exception:  # one bad row must not cost the others their stored reply
+                log.warning("storing %d WeChat replies together failed; one by one", len(rows))
+                await self._store_each(rows)
+
+    async def _store_each(self, rows: list[dict]) -> None:
+        for row in rows:
+            try:
+                await self.store_many([row])
+            except Exception as e:  # losing this one costs at most a recomputed answer
+                log.error("a WeChat reply could not be stored: %s", str(e).splitlines()[0])
 
     async def store_many(self, rows: list[dict]) -> None:
         stmt = self._insert(wechat_replies).on_conflict_do_nothing(index_elements=["key"])

@@ -8,12 +8,13 @@ from collections import OrderedDict
 
 from wechatpy.messages import BaseMessage
 
-from bot.channels.wechat_render import MORE_WORDS, Continuations, paginate, render
+from bot.channels.wechat.render import MORE_WORDS, Continuations, paginate, render
 from bot.config import WeChatConfig
 from bot.dialogue import Dialogue
 from bot.models import Message, Reply
 from bot.services import Services
 from bot.storage import Database
+from bot.storage.forget import forget_person
 from handlers import smalltalk
 
 log = logging.getLogger(__name__)
@@ -120,15 +121,10 @@ class Responder:
         self.pages.forget(user_key)
         self._touched.pop(user_key, None)
         try:
-            if self.db is not None:
-                removed = await self.db.forget_user(user_key)
-            elif self.services.subscriptions is not None:
+            removed = 0
+            if self.db is None and self.services.subscriptions is not None:
                 removed = await self.services.subscriptions.unsubscribe(user_key, None)
-            else:
-                removed = 0
-            qlog_forget = getattr(self.services.question_log, "forget", None)
-            if qlog_forget is not None:  # the question log is keyed by an HMAC of the user key
-                removed += await qlog_forget(user_key) or 0
+            removed += await forget_person(self.services, self.db, user_key)
             log.info("WeChat user unfollowed; %d rows removed", removed)
         except Exception:
             log.exception("forgetting an unfollowed WeChat user failed")

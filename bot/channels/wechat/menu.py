@@ -69,7 +69,7 @@ def problems(menu: dict) -> list[str]:
 
 def upload_menu(menu: dict, app_id: str, secret: str, api_base_url: str | None = None) -> dict:
     """Upload through wechatpy's client (menu/create); raises WeChatClientException on refusal."""
-    from bot.channels.wechat_notify import make_client
+    from bot.channels.wechat.notify import make_client
 
     client = make_client(app_id, secret, api_base_url)
     try:

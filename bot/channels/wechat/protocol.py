@@ -14,6 +14,12 @@ from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 MAX_BODY = 64 * 1024  # WeChat's messages are a few hundred bytes; anything bigger is not WeChat
+# openids are 28 characters, account ids ~15, MsgIds 64-bit numbers: anything longer is not
+# WeChat, and would not fit the 128-character keys it is stored under.
+MAX_ID = 64
+ID_FIELDS = ("FromUserName", "ToUserName", "MsgId", "CreateTime")
+MAX_TIMESTAMP_DIGITS = 12  # seconds since 1970 need 10 for centuries to come
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']{1,40})[\"']", re.I)
 
 
 class Refused(Exception):
@@ -44,8 +50,11 @@ def check_signature(given: str | None, *parts: str) -> None:
 
 def check_fresh(timestamp: str | None, window: int, now: float | None = None) -> None:
     """Refuse replays: the signed timestamp must be within `window` seconds of now."""
+    text = (timestamp or "").strip()
+    if len(text) > MAX_TIMESTAMP_DIGITS:  # int() takes it, float arithmetic overflows
+        raise Forbidden(f"timestamp of {len(text)} digits")
     try:
-        ts = int(timestamp or "")
+        ts = int(text)
     except ValueError:
         raise Forbidden(f"timestamp not a number: {timestamp!r:.40}") from None
     skew = abs((time.time() if now is None else now) - ts)
@@ -55,12 +64,19 @@ def check_fresh(timestamp: str | None, window: int, now: float | None = None) ->
 
 def parse_xml(body: bytes | str) -> dict[str, str]:
     """XML -> {tag: text} of the root's children; DTDs, entities and external refs refused."""
+    if isinstance(body, bytes):
+        declared = _DECLARED.match(body[:200])
+        if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+            # WeChat sends UTF-8; expat cannot read multi-byte encodings such as GBK at all
+            raise Refused(f"XML declares encoding {declared.group(1)[:40]!r}, not UTF-8")
     try:
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as e:
         raise Refused(f"forbidden XML construct: {type(e).__name__}") from None
     except ET.ParseError as e:
         raise Refused(f"malformed XML: {e}") from None
+    except (ValueError, LookupError) as e:  # an encoding expat or Python does not know
+        raise Refused(f"unreadable XML encoding: {e}") from None
     if root.tag != "xml":
         raise Refused(f"root element is <{root.tag[:40]}>, not <xml>")
     return {child.tag: (child.text or "") for child in root}
@@ -84,21 +100,25 @@ def parse_wechat_message(xml: bytes | str):
         raise Refused(f"wechatpy cannot read the message: {type(e).__name__}") from None
 
 
+def check_ids(fields: dict[str, str]) -> None:
+    """Refuse ids no WeChat message has (they would not fit the columns they are stored in)."""
+    for name in ID_FIELDS:
+        if len(fields.get(name, "")) > MAX_ID:
+            raise Refused(f"{name} of {len(fields[name])} characters")
+
+
 def dedupe_key(fields: dict[str, str]) -> str:
-    """Messages by MsgId; events by FromUserName+CreateTime (plus which event)."""
+    """Messages by MsgId; without one, by sender, CreateTime and a hash of the content.
+
+    A retry repeats the message byte for byte, so the hash is the same; two different questions
+    sent in the same second (which share sender and CreateTime) are two messages."""
     msg_id = fields.get("MsgId", "").strip()
     if msg_id:
         key = f"m:{msg_id}"
     else:
-        key = ":".join(
-            [
-                "e",
-                fields.get("FromUserName", ""),
-                fields.get("CreateTime", ""),
-                fields.get("Event", ""),
-                fields.get("EventKey", ""),
-            ]
-        )
+        content = "\x1f".join(f"{k}={v}" for k, v in sorted(fields.items()))
+        digest = hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:32]
+        key = ":".join(["e", fields.get("FromUserName", ""), fields.get("CreateTime", ""), digest])
     if len(key) > 128:
         key = "h:" + hashlib.sha256(key.encode()).hexdigest()
     return key

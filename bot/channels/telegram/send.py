@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram_render import render
+from bot.channels.telegram.render import render
 from bot.models import Reply
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot.channels.telegram_send import edit_or_send, send_reply, with_retry
+from bot.channels.telegram.send import edit_or_send, send_reply, with_retry
 from bot.config import Config
 from bot.dialogue import Dialogue
 from bot.models import Button, Message, Reply
 from bot.services import Services
 from bot.storage import Database
+from bot.storage.forget import forget_person
 from handlers import browse, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
@@ -199,11 +200,7 @@ async def on_forget(update: Update, context) -> None:
         return await _answer(update, context, _private_only(context))
     ch = _channel(context)
     msg = await incoming(update, context, update.message.text or "")
-    removed = await ch.db.forget_user(msg.user_key) if ch.db is not None else 0
-    qlog = ch.services.question_log
-    if qlog is not None and hasattr(qlog, "forget"):  # rows keyed by an HMAC of the user key
-        removed += await qlog.forget(msg.user_key)
-    ch.services.contexts.forget(msg.user_key)
+    removed = await forget_person(ch.services, ch.db, msg.user_key)
     ch.touched.pop(msg.user_key, None)
     log.info("forgot a user: %d rows", removed)
     await _answer(update, context, Reply(FORGOTTEN))

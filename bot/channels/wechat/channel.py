@@ -17,21 +17,23 @@ from collections import OrderedDict
 from aiohttp import web
 from wechatpy.replies import TextReply
 
-from bot.channels.wechat_answer import Responder, user_key_of
-from bot.channels.wechat_notify import WeChatNotifier
-from bot.channels.wechat_protocol import (
+from bot.channels.wechat.answer import Responder, user_key_of
+from bot.channels.wechat.notify import WeChatNotifier
+from bot.channels.wechat.protocol import (
     MAX_BODY,
     Refused,
     SafeMode,
     TooLarge,
     cdata_safe,
     check_fresh,
+    check_ids,
     check_signature,
     dedupe_key,
     parse_wechat_message,
     parse_xml,
 )
 from bot.config import Config, WeChatConfig
+from bot.httplog import quiet_malformed_http
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.wechat import WeChatDedupe
@@ -103,6 +105,7 @@ class WeChatEndpoint:
                 fields = parse_xml(xml)
             if not fields.get("MsgType") or not fields.get("FromUserName"):
                 raise Refused("message without MsgType or FromUserName")
+            check_ids(fields)
             message = parse_wechat_message(xml)
         except Refused as e:
             return self._refuse(request, e)
@@ -266,6 +269,7 @@ def setup(
     if db is None:
         raise ValueError("the WeChat channel needs the database (services.subscriptions.db)")
     endpoint = WeChatEndpoint(services, config.wechat, db, **options)
+    quiet_malformed_http()  # also when served alone (build_app), not through bot.web
     path = config.wechat.path
     web_app.router.add_get(path, endpoint.verify)
     web_app.router.add_post(path, endpoint.receive)

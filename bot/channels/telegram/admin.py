@@ -25,9 +25,9 @@ from telegram.ext import (
 from bot.broadcast import BroadcastEngine, Sender, status
 from bot.broadcast.errors import Blocked, Moved, RateLimited, Rejected, Transient
 from bot.broadcast.senders import wechat_sender
-from bot.channels.telegram_render import render
-from bot.channels.telegram_request import AiohttpRequest
-from bot.channels.telegram_send import edit_or_send, retry_after_seconds, send_reply, with_retry
+from bot.channels.telegram.render import render
+from bot.channels.telegram.request import AiohttpRequest
+from bot.channels.telegram.send import edit_or_send, retry_after_seconds, send_reply, with_retry
 from bot.config import Config
 from bot.models import Reply
 from bot.reload import Reloader, ReloadResult
@@ -84,7 +84,7 @@ class AdminRuntime:
             if isinstance(services.progress, ProgressRepo)
             else ProgressRepo(db),
             broadcasts=BroadcastRepo(db),
-            audit=AuditRepo(db),
+            audit=AuditRepo(db, config.hmac_secret),
             reloader=Reloader(services.kb),
         )
         self.sender_bot: Bot | None = None

@@ -1,8 +1,8 @@
 """Telegram channel: the PTB Application with its handlers registered in one place; lifecycle.
 
 Which updates are answered, in what order and how often is decided before any handler runs
-(telegram_gate.UserOrderProcessor); the handlers are telegram_handlers; rendering is
-telegram_render; sending with retries is telegram_send; the webhook endpoint is telegram_webhook.
+(gate.UserOrderProcessor); the handlers are handlers.py; rendering is render.py;
+sending with retries is send.py; the webhook endpoint is webhook.py.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram_admin import register_admin, start_admin, stop_admin
-from bot.channels.telegram_gate import FloodGate, UserOrderProcessor
-from bot.channels.telegram_handlers import (
+from bot.channels.telegram.admin import register_admin, start_admin, stop_admin
+from bot.channels.telegram.gate import FloodGate, UserOrderProcessor
+from bot.channels.telegram.handlers import (
     KEY,
     Channel,
     on_button,
@@ -37,8 +37,8 @@ from bot.channels.telegram_handlers import (
     on_unreadable,
     on_unsubscribe,
 )
-from bot.channels.telegram_send import send_plain, with_retry
-from bot.channels.telegram_webhook import add_webhook_route
+from bot.channels.telegram.send import send_plain, with_retry
+from bot.channels.telegram.webhook import add_webhook_route
 from bot.config import Config
 from bot.dialogue import Dialogue
 from bot.services import Services

@@ -1,0 +1,1 @@
+"""Telegram channel (python-telegram-bot): the only package that imports telegram."""

@@ -1,0 +1,1 @@
+"""WeChat official-account channel (wechatpy + aiohttp): the only package that imports wechatpy."""
