@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
 from bot.router import Analysis
 from bot.services import Services
-from handlers import asks, browse, projects, smalltalk, subscriptions
+from handlers import asks, browse, facts, projects, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,12 @@ class Dialogue:
         if r.project is None and ctx.last_project is not None and _follows_up(a):
             return Route(ctx.last_project, a.cue_intent, INHERITED_CONFIDENCE, inherited=True)
         if r.intent == "out_of_scope":
-            return r
+            # 逸庭苑改造包括加装电梯吗: a named project asked about what the source lacks is
+            # answered from that project (原文未说明…), not refused.
+            named = None
+            if a.off_topic and asks.read(text).yes_no:
+                named = facts.named_project(self.services.kb.kb, text)
+            return Route(named, "overview", 0.5) if named else r
         if r.project is not None and a.elliptical and ctx.last_intent in PROJECT_INTENTS:
             return Route(r.project, ctx.last_intent, r.confidence, r.alternatives)
         return r

@@ -96,7 +96,7 @@ def read(text: str) -> Ask:
 
 
 def _money(q: str) -> bool:
-    return bool(re.search(r"(钱|元|报|补|领|赔|比例|限额|标准|金额)", q))
+    return bool(re.search(r"(钱|元|报|补|领|赔|比例|限额|标准|金额|待遇)", q))
 
 
 def is_meta(text: str) -> bool:

@@ -34,14 +34,28 @@ def pick_item(p: Project, text: str, hint: str | None = None) -> SubItem | None:
 
 
 def matching_items(p: Project, text: str) -> list[SubItem]:
-    """Every sub-item the question names, longest term first."""
+    """Every sub-item the question names, the one that covers most of its words first.
+
+    门诊费用能进大病保险吗 names 门诊 and 大病保险: the 门（急）诊 facts speak of both, the
+    大病保险 facts of one, so 门（急）诊 is what is asked about."""
     q = compact(text or "")
+    said = {
+        _key(t): it.name for it in p.items for t in (it.name, *it.terms) if _key(t) and _key(t) in q
+    }
     scored = []
     for it in p.items:
-        lengths = [len(_key(t)) for t in (it.name, *it.terms) if _key(t) and _key(t) in q]
-        if lengths:
-            scored.append((-max(lengths), it))
-    return [it for _, it in sorted(scored, key=lambda x: x[0])]
+        own = [k for k, owner in said.items() if owner == it.name]
+        if not own:
+            continue
+        body = compact(" ".join(_texts(p, it)))
+        cover = sum(len(k) for k in said if said[k] == it.name or k in body)
+        scored.append((-cover, -max(len(k) for k in own), it))
+    return [it for *_, it in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
+def _texts(p: Project, item: SubItem) -> list[str]:
+    out = [f.text for f in (*p.benefits, *p.eligibility) if f.item == item.name]
+    return out + [t.what for t in p.targets if t.item == item.name]
 
 
 def of_item(facts, item: SubItem | None):
@@ -116,3 +130,21 @@ def with_year(text: str, year: int, plan: bool = False) -> str:
     if str(year) in text:
         return text + "。"
     return f"{year}年计划{text}。" if plan else f"{year}年：{text}。"
+
+
+def named_project(kb, text: str) -> int | None:
+    """The one project whose place or sub-item the question names outright (逸庭苑, 家庭养老
+    床位: three characters or more), even if the question also asks what the list lacks."""
+    q = compact(text or "")
+    found = set()
+    for n, p in kb.projects.items():
+        words = [pl.name for pl in p.places] + [w for it in p.items for w in (it.name, *it.terms)]
+        if any(len(_key(w)) >= 3 and _key(w) in q for w in words):
+            found.add(n)
+    return found.pop() if len(found) == 1 else None
+
+
+def beyond_words(kb, text: str) -> list[str]:
+    """Words of the question that the list does not cover (the vocabulary's out_of_scope)."""
+    q = compact(text or "")
+    return [w for w in kb.vocab.out_of_scope if _key(w) and _key(w) in q]

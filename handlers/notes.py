@@ -42,7 +42,8 @@ def note(p: Project, item: SubItem | None, key: str) -> str:
     if text and mine and (speaks is None or speaks.search(text)):
         return text
     name = item.name if item is not None else p.title
-    return f"原文未说明{name}的{ASPECTS.get(key, '具体情况')}。"
+    aspect = ASPECTS.get(key, "具体情况")
+    return f"原文未说明{name}{'' if aspect.startswith('是否') else '的'}{aspect}。"
 
 
 def _names(item: SubItem, text: str) -> bool:

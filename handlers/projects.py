@@ -64,6 +64,9 @@ def answer(
 ) -> Reply:
     """Build the reply for one project and one of the six project intents."""
     ask = asks.read(text)
+    beyond = facts.beyond_words(kb, text)
+    if beyond and not ask.yes_no:  # 包括加装电梯吗 / 附近有地铁吗: a point the list lacks
+        ask = asks.Ask((), beyond[0], ask.year, ask.now)
     item = _item(p, text, hint, ask)
     c = Ctx(kb, p, item, ask, text, history, today or dt.date.today())
     lines: list[str] = []
@@ -226,10 +229,14 @@ def _places(c: Ctx, key: str) -> list[str]:
 
 
 def _where(c: Ctx) -> list[str]:
+    if c.item is not None and "where" in c.item.todo:
+        return c.missing("where")
     return _places(c, "where")
 
 
 def _names(c: Ctx) -> list[str]:
+    if c.item is not None and "names" in c.item.todo:
+        return c.missing("names")  # staff said the source names no members (向阳楼街 3 roads)
     # 哪些人能… asks who, not which places: the eligibility facts answer it
     who = re.search(r"哪些(人|家庭|老人|群体)", c.text or "")
     if who and not of_item(c.p.places, c.item) and of_item(c.p.eligibility, c.item):
@@ -244,8 +251,9 @@ def _attr(c: Ctx) -> list[str]:
 def _define(c: Ctx) -> list[str]:
     if c.item is not None and c.item.means is not None:
         return [f"{c.item.name}：{c.item.means.text}"]
-    if c.item is not None and "means" in c.item.todo:
-        return c.missing("means")
+    for key in ("means", "overview"):  # no explanation in the source: say so first
+        if c.item is not None and key in c.item.todo:
+            return c.missing(key)
     return [f"{c.name}：{key_fact(c.p, c.item)}"]
 
 
