@@ -59,7 +59,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
 )
 # 包括加装电梯吗 / 有没有上门服务 / 含不含…: a yes/no about one thing; the thing is group 2.
 _YESNO = re.compile(r"(包括|包含|含不含|含|有没有|有无|带不带|涉及)(.{1,10}?)(吗|么|没有|不|呢)?$")
-_NOW = re.compile(r"(今年|现在|目前|当前|如今|眼下|最新|本年度|这几年|近期)")
+# 今年五十二了 / 今年80岁 tells an age, not which year's list.
+_NOW = re.compile(
+    r"(今年(?![\d一二三四五六七八九十]+[岁了多])|现在|目前|当前|如今|眼下|最新|本年度|近期)"
+)
 _YEAR = re.compile(r"(20\d\d)")
 # Questions about the bot's own data: which year, how fresh, from where.
 _META = re.compile(

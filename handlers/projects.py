@@ -71,7 +71,9 @@ def answer(
     c = Ctx(kb, p, item, ask, text, history, today or dt.date.today())
     lines: list[str] = []
     for slot in _slots(intent, ask):
-        lines += [x for x in SLOTS[slot](c) if _bare(x) not in {_bare(y) for y in lines}]
+        for line in SLOTS[slot](c):
+            if _bare(line) not in {_bare(y) for y in lines}:
+                lines.append(line)
     if c.say_key and not any(_bare(c.key()) in _bare(x) for x in lines):
         lines.append("原文只写：" + c.key())
     if c.silent:

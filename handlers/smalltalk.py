@@ -36,7 +36,7 @@ def help_text(kb: KnowledgeBase) -> Reply:
 def meta(kb: KnowledgeBase, today: dt.date) -> Reply:
     """What the bot knows: which list and year, from where, and when its files last changed."""
     y = kb.year
-    newest = "" if today.year == y.year else f"今天是{today.year}年{today.month}月{today.day}日，"
+    newest = "" if today.year == y.year else "这不是今年的新清单，"
     updated = kb_updated(kb)
     return Reply(
         f"我这里的资料是《{y.title}》（{y.year}年的清单），来自官方公布的原文。"
