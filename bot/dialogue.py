@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
 from bot.router import Analysis
 from bot.services import Services
-from handlers import asks, browse, facts, projects, smalltalk, subscriptions
+from handlers import asks, browse, facts, projects, situations, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,10 @@ class Dialogue:
         if route.too_long:
             return smalltalk.too_long(kb)
         intent = route.intent
+        if intent in (*PROJECT_INTENTS, "out_of_scope"):
+            situation = situations.reply(kb, text, route)
+            if situation is not None:  # 我爸瘫在床上…有啥政策: every project it concerns
+                return situation
         if intent in ("subscribe", "unsubscribe"):
             if intent == "subscribe":
                 return await subscriptions.subscribe(

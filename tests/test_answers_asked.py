@@ -252,3 +252,28 @@ async def test_typed_category_and_source_labels_act_like_buttons(say):
     assert screen.splitlines()[0] == (
         "《河东区2023年20项民心工程》原文共20段，每项一段。请选择类别，再点项目看原文："
     )
+
+
+# Issue 16, situations in free text: every project the situation concerns, one line each
+
+
+async def test_a_situation_touching_two_projects_names_both(say):
+    screen = await say("我家老爷子瘫痪在床好几年了，儿女都上班照顾不过来，有什么政策")
+    assert screen.splitlines()[:6] == [
+        "按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）：",
+        "可能适用：",
+        "· 第4项 老人家食堂：2023年计划推进老年人助餐服务，新建1家一级老人家食堂。",
+        "· 第4项 家庭养老床位：2023年计划建设家庭养老床位406张。",
+        "需确认条件：",
+        "· 第5项 长期护理保险：2023年计划深入开展长期护理保险制度试点，减轻重度失能人员及其家庭"
+        "长期照护负担。（原文未说明“重度失能”的评定标准。）",
+    ]
+    assert options(screen) == "[1] 第4项  [2] 第5项  [3] 全部项目"
+
+
+async def test_a_question_about_one_project_is_not_a_situation(say):
+    screen = await say("灵活就业人员能参加生育保险吗")
+    assert screen.splitlines()[:2] == [
+        "【第5项 提高医疗保障水平】",
+        "2023年：灵活就业人员可以参加生育保险并享受待遇。",
+    ]

@@ -330,3 +330,25 @@ def test_a_dated_staff_entry_may_say_what_the_source_does_not(kb_copy):
     staff = "  - text: 健身园全天免费开放。\n    by: 李明\n    on: 2026-11-20\n    item: 健身园\n"
     f.write_text(text.replace("benefits:\n", "benefits:\n" + staff, 1), encoding="utf-8")
     assert load_kb(kb_copy).ok
+
+
+def test_a_group_tag_needs_a_phrase_that_names_the_group(kb_copy):
+    f = kb_copy / "2023" / "04-yanglao.yaml"
+    text = f.read_text(encoding="utf-8")
+    old = "      - tag: 老年人\n        phrase: 开展家庭养老床位建设\n"
+    assert old in text
+    for new, message, below in [
+        ("      - tag: 老年人\n", "needs a source `phrase`", 0),
+        (
+            "      - tag: 残疾人家庭\n        phrase: 开展家庭养老床位建设\n",
+            "does not name the group",
+            1,
+        ),
+        ("      - tag: 富人\n        phrase: 开展家庭养老床位建设\n", "'富人' is not a group", 0),
+    ]:
+        f.write_text(text.replace(old, new), encoding="utf-8")
+        lines = f.read_text(encoding="utf-8").splitlines()
+        bed = lines.index("  - name: 家庭养老床位")
+        line = bed + 1 + lines[bed:].index(new.split("\n")[0]) + below  # tag or phrase line
+        errors = _errors(kb_copy)
+        assert any(e.startswith(f"{f}:{line}: ") and message in e for e in errors), errors

@@ -73,6 +73,12 @@ ITEM_TODO_KEYS = Literal[
 ]
 
 
+class GroupTag(Fact):
+    """This sub-item serves a group of the vocabulary, where the source names that group."""
+
+    tag: str = Field(min_length=1)
+
+
 class SubItem(_Strict):
     """One thing a project does (无障碍改造, 免费陪诊…): the words that name it, its definition
     where the source gives one, and what the source leaves unsaid about it."""
@@ -81,6 +87,7 @@ class SubItem(_Strict):
     terms: list[str] = Field(default_factory=list)  # residents' words that pick this sub-item
     means: TextFact | None = None  # the source's own explanation (五爱 = 爱祖国、…)
     todo: dict[ITEM_TODO_KEYS, str] = Field(default_factory=dict)
+    groups: list[GroupTag] = Field(default_factory=list)
 
     @field_validator("terms")
     @classmethod
@@ -163,7 +170,18 @@ class IntentCues(_Strict):
         return v
 
 
+class Group(_Strict):
+    """A group of residents a sub-item serves (老年人, 残疾人家庭…), as the source and people say it."""
+
+    names: list[str] = Field(
+        min_length=1
+    )  # source words that name the group (a tag's phrase has one)
+    words: list[str] = Field(default_factory=list)  # residents' words for being in it (坐轮椅)
+    todo: str | None = None  # the threshold the source leaves undefined (原文未说明“高龄”…)
+
+
 class Vocab(_Strict):
+    groups: dict[str, Group] = Field(default_factory=dict)  # self-check tags (issue 16)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     intents: dict[str, IntentCues] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list)

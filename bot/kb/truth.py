@@ -28,7 +28,7 @@ def _squash(s: str) -> str:
 Problem = tuple[str, tuple, str]  # (field, yaml path, message)
 
 
-def truth_errors(p: Project, source_text: str) -> Iterator[Problem]:
+def truth_errors(p: Project, source_text: str, vocab=None) -> Iterator[Problem]:
     """Yield (field, yaml path, message) for every resident-visible text the source does not back."""
     src = _squash(p.source)
     if src not in _squash(source_text):
@@ -39,6 +39,7 @@ def truth_errors(p: Project, source_text: str) -> Iterator[Problem]:
     for key, note in p.todo.items():
         yield from _todo("todo", key, note, p.source, ("todo", key))
     yield from _item_errors(p, src)
+    yield from _group_errors(p, src, vocab.groups if vocab is not None else {})
     names = {it.name for it in p.items}
     for section in FACT_SECTIONS:
         for i, fact in enumerate(getattr(p, section)):
@@ -82,6 +83,24 @@ def _item_errors(p: Project, src: str) -> Iterator[Problem]:
             yield from _fact_errors(f"items.{i}.means", where + ("means",), it.means, src)
         for key, note in it.todo.items():
             yield from _todo(f"items.{i}.todo", key, note, p.source, where + ("todo", key))
+
+
+def _group_errors(p: Project, src: str, groups: dict) -> Iterator[Problem]:
+    """A group tag must be one of the vocabulary's and quote the source where it names it."""
+    for i, it in enumerate(p.items):
+        for j, g in enumerate(it.groups):
+            where = ("items", i, "groups", j)
+            label = f"items.{i}.groups.{j}"
+            if g.tag not in groups:
+                yield f"{label}.tag", where + ("tag",), f"{g.tag!r} is not a group in vocab.yaml"
+                continue
+            if g.phrase is None:
+                continue  # a dated staff entry
+            if _squash(g.phrase) not in src:
+                yield f"{label}.phrase", where + ("phrase",), "not found verbatim in source"
+            elif not any(n in g.phrase for n in groups[g.tag].names):
+                names = "、".join(groups[g.tag].names)
+                yield f"{label}.phrase", where + ("phrase",), f"does not name the group ({names})"
 
 
 def _staff_text(
