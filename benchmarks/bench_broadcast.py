@@ -28,8 +28,8 @@ from sqlalchemy import text  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 from bot.broadcast import BroadcastEngine, RateLimited  # noqa: E402
-from bot.channels.telegram.admin import TelegramSender  # noqa: E402
 from bot.channels.telegram.request import AiohttpRequest  # noqa: E402
+from bot.channels.telegram.sender import TelegramSender  # noqa: E402
 from bot.config import BroadcastConfig  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.broadcast import BroadcastRepo  # noqa: E402

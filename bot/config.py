@@ -7,11 +7,25 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from bot.channels.settings import Section as _Section
+from bot.channels.telegram.settings import FloodConfig, TelegramConfig, WebhookConfig
+from bot.channels.wechat.settings import WeChatConfig
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+__all__ = [
+    "BroadcastConfig",
+    "Config",
+    "ConfigError",
+    "DatabaseConfig",
+    "FloodConfig",
+    "KnowledgeConfig",
+    "PrivacyConfig",
+    "TelegramConfig",
+    "WeChatConfig",
+    "WebhookConfig",
+    "load_config",
+]
 
 
 class KnowledgeConfig(_Section):
@@ -22,44 +36,6 @@ class KnowledgeConfig(_Section):
 
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/minxin.db"
-
-
-class WebhookConfig(_Section):
-    url: str  # public HTTPS URL Telegram posts to
-    listen: str = "127.0.0.1"
-    port: int = Field(default=8443, ge=1, le=65535)
-    path: str = "/telegram"
-    secret_token: str = Field(min_length=8, pattern=r"^[A-Za-z0-9_-]{8,256}$")
-
-
-class FloodConfig(_Section):
-    max_messages: int = Field(default=20, ge=1)
-    per_seconds: float = Field(default=60, gt=0)
-
-
-class TelegramConfig(_Section):
-    token: str | None = None  # or TELEGRAM_BOT_TOKEN
-    base_url: str | None = None  # a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook: WebhookConfig | None = None
-    flood: FloodConfig = Field(default_factory=FloodConfig)
-    admins: list[int] = Field(default_factory=list)
-    staff: list[int] = Field(default_factory=list)
-
-
-class WeChatConfig(_Section):
-    token: str = Field(min_length=3)
-    app_id: str = Field(min_length=1)
-    app_secret: str | None = None  # or WECHAT_APP_SECRET; needed for menu upload and templates
-    encoding_aes_key: str | None = Field(default=None, min_length=43, max_length=43)
-    path: str = "/wechat"
-    listen: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
-    timestamp_window: int = Field(default=300, ge=10)  # seconds; older requests are replays
-    reply_max_bytes: int = Field(default=2000, ge=200)
-    template_id: str | None = None  # progress notices as template messages when set
-    admins: list[str] = Field(default_factory=list)  # OpenIDs
-    staff: list[str] = Field(default_factory=list)
 
 
 class BroadcastConfig(_Section):
@@ -82,6 +58,9 @@ class Config(_Section):
     wechat: WeChatConfig | None = None
     broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    # Roles by channel and the user's id there, e.g. {"wechat": ["oAbC…"], "console": ["local"]}
+    admins: dict[str, list[str | int]] = Field(default_factory=dict)
+    staff: dict[str, list[str | int]] = Field(default_factory=dict)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property

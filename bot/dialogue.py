@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import re
 
+from bot import actions
 from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
+from bot.naming import number_of
 from bot.router import Analysis
 from bot.services import Services
 from handlers import asks, browse, facts, projects, situations, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
 
-_PICK_RE = re.compile(r"^\s*第?\s*(\d{1,3})\s*(项|号)?\s*$")
 INHERITED_CONFIDENCE = 0.8
 MAX_NEW_WORDS = 2  # a follow-up may bring this many words the KB does not know
 ASK_CONFIDENCE = 0.5  # below this, close candidates become a "did you mean" choice
@@ -77,14 +78,14 @@ class Dialogue:
         """Answer a text message. `numbered`: the channel shows buttons as numbered options."""
         text = msg.text or ""
         if numbered:
-            picked = self._pick(msg.user_key, text)
+            picked = self.pick(msg.user_key, text)
             if picked is not None:
                 return await self.act(msg, picked.action, numbered)
         if not text.strip():
-            return self._keep(msg, smalltalk.empty(self.services.kb.kb), numbered)
-        m = _PICK_RE.match(text)
-        if m and self.services.kb.kb.project(int(m.group(1))):
-            return await self.act(msg, f"a:{int(m.group(1))}:overview", numbered)
+            return self.keep(msg, smalltalk.empty(self.services.kb.kb), numbered)
+        n = number_of(text)
+        if n is not None and self.services.kb.kb.project(n):
+            return await self.act(msg, actions.answer(n, "overview"), numbered)
         ctx = self.services.contexts.get(msg.user_key)
         typed = browse.typed_action(self.services.kb.kb, text, ctx.options, ctx.last_project)
         if typed is not None:  # 查看原文 / 城市建设 typed instead of tapped
@@ -98,7 +99,7 @@ class Dialogue:
         reply = await self._answer(msg, route, text)
         reply.route = route
         self._remember_item(msg.user_key, route, reply)
-        return self._keep(msg, reply, numbered)
+        return self.keep(msg, reply, numbered)
 
     def _remember_item(self, user_key: str, route: Route, reply: Reply) -> None:
         """Keep the sub-item just answered, so 那怎么申请 asks about the same one."""
@@ -110,41 +111,39 @@ class Dialogue:
     async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
         """Carry out a button's action payload (also typed numbers on text-only channels)."""
         kb = self.services.kb.kb
-        kind, _, rest = action.partition(":")
-        if kind == "a":  # a:<project>:<intent>[:<sub-item index>]
-            num, _, rest = rest.partition(":")
-            intent, _, idx = rest.partition(":")
-            p = kb.project(int(num)) if num.isdigit() else None
-            if p and intent in PROJECT_INTENTS:
-                item = p.items[int(idx)].name if idx.isdigit() and int(idx) < len(p.items) else None
-                route = Route(int(num), intent, 1.0)
-                ctx = self.services.contexts.get(msg.user_key)
-                self._remember(msg.user_key, ctx, route)
-                reply = await self._project_answer(int(num), intent, hint=item)
-                self._remember_item(msg.user_key, route, reply)
-                return self._keep(msg, reply, numbered)
-        elif kind == "src" and rest.isdigit() and kb.project(int(rest)):
-            return self._keep(msg, projects.source_reply(kb.project(int(rest))), numbered)
-        elif kind == "src" and not rest:
-            return self._keep(msg, browse.source_menu(kb), numbered)
-        elif kind == "cat" and rest.isdigit():
-            return self._keep(msg, browse.category(kb, int(rest)), numbered)
-        elif kind == "cats":
-            return self._keep(msg, browse.categories(kb), numbered)
-        elif kind == "list":
-            return self._keep(msg, browse.full_list(kb), numbered)
-        elif kind == "help":
-            return self._keep(msg, smalltalk.help_text(kb), numbered)
-        elif kind in ("sub", "unsub"):
-            target = None if rest == "all" else int(rest) if rest.isdigit() else -1
-            if target != -1:
-                fn = subscriptions.subscribe if kind == "sub" else subscriptions.unsubscribe
-                return self._keep(msg, await fn(self.services, msg.user_key, target), numbered)
-        elif kind == "mysubs":
+        act = actions.decode(action)
+        kind = act.kind if act else ""
+        if kind == "a" and kb.project(act.number) and act.word in PROJECT_INTENTS:
+            p = kb.project(act.number)
+            item = (
+                p.items[act.item].name if act.item is not None and act.item < len(p.items) else None
+            )
+            route = Route(act.number, act.word, 1.0)
+            ctx = self.services.contexts.get(msg.user_key)
+            self._remember(msg.user_key, ctx, route)
+            reply = await self._project_answer(act.number, act.word, hint=item)
+            self._remember_item(msg.user_key, route, reply)
+            return self.keep(msg, reply, numbered)
+        if kind == "src" and act.number is None:
+            return self.keep(msg, browse.source_menu(kb), numbered)
+        if kind == "src" and kb.project(act.number):
+            return self.keep(msg, projects.source_reply(kb.project(act.number)), numbered)
+        if kind == "cat":
+            return self.keep(msg, browse.category(kb, act.number), numbered)
+        if kind == actions.CATEGORIES:
+            return self.keep(msg, browse.categories(kb), numbered)
+        if kind == actions.LIST:
+            return self.keep(msg, browse.full_list(kb), numbered)
+        if kind == actions.HELP:
+            return self.keep(msg, smalltalk.help_text(kb), numbered)
+        if kind in ("sub", "unsub"):
+            fn = subscriptions.subscribe if kind == "sub" else subscriptions.unsubscribe
+            return self.keep(msg, await fn(self.services, msg.user_key, act.number), numbered)
+        if kind == actions.MYSUBS:
             reply = await subscriptions.my_subscriptions(self.services, msg.user_key)
-            return self._keep(msg, reply, numbered)
+            return self.keep(msg, reply, numbered)
         log.info("unknown action %r", action[:64])
-        return self._keep(msg, browse.categories(kb), numbered)
+        return self.keep(msg, browse.categories(kb), numbered)
 
     async def _answer(self, msg: Message, route: Route, text: str) -> Reply:
         kb = self.services.kb.kb
@@ -193,19 +192,21 @@ class Dialogue:
         )  # fmt: skip
 
     # ---- numbered options (console, WeChat) ----------------------------------------------
-    def _keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:
+    def keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:
         if numbered:
             ctx = self.services.contexts.get(msg.user_key)
             if reply.numbers_pick_projects:
                 kb = self.services.kb.kb
                 top = max(kb.projects)
-                ctx.options = [Button(str(n), f"a:{n}:overview") for n in range(1, top + 1)]
+                ctx.options = [
+                    Button(str(n), actions.answer(n, "overview")) for n in range(1, top + 1)
+                ]
             else:
                 ctx.options = reply.flat_buttons()
             self.services.contexts.put(msg.user_key, ctx)
         return reply
 
-    def _pick(self, user_key: str, text: str) -> Button | None:
+    def pick(self, user_key: str, text: str) -> Button | None:
         m = re.fullmatch(r"\s*(\d{1,2})\s*", text or "")
         if not m:
             return None

@@ -24,9 +24,22 @@ class Message:
     channel: str  # "telegram" | "wechat" | "console"
     user_key: str  # stable per user within the channel, e.g. "tg:123"
     text: str
-    chat_key: str = ""
-    is_admin: bool = False
-    is_staff: bool = False
+    chat_key: str = ""  # where a reply or push goes: a Telegram chat id, an OpenID
+    role: str = "resident"  # resident | staff | admin (bot.roles, from the config)
+    user_name: str = ""  # shown in the audit log and on progress entries
+    private: bool = True  # False in a Telegram group: personal data stays out of it
+
+    @property
+    def name(self) -> str:
+        return self.user_name or self.user_key
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("staff", "admin")
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,8 @@ class Reply:
     # number picks that project, so no separate numbered options are shown.
     numbers_pick_projects: bool = False
     item: str | None = None  # the project's sub-item the answer was about (kept for follow-ups)
+    popup: bool = False  # a short notice about a pressed button (Telegram: an alert), no message
+    job: int | None = None  # a broadcast this reply started: the channel may follow its status
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

@@ -6,12 +6,13 @@ Broadcast commands are in handlers.admin_broadcast.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
+from bot import actions
 from bot.broadcast import BroadcastEngine
 from bot.kb.model import KnowledgeBase
-from bot.models import Button, Reply
+from bot.models import Button, Message, Reply
+from bot.naming import date_text, find_project, label
 from bot.reload import Reloader
 from bot.services import Services
 from bot.storage.audit import AuditRepo
@@ -19,23 +20,11 @@ from bot.storage.broadcast import BroadcastRepo
 from bot.storage.progress import LOCAL_TZ, STATUSES, ProgressRepo
 from bot.storage.subscriptions import SubscriptionRepo
 
-ADMIN_ONLY = frozenset({"progress", "broadcast", "broadcasts", "cancel_broadcast", "audit"})
-STAFF = frozenset({"reload", "history"})  # staff or admins
 NO_PERMISSION = "无权限：这个命令只供管理员或工作人员使用。"
 PROGRESS_USAGE = (
     "用法：/progress <项目编号或名称> <百分比|未开始|进行中|已完成> <说明>\n"
     "例：/progress 9 60% 万东路主体完工"
 )
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who issued a command, as the adapter vouches for them."""
-
-    key: str  # tg:123
-    name: str
-    is_admin: bool = False
-    is_staff: bool = False
 
 
 @dataclass
@@ -53,37 +42,11 @@ class AdminTools:
         return self.services.kb.kb
 
 
-def allowed(actor: Actor, command: str) -> bool:
-    if command in ADMIN_ONLY:
-        return actor.is_admin
-    if command in STAFF:
-        return actor.is_admin or actor.is_staff
-    return True
-
-
-async def refuse(tools: AdminTools, actor: Actor, attempted: str) -> Reply:
+async def refuse(tools: AdminTools, msg: Message, attempted: str) -> Reply:
     """Say 无权限 and write the attempt to the audit log: which command, not what was written."""
     command = (attempted.split() or [""])[0].split("@")[0][:40]  # /progress, button
-    await tools.audit.record(actor.key, "refused", command)  # a resident: no name kept
+    await tools.audit.record(msg.user_key, "refused", command)  # a resident: no name kept
     return Reply(NO_PERMISSION)
-
-
-def find_project(kb: KnowledgeBase, word: str) -> tuple[int | None, str]:
-    """A project by number (9, 第9项), title or alias; else None and why."""
-    w = word.strip()
-    m = re.fullmatch(r"第?(\d{1,3})项?", w)
-    if m:
-        n = int(m.group(1))
-        return (n, "") if kb.project(n) else (None, f"没有第{n}项。")
-    hits = [n for n, p in kb.projects.items() if w == p.title or w in p.aliases]
-    if not hits:
-        hits = [n for n, p in kb.projects.items() if w and w in p.title]
-    if len(hits) == 1:
-        return hits[0], ""
-    if hits:
-        names = "、".join(f"{n}（{kb.project(n).title}）" for n in sorted(hits)[:5])
-        return None, f"「{w}」对应多个项目：{names}。请用编号。"
-    return None, f"找不到项目「{w}」。请用编号 1–{max(kb.projects)}。"
 
 
 def parse_state(word: str) -> tuple[str | None, int | None]:
@@ -99,16 +62,7 @@ def parse_state(word: str) -> tuple[str | None, int | None]:
     return (status, None) if status in STATUSES else (None, None)
 
 
-def label(kb: KnowledgeBase, n: int) -> str:
-    p = kb.project(n)
-    return f"第{n}项 {p.title}" if p else f"第{n}项"
-
-
-def date_text(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-async def record_progress(tools: AdminTools, actor: Actor, args: str) -> Reply:
+async def record_progress(tools: AdminTools, msg: Message, args: str) -> Reply:
     """/progress <项目> <百分比|状态> <说明>: store an entry, offer to notify subscribers."""
     parts = args.split(maxsplit=2)
     if len(parts) < 2:
@@ -124,18 +78,26 @@ async def record_progress(tools: AdminTools, actor: Actor, args: str) -> Reply:
         return Reply("说明太长了，请控制在 500 字以内。")
     pct_text = f" {pct}%" if pct is not None else ""
     audit = await tools.audit.entry(
-        actor.key, "progress", f"{label(tools.kb, project)} {status}{pct_text} {note}".strip(),
-        who_name=actor.name,
+        msg.user_key, "progress", f"{label(tools.kb, project)} {status}{pct_text} {note}".strip(),
+        who_name=msg.name,
     )  # fmt: skip
     # One transaction: residents never see an entry whose audit row (and confirmation) is lost.
-    e = await tools.progress.add(project, status, pct, note, actor.name, actor.key, also=[audit])
+    # Residents read the author: a name the platform gave, never an id (WeChat gives none).
+    e = await tools.progress.add(
+        project, status, pct, note, msg.user_name, msg.user_key, also=[audit]
+    )
     text = f"已记录：{label(tools.kb, project)}\n{status}{pct_text}（{date_text(e.on)}）"
     if note:
         text += f"\n说明：{note}"
     text += "\n居民询问进展时会看到这条。"
     return Reply(
         text,
-        [[Button("通知订阅者", f"adm:notify:{e.id}"), Button("查看历史", f"adm:hist:{project}")]],
+        [
+            [
+                Button("通知订阅者", actions.admin("notify", e.id)),
+                Button("查看历史", actions.admin("hist", project)),
+            ]
+        ],
     )
 
 
@@ -174,13 +136,13 @@ async def audit_log(tools: AdminTools, args: str, most: int = 50) -> Reply:
     return Reply("审计日志（新→旧）：\n" + "\n".join(lines))
 
 
-async def reload_kb(tools: AdminTools, actor: Actor) -> Reply:
+async def reload_kb(tools: AdminTools, msg: Message) -> Reply:
     """/reload: validate the knowledge files again; keep the old KB on any error."""
     if tools.reloader is None:
         return Reply("知识库热加载未启用。")
     result = await tools.reloader.reload()
     await tools.audit.record(
-        actor.key, "reload", result.summary(), count=len(result.errors), who_name=actor.name
+        msg.user_key, "reload", result.summary(), count=len(result.errors), who_name=msg.name
     )
     return Reply(reload_text(result))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Alternative, Button, Reply
 from bot.text import compact
 from handlers import asks
-from handlers.common import action, time_preface
+from handlers.common import time_preface
 
 # Typed instead of tapped: the words of the source button, and of the list button.
 SOURCE_WORDS = ("查看原文", "原文", "看原文", "原文是什么")
@@ -27,7 +28,7 @@ def full_list(kb: KnowledgeBase, text: str = "", today: dt.date | None = None) -
 
 
 def category_buttons(kb: KnowledgeBase) -> list[list[Button]]:
-    buttons = [Button(cat, f"cat:{i}") for i, (cat, _) in enumerate(kb.by_category())]
+    buttons = [Button(cat, actions.category(i)) for i, (cat, _) in enumerate(kb.by_category())]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
@@ -41,11 +42,11 @@ def typed_action(kb: KnowledgeBase, text: str, options, last_project: int | None
             return b.action
     for i, (cat, _) in enumerate(kb.by_category()):
         if compact(cat) == q:
-            return f"cat:{i}"
+            return actions.category(i)
     if q in SOURCE_WORDS:
-        return f"src:{last_project}" if last_project else "src:"
+        return actions.source(last_project) if last_project else "src:"
     if q in LIST_WORDS:
-        return "list"
+        return actions.LIST
     return None
 
 
@@ -68,8 +69,10 @@ def category(kb: KnowledgeBase, index: int) -> Reply:
     if not 0 <= index < len(cats):
         return categories(kb)
     name, projects = cats[index]
-    rows = [[Button(f"{p.number}. {p.title}", action(p.number, "overview"))] for p in projects]
-    rows.append([Button("« 返回类别", "cats")])
+    rows = [
+        [Button(f"{p.number}. {p.title}", actions.answer(p.number, "overview"))] for p in projects
+    ]
+    rows.append([Button("« 返回类别", actions.CATEGORIES)])
     # The titles are in the text too, for a resident who typed the category's name.
     titles = "、".join(p.title for p in projects)
     return Reply(f"【{name}】共{len(projects)}项：{titles}", rows)
@@ -81,8 +84,8 @@ def did_you_mean(kb: KnowledgeBase, alternatives: tuple[Alternative, ...], inten
     for alt in alternatives:
         p = kb.project(alt.project)
         if p:
-            rows.append([Button(f"第{p.number}项 {p.title}", action(p.number, intent))])
-    rows.append([Button("都不是，看全部项目", "list")])
+            rows.append([Button(f"第{p.number}项 {p.title}", actions.answer(p.number, intent))])
+    rows.append([Button("都不是，看全部项目", actions.LIST)])
     return Reply("您问的是哪一项？", rows)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project
 from bot.models import Button
+from bot.naming import date_text
 
 NOT_STATED = "原文未说明"
 FOLLOW_UPS = (
@@ -42,22 +44,17 @@ def header(p: Project) -> str:
     return f"【第{p.number}项 {p.title}】"
 
 
-def format_date(value: str) -> str:
-    """'2023-07-01' -> '2023年7月1日'; '2023' -> '2023年'."""
-    parts = [int(x) for x in value.split("-")]
-    return "".join(f"{v}{u}" for v, u in zip(parts, "年月日", strict=False))
-
-
-def action(project: int, intent: str) -> str:
-    return f"a:{project}:{intent}"
+format_date = date_text  # the KB's dates, worded as every other date
 
 
 def follow_up_buttons(p: Project, current: str | None) -> list[list[Button]]:
     """Next steps about the same project, minus the one just answered."""
     row = [
-        Button(label, action(p.number, intent)) for intent, label in FOLLOW_UPS if intent != current
+        Button(label, actions.answer(p.number, intent))
+        for intent, label in FOLLOW_UPS
+        if intent != current
     ]
-    row.append(Button("查看原文", f"src:{p.number}"))
+    row.append(Button("查看原文", actions.source(p.number)))
     return [row[:3], row[3:]]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot import actions
 from bot.kb.claims import names_in
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project, SubItem
@@ -74,7 +75,8 @@ def answer(
         for line in SLOTS[slot](c):
             if _bare(line) not in {_bare(y) for y in lines}:
                 lines.append(line)
-    if c.say_key and not any(_bare(c.key()) in _bare(x) for x in lines):
+    # What the source does say about the sub-item (a whole project's summary would be a wall).
+    if c.say_key and item is not None and not any(_bare(c.key()) in _bare(x) for x in lines):
         lines.append("原文只写：" + c.key())
     if c.silent:
         lines.append(ask_hotline(kb))
@@ -297,8 +299,12 @@ SLOTS = {
 def _buttons(p: Project, item: SubItem | None, intent: str) -> list[list[Button]]:
     """At most five: two next questions about the same thing, the rest of the project, source."""
     many = len(p.items) > 1
-    tail = f":{p.items.index(item)}" if item is not None and many else ""
-    row = [Button(LABELS[i], f"a:{p.number}:{i}{tail}") for i in NEXT[intent]]
+    idx = p.items.index(item) if item is not None and many else None
+    row = [Button(LABELS[i], actions.answer(p.number, i, idx)) for i in NEXT[intent]]
     if item is not None and many:
-        row.append(Button("本项全部内容", f"a:{p.number}:overview"))
-    return [row, [Button("订阅进展", f"sub:{p.number}"), Button("查看原文", f"src:{p.number}")]]
+        row.append(Button("本项全部内容", actions.answer(p.number, "overview")))
+    tail = [
+        Button("订阅进展", actions.subscribe(p.number)),
+        Button("查看原文", actions.source(p.number)),
+    ]
+    return [row, tail]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply, Route
 from bot.text import compact
@@ -77,6 +78,6 @@ def _buttons(hits) -> list[list[Button]]:
         if p.number in seen or len(row) == 4:
             continue
         seen.add(p.number)
-        tail = f":{p.items.index(it)}" if it is not None and len(p.items) > 1 else ""
-        row.append(Button(f"第{p.number}项", f"a:{p.number}:overview{tail}"))
-    return [row, [Button("全部项目", "list")]]
+        idx = p.items.index(it) if it is not None and len(p.items) > 1 else None
+        row.append(Button(f"第{p.number}项", actions.answer(p.number, "overview", idx)))
+    return [row, [Button("全部项目", actions.LIST)]]

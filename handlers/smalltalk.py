@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply
 from handlers.common import hotline
 
-MENU = [[Button("浏览全部项目", "list"), Button("使用帮助", "help")]]
+MENU = [[Button("浏览全部项目", actions.LIST), Button("使用帮助", actions.HELP)]]
 EXAMPLES = "例如：“租房补贴怎么申请”“万东路修好了吗”“医保住院最高报多少”。"
 
 

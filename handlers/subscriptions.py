@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from bot.kb.model import KnowledgeBase
+from bot import actions
 from bot.models import Button, Reply
+from bot.naming import label
 from bot.services import Services
 from handlers.smalltalk import MENU
-
-
-def _name(kb: KnowledgeBase, project: int | None) -> str:
-    if project is None:
-        return "全部项目"
-    p = kb.project(project)
-    return f"第{project}项 {p.title}" if p else f"第{project}项"
 
 
 async def subscribe(
@@ -26,17 +20,17 @@ async def subscribe(
         return Reply(
             "订阅哪个项目的进展？",
             [
-                [Button("订阅全部项目", "sub:all")],
-                [Button("按类别选择项目", "cats")],
+                [Button("订阅全部项目", actions.subscribe(None))],
+                [Button("按类别选择项目", actions.CATEGORIES)],
             ],
         )
     if project is not None and kb.project(project) is None:
-        return Reply("没有这个项目编号。", [[Button("浏览全部项目", "list")]])
+        return Reply("没有这个项目编号。", [[Button("浏览全部项目", actions.LIST)]])
     added = await services.subscriptions.subscribe(user_key, project)
-    name = _name(kb, project)
+    name = label(kb, project)
     text = f"已订阅：{name}。有新进展会通知您。" if added else f"您已订阅过：{name}。"
-    key = "all" if project is None else str(project)
-    return Reply(text, [[Button("取消订阅", f"unsub:{key}"), Button("我的订阅", "mysubs")]])
+    unsub = Button("取消订阅", actions.unsubscribe(project))
+    return Reply(text, [[unsub, Button("我的订阅", actions.MYSUBS)]])
 
 
 async def unsubscribe(services: Services, user_key: str, project: int | None) -> Reply:
@@ -46,9 +40,9 @@ async def unsubscribe(services: Services, user_key: str, project: int | None) ->
         return Reply("这里没有订阅可以取消。", MENU)
     removed = await services.subscriptions.unsubscribe(user_key, project)
     if not removed:
-        return Reply("您没有这项订阅。", [[Button("我的订阅", "mysubs")]])
-    what = "全部订阅" if project is None else _name(kb, project)
-    return Reply(f"已取消：{what}。不会再收到相关通知。", [[Button("我的订阅", "mysubs")]])
+        return Reply("您没有这项订阅。", [[Button("我的订阅", actions.MYSUBS)]])
+    what = "全部订阅" if project is None else label(kb, project)
+    return Reply(f"已取消：{what}。不会再收到相关通知。", [[Button("我的订阅", actions.MYSUBS)]])
 
 
 async def my_subscriptions(services: Services, user_key: str) -> Reply:
@@ -58,6 +52,8 @@ async def my_subscriptions(services: Services, user_key: str) -> Reply:
         return Reply("这里没有订阅。", MENU)
     subs = await services.subscriptions.subscriptions(user_key)
     if not subs:
-        return Reply("您还没有订阅任何项目的进展。", [[Button("订阅全部项目", "sub:all")]])
-    rows = [[Button(f"取消 {_name(kb, s)}", f"unsub:{'all' if s is None else s}")] for s in subs]
-    return Reply("您的订阅：\n" + "\n".join(f"· {_name(kb, s)}" for s in subs), rows)
+        return Reply(
+            "您还没有订阅任何项目的进展。", [[Button("订阅全部项目", actions.subscribe(None))]]
+        )
+    rows = [[Button(f"取消 {label(kb, s)}", actions.unsubscribe(s))] for s in subs]
+    return Reply("您的订阅：\n" + "\n".join(f"· {label(kb, s)}" for s in subs), rows)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from tgharness import REPLY_TIMEOUT, config_for, running_bot
 
-from bot.channels.telegram.admin import RUNTIME_KEY
 from bot.config import Config
 from bot.kb.loader import DEFAULT_DIR
 from bot.kbholder import KBHolder
@@ -71,8 +70,7 @@ async def test_staff_see_a_broken_edit_refused_while_residents_keep_their_answer
     base = config_for(api, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", staff=[STAFF])
     config = Config.model_validate({**base.model_dump(), "knowledge": {"watch": True}})
     async with running_bot(api, holder, config) as bot:
-        runtime = bot.running["telegram"].bot_data[RUNTIME_KEY]
-        await asyncio.wait_for(runtime.watch_ready.wait(), REPLY_TIMEOUT)
+        await asyncio.wait_for(bot.running["app"].watch_ready.wait(), REPLY_TIMEOUT)
         [before] = await bot.say(RESIDENT, "第9项")
         assert OLD in before.params["text"]
 

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot
 
 from bot.broadcast import BroadcastEngine, RateLimited
-from bot.channels.telegram.admin import TelegramSender
+from bot.channels.telegram.sender import TelegramSender
 from bot.config import BroadcastConfig
 from bot.storage.broadcast import BroadcastRepo
 from bot.storage.subscriptions import SubscriptionRepo

@@ -10,7 +10,7 @@ from telegram import Bot
 
 from bot.broadcast import BroadcastEngine
 from bot.broadcast.status import bar, duration_text, follow, report_text, status_text
-from bot.channels.telegram.admin import TelegramSender
+from bot.channels.telegram.sender import TelegramSender
 from bot.config import BroadcastConfig
 from bot.storage.broadcast import BroadcastRepo, Job
 from bot.storage.subscriptions import SubscriptionRepo
@@ -46,7 +46,7 @@ def test_the_final_report_lists_every_outcome_and_the_duration():
         "已屏蔽或不存在 4",
         "失败 1",
         "不确定（重启时正在发送，未重发） 3",
-        "跳过（该渠道未配置推送模板） 2",
+        "现在无法送达（超出微信 48 小时窗口，或该渠道不能推送） 2",
         "用时 6分41秒",
     ]
     assert duration_text(5) == "5秒" and duration_text(3 * 3600 + 120) == "3小时2分"
@@ -98,4 +98,6 @@ async def test_recipients_on_a_channel_without_a_sender_are_skipped_and_reported
         assert api.sent_per_chat == {1: 1}
     counts = await repo.counts(job_id)
     assert (counts["sent"], counts["skipped"]) == (1, 1)
-    assert "跳过（该渠道未配置推送模板） 1" in report_text(await repo.job(job_id), counts)
+    assert "现在无法送达（超出微信 48 小时窗口，或该渠道不能推送） 1" in report_text(
+        await repo.job(job_id), counts
+    )

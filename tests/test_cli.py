@@ -21,8 +21,11 @@ def bot(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     )
 
 
-def test_console_chat_transcript():
-    out = bot("chat", stdin="你好\n租房补贴能领多少\n怎么申请\n2\n民心工程有哪些\n13\n退出\n")
+def test_console_chat_transcript(tmp_path):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
+    out = bot(
+        "chat", "--db", db, stdin="你好\n租房补贴能领多少\n怎么申请\n2\n民心工程有哪些\n13\n退出\n"
+    )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "民心通：您好" in text

@@ -19,6 +19,7 @@ from wechat_support import (
 
 from bot.channels.wechat import channel as wechat
 from bot.channels.wechat.notify import WeChatNotifier
+from bot.storage.store import ChannelStore
 from bot.storage.wechat import WeChatDedupe, wechat_replies
 
 
@@ -123,7 +124,7 @@ async def test_an_answer_over_budget_replies_success_then_arrives_as_a_service_m
     api: FakeWeChatAPI
     async with fake_wechat_api() as (api, base_url):
         config = wechat_config(app_secret=api.secret)
-        notifier = WeChatNotifier(config.wechat, db, api_base_url=base_url)
+        notifier = WeChatNotifier(config.wechat, ChannelStore(db), api_base_url=base_url)
         async with running(services, config, db, budget=0.3, notifier=notifier) as wx:
             xml = message_xml("text", openid="oSlow", content="万东路修好了吗")
             assert await wx.post(xml) == (200, "success")

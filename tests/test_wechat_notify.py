@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.dialogue import Dialogue
 from bot.models import Message
 from bot.services import Services
+from bot.storage.store import ChannelStore
 from bot.storage.subscriptions import SubscriptionRepo, users
 
 NOTICE = "【第9项 建设城市市政道路】新进展（2023年9月1日）\n万东路主路已完工。"
@@ -31,7 +32,9 @@ async def api():
 
 def notifier(api: FakeWeChatAPI, db=None, **overrides) -> WeChatNotifier:
     overrides.setdefault("app_secret", api.secret)
-    return WeChatNotifier(wechat_config(**overrides).wechat, db, api_base_url=api.base_url)
+    return WeChatNotifier(
+        wechat_config(**overrides).wechat, ChannelStore(db), api_base_url=api.base_url
+    )
 
 
 async def test_with_a_template_id_notices_go_out_as_template_messages(api):
@@ -61,6 +64,24 @@ async def test_without_a_template_only_users_seen_within_48_hours_get_a_service_
     assert [(e, b["touser"], b["text"]["content"]) for e, b in api.calls] == [
         ("message/custom/send", "oRecent", NOTICE)
     ]
+    await wx.close()
+
+
+async def test_the_service_quota_is_counted_per_window_and_a_new_message_renews_it(api, db):
+    repo = SubscriptionRepo(db)
+    await repo.touch_user("wx:oFeng", "wechat", "oFeng")
+    wx = notifier(api, db, service_quota=2)
+    assert [await wx.send_progress_notice("oFeng", NOTICE) for _ in range(3)] == [
+        "sent",
+        "sent",
+        "skipped",  # WeChat would refuse a third (errcode 45047): reported, not tried
+    ]
+    assert not await wx.can_reach("oFeng")
+    await asyncio.sleep(0.01)
+    await repo.touch_user("wx:oFeng", "wechat", "oFeng")  # they write again: a new window
+    assert await wx.can_reach("oFeng")
+    assert await wx.send_progress_notice("oFeng", NOTICE) == "sent"
+    assert len(api.calls) == 3
     await wx.close()
 
 

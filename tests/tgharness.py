@@ -1,4 +1,4 @@
-"""Run the whole bot (`bot.cli.run.serve`) against the fake Bot API, and talk to it like a resident.
+"""Run the whole bot (`bot.app.serve`, as `python -m bot run` does) against the fake Bot API, and talk to it like a resident.
 
     async with running_bot(api, holder, db_url) as bot:
         [reply] = await bot.say(42, "/start")        # pushes the update, waits for the reply
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fakebotapi import Call, FakeBotAPI
 from tgupdates import callback_update, text_update
 
-from bot.cli.run import serve
+from bot.app import serve
 from bot.config import Config
 from bot.kbholder import KBHolder
 

@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from bot.app import build_core
 from bot.channels.wechat.channel import WECHAT, build_app
 from bot.config import Config, WeChatConfig
 from bot.services import Services
@@ -135,7 +136,7 @@ def wechat_config(**overrides) -> Config:
 @contextlib.asynccontextmanager
 async def running(services: Services, config: Config, db, **options):
     """Our WeChat endpoint on 127.0.0.1 (ephemeral port), and WeChat's side to talk to it."""
-    app = build_app(services, config, db, **options)
+    app = build_app(build_core(config, services, db), **options)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:

@@ -1,7 +1,7 @@
 """Broadcasts: a paced, resumable sender over a per-recipient outbox."""
 
 from bot.broadcast.engine import BroadcastEngine, Sender
-from bot.broadcast.errors import (
+from bot.channels.errors import (
     Blocked,
     Moved,
     RateLimited,

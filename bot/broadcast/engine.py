@@ -13,7 +13,9 @@ import random
 from collections import Counter
 from typing import Protocol
 
-from bot.broadcast.errors import (
+from bot.broadcast.limits import ChatSpacing, Pacer
+from bot.broadcast.writer import OutboxWriter
+from bot.channels.errors import (
     Blocked,
     Moved,
     RateLimited,
@@ -21,8 +23,6 @@ from bot.broadcast.errors import (
     Transient,
     Unreachable,
 )
-from bot.broadcast.limits import ChatSpacing, Pacer
-from bot.broadcast.writer import OutboxWriter
 from bot.config import BroadcastConfig
 from bot.storage.broadcast import BroadcastRepo, OutboxRow
 

@@ -8,6 +8,7 @@ import getpass
 import sys
 
 from bot.cli.common import config_of, holder_of
+from bot.models import Message
 from bot.services import Services
 from bot.storage import Database
 from bot.storage.audit import AuditRepo
@@ -50,7 +51,7 @@ def run_progress(args) -> int:
     config = config_of(args)
     holder = holder_of(args, config)
     author = _author(args)
-    actor = admin.Actor(key=f"cli:{author}", name=author, is_admin=True)
+    actor = Message("cli", f"cli:{author}", "", user_name=author, role="admin")
     words = f"{args.project} {args.state} {' '.join(args.note)}".strip()
 
     async def go() -> tuple[bool, str]:

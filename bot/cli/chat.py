@@ -1,22 +1,29 @@
-"""`chat` (interactive console) and `ask` (one question, one answer)."""
+"""`chat` (the console channel, on its own SQLite file) and `ask` (one question, one answer)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 
-from bot.channels.console import render
-from bot.cli.common import holder_of
+from bot.app import App
+from bot.channels.console import USER, render
+from bot.cli.common import config_of, holder_of
+from bot.config import DatabaseConfig, KnowledgeConfig
 from bot.dialogue import Dialogue
 from bot.models import Message
 from bot.services import Services
 
 PROMPT = "您> "
-USER = "console:local"
+CONSOLE_DB = "sqlite+aiosqlite:///data/console.db"  # rehearsals never touch the bot's data
 
 
 def register(sub) -> None:
-    p = sub.add_parser("chat", help="interactive console chat on the bundled knowledge base")
+    p = sub.add_parser("chat", help="the console channel: rehearse as a resident or an admin")
+    p.add_argument("--config", default=argparse.SUPPRESS, help="config YAML")
+    p.add_argument("--db", default=CONSOLE_DB, help=f"database URL (default {CONSOLE_DB})")
+    p.add_argument("--as-admin", action="store_true", help="run admin commands (/progress …)")
+    p.add_argument("--log", action="store_true", help="write questions to the question log")
     p.set_defaults(func=run_chat)
     p = sub.add_parser("ask", help="answer one question and exit")
     p.add_argument("question")
@@ -25,23 +32,41 @@ def register(sub) -> None:
 
 def run_ask(args) -> int:
     dialogue = Dialogue(Services(holder_of(args)))
-    reply = asyncio.run(dialogue.respond(Message("console", USER, args.question)))
+    reply = asyncio.run(dialogue.respond(Message("console", f"console:{USER}", args.question)))
     print(render(reply))
     return 0
 
 
 def run_chat(args) -> int:
-    dialogue = Dialogue(Services(holder_of(args)))
-    interactive = sys.stdin.isatty()
-    print("民心通：您好！请直接提问，输入“退出”结束。")
-    while True:
-        try:
-            line = input(PROMPT if interactive else "")
-        except EOFError:
-            break
-        if line.strip() in ("退出", "exit", "quit"):
-            break
-        reply = asyncio.run(dialogue.respond(Message("console", USER, line), numbered=True))
-        print("民心通：" + render(reply) + "\n", flush=True)
-    print("再见！")
+    config = config_of(args)
+    holder = holder_of(args, config)
+    config = config.model_copy(
+        update={
+            "database": DatabaseConfig(url=getattr(args, "db", CONSOLE_DB)),
+            "knowledge": KnowledgeConfig(**{**config.knowledge.model_dump(), "watch": False}),
+        }
+    )
+    app = App(config, holder, channels=["console"], question_log=getattr(args, "log", False))
+    return asyncio.run(_chat(app, getattr(args, "as_admin", False)))
+
+
+async def _chat(app: App, as_admin: bool) -> int:
+    await app.start()
+    try:
+        if as_admin:
+            app.core.roles.grant("console", USER)
+        console = app.channel("console")
+        interactive = sys.stdin.isatty()
+        print("民心通：您好！请直接提问，输入“退出”结束。")
+        while True:
+            try:
+                line = await asyncio.to_thread(input, PROMPT if interactive else "")
+            except EOFError:
+                break
+            if line.strip() in ("退出", "exit", "quit"):
+                break
+            print("民心通：" + await console.say(line) + "\n", flush=True)
+        print("再见！")
+    finally:
+        await app.stop()
     return 0

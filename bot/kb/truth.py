@@ -39,7 +39,8 @@ def truth_errors(p: Project, source_text: str, vocab=None) -> Iterator[Problem]:
     for key, note in p.todo.items():
         yield from _todo("todo", key, note, p.source, ("todo", key))
     yield from _item_errors(p, src)
-    yield from _group_errors(p, src, vocab.groups if vocab is not None else {})
+    if vocab is not None:  # without the vocabulary, its missing file is the one error to report
+        yield from _group_errors(p, src, vocab.groups)
     names = {it.name for it in p.items}
     for section in FACT_SECTIONS:
         for i, fact in enumerate(getattr(p, section)):

@@ -2,7 +2,7 @@
 
 Which updates are answered, in what order and how often is decided before any handler runs
 (gate.UserOrderProcessor); the handlers are handlers.py; rendering is render.py;
-sending with retries is send.py; the webhook endpoint is webhook.py.
+sending with retries is send.py; pushes are sender.py; the webhook endpoint is webhook.py.
 """
 
 from __future__ import annotations
@@ -20,43 +20,29 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram.admin import register_admin, start_admin, stop_admin
+from bot.channels.base import Channel, Core, Show
 from bot.channels.telegram.gate import FloodGate, UserOrderProcessor
 from bot.channels.telegram.handlers import (
     KEY,
-    Channel,
+    Shared,
     on_button,
-    on_forget,
-    on_help,
-    on_list,
-    on_mysubs,
-    on_project,
-    on_start,
-    on_subscribe,
+    on_command,
     on_text,
     on_unreadable,
-    on_unsubscribe,
 )
+from bot.channels.telegram.render import render
 from bot.channels.telegram.send import send_plain, with_retry
+from bot.channels.telegram.sender import TelegramSender, status_view
+from bot.channels.telegram.settings import TelegramConfig
 from bot.channels.telegram.webhook import add_webhook_route
-from bot.config import Config
-from bot.dialogue import Dialogue
-from bot.services import Services
-from bot.storage import Database
+from bot.commands import TABLE
+from bot.models import Reply
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("start", "开始：按类别浏览民心工程"),
-    BotCommand("list", "全部项目（按类别）"),
-    BotCommand("project", "查看某一项，如 /project 5"),
-    BotCommand("subscribe", "订阅进展，如 /subscribe 万东路"),
-    BotCommand("unsubscribe", "取消订阅"),
-    BotCommand("mysubs", "我的订阅"),
-    BotCommand("help", "使用帮助"),
-    BotCommand("forget", "删除我的全部数据"),
-]
+# The menu residents see: every command bot.commands lists for a menu, in its order.
+COMMANDS = [BotCommand(c.name, c.menu) for c in TABLE.values() if c.menu]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SORRY = "抱歉，出了点问题，请稍后再试。"
 SLOW_DOWN = "您发送得太快了，请稍后再试。"
@@ -66,11 +52,79 @@ SLOW_DOWN = "您发送得太快了，请稍后再试。"
 CONCURRENT_UPDATES = 32
 
 
-def build_application(
-    config: Config, services: Services, token: str, db: Database | None = None
-) -> Application:
+class TelegramChannel(Channel):
+    """Telegram through python-telegram-bot: polling or a webhook on the shared web server."""
+
+    name = "telegram"
+    label = "Telegram"
+    settings_model = TelegramConfig
+
+    def __init__(self, core: Core, settings: TelegramConfig):
+        super().__init__(core, settings)
+        self.token = core.config.telegram_token
+        self.app = build_application(core, self.token)
+        self.app.bot_data[KEY].follow = self._follow
+        self._sender: TelegramSender | None = None
+
+    async def start(self, web: WebServer) -> None:
+        """Connect (getMe), register the command menu, start processing; add the webhook route."""
+        await with_retry(self.app.initialize)
+        await with_retry(lambda: self.app.bot.set_my_commands(COMMANDS))
+        await self.app.start()
+        if self.settings.mode == "webhook":
+            hook = self.settings.webhook
+            add_webhook_route(web.app, self.app, hook.path, hook.secret_token)
+            web.listen(hook.listen, hook.port)
+
+    async def go_live(self) -> None:
+        """Start receiving: long polling, or tell Telegram where the webhook is (server is up)."""
+        tg = self.settings
+        if tg.mode == "webhook":
+            await with_retry(
+                lambda: self.app.bot.set_webhook(
+                    tg.webhook.url,
+                    secret_token=tg.webhook.secret_token,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            )
+        else:
+            await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        log.info("telegram: @%s live (%s)", self.app.bot.username, tg.mode)
+
+    async def stop(self) -> None:
+        app = self.app
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    def sender(self) -> TelegramSender:
+        if self._sender is None:
+            pool = self.core.config.broadcast.concurrency + 4
+            self._sender = TelegramSender.for_token(self.token, self.settings.base_url, pool)
+        return self._sender
+
+    def render(self, reply: Reply):
+        return render(reply)
+
+    def status_view(self, chat: str, message: str) -> tuple[Show, Show] | None:
+        if not (chat.lstrip("-").isdigit() and message.isdigit()):
+            return None
+        return status_view(self.app.bot, int(chat), int(message))
+
+    async def _follow(self, job_id: int, chat: int, message_id: int) -> None:
+        """A broadcast confirmed by a button: its message becomes the live status."""
+        desk = self.core.desk
+        if desk is None:
+            return
+        await desk.set_status_message(job_id, str(chat), str(message_id))
+        desk.follow(job_id, *status_view(self.app.bot, chat, message_id))
+
+
+def build_application(core: Core, token: str) -> Application:
     """Build the Application and register every handler, in one visible place."""
-    tg = config.telegram
+    tg = core.config.telegram
     # The processor's callbacks are called only while running, after `app` below exists.
     processor = UserOrderProcessor(
         CONCURRENT_UPDATES,
@@ -85,26 +139,19 @@ def build_application(
     if tg.mode == "webhook":
         builder.updater(None)  # updates arrive through our own aiohttp endpoint
     app: Application = builder.build()
-    app.bot_data[KEY] = Channel(config, services, Dialogue(services), db)
+    shared = Shared(core)
+    app.bot_data[KEY] = shared
+    core.conversation.commands.forgetters.append(lambda key: shared.touched.pop(key, None))
 
     new = filters.UpdateType.MESSAGE  # edited messages never reach a handler
-    # ---- resident commands -----------------------------------------------------------------
-    app.add_handler(CommandHandler("start", on_start, filters=new))
-    app.add_handler(CommandHandler("help", on_help, filters=new))
-    app.add_handler(CommandHandler("list", on_list, filters=new))
-    app.add_handler(CommandHandler("project", on_project, filters=new))
-    app.add_handler(CommandHandler("subscribe", on_subscribe, filters=new))
-    app.add_handler(CommandHandler("unsubscribe", on_unsubscribe, filters=new))
-    app.add_handler(CommandHandler("mysubs", on_mysubs, filters=new))
-    app.add_handler(CommandHandler("forget", on_forget, filters=new))
-    # ---- admin and staff commands (issue 4) register here ----------------------------------
-    if db is not None:  # group -1: decided before the resident handlers below
-        register_admin(app, services, db, config)
-    # ---- buttons, free text, everything else ------------------------------------------------
+    private = filters.ChatType.PRIVATE
+    # Every command of bot.commands (roles are checked there); in a private chat an unknown
+    # command is answered with help.
+    app.add_handler(CommandHandler(list(TABLE), on_command, filters=new))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_text))
-    app.add_handler(MessageHandler(new & filters.COMMAND & filters.ChatType.PRIVATE, on_help))
-    app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & ~filters.TEXT, on_unreadable))
+    app.add_handler(MessageHandler(new & filters.COMMAND & private, on_command))
+    app.add_handler(MessageHandler(new & private & ~filters.TEXT, on_unreadable))
     app.add_error_handler(on_error)
     return app
 
@@ -113,44 +160,6 @@ def _file_url(base_url: str) -> str:
     """A self-hosted Bot API serves files at <host>/file/bot<token>/... next to <host>/bot."""
     root = base_url.rstrip("/")
     return (root[: -len("/bot")] if root.endswith("/bot") else root) + "/file/bot"
-
-
-# ---- lifecycle ------------------------------------------------------------------------------
-async def prepare(app: Application, config: Config, web: WebServer | None) -> None:
-    """Connect (getMe), register the command menu, start processing; add the webhook route."""
-    await with_retry(app.initialize)
-    await with_retry(lambda: app.bot.set_my_commands(COMMANDS))
-    await app.start()
-    await start_admin(app)  # resume unfinished broadcasts, watch knowledge/ (issue 4)
-    tg = config.telegram
-    if tg.mode == "webhook":
-        add_webhook_route(web.app, app, tg.webhook.path, tg.webhook.secret_token)
-        web.listen(tg.webhook.listen, tg.webhook.port)
-
-
-async def go_live(app: Application, config: Config) -> None:
-    """Start receiving: long polling, or tell Telegram where the webhook is (server is up)."""
-    tg = config.telegram
-    if tg.mode == "webhook":
-        await with_retry(
-            lambda: app.bot.set_webhook(
-                tg.webhook.url,
-                secret_token=tg.webhook.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        )
-    else:
-        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-    log.info("telegram: @%s live (%s)", app.bot.username, tg.mode)
-
-
-async def stop(app: Application) -> None:
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    await stop_admin(app)  # let broadcast sends in flight settle (issue 4)
-    if app.running:
-        await app.stop()
-    await app.shutdown()
 
 
 # ---- flood notices and errors ---------------------------------------------------------------
@@ -190,7 +199,7 @@ async def on_error(update: object, context) -> None:
 async def _mark_unreachable(context, update: Update) -> None:
     """No broadcasts to someone who blocked us, until they write again (touch reactivates)."""
     user, ch = update.effective_user, context.bot_data.get(KEY)
-    repo = ch.services.subscriptions if ch else None
+    repo = ch.core.services.subscriptions if ch else None
     if user is None or not hasattr(repo, "set_active"):
         return
     key = f"tg:{user.id}"

@@ -8,20 +8,17 @@ from collections import OrderedDict
 
 from wechatpy.messages import BaseMessage
 
-from bot.channels.wechat.render import MORE_WORDS, Continuations, paginate, render
-from bot.config import WeChatConfig
-from bot.dialogue import Dialogue
-from bot.models import Message, Reply
-from bot.services import Services
-from bot.storage import Database
-from bot.storage.forget import forget_person
-from handlers import smalltalk
+from bot import actions
+from bot.channels.base import Core
+from bot.channels.text import TextTurns
+from bot.channels.wechat.render import render
+from bot.channels.wechat.settings import WeChatConfig
+from bot.models import Message
 
 log = logging.getLogger(__name__)
 
 TOUCH_EVERY = 60.0  # seconds; last_seen only needs minute precision for the 48-hour window
 WELCOME = "感谢关注民心通！"
-NO_MORE = "没有更多内容了。请直接提问，或回复「帮助」查看用法。"
 MAX_KEY = 128  # WeChat's own limit on a menu key
 
 
@@ -30,15 +27,18 @@ def user_key_of(openid: str) -> str:
 
 
 class Responder:
-    """Dispatch text, voice and events into the dialogue; keep pages and last_seen."""
+    """Dispatch text, voice and events into the Conversation; keep pages and last_seen."""
 
-    def __init__(self, services: Services, config: WeChatConfig, db: Database | None = None):
-        self.services = services
+    def __init__(self, core: Core, config: WeChatConfig):
+        self.core = core
         self.config = config
-        self.db = db
-        self.dialogue = Dialogue(services)
-        self.pages = Continuations()
+        self.turns = TextTurns(core.conversation, render, config.reply_max_bytes)
         self._touched: OrderedDict[str, float] = OrderedDict()
+        core.conversation.commands.forgetters.append(self._forget_memory)
+
+    @property
+    def pages(self):
+        return self.turns.pages
 
     async def respond(self, m: BaseMessage) -> str | None:
         """The reply text for one message, or None when WeChat expects no reply."""
@@ -48,65 +48,42 @@ class Responder:
             return await self._event(m, openid, user_key)
         await self._touch(openid, user_key)
         if m.type == "text":
-            return await self._text(openid, user_key, m.content or "")
+            return await self.turns.answer(self._message(openid, m.content or ""))
         if m.type == "voice" and (m.recognition or "").strip():
-            return await self._text(openid, user_key, m.recognition)
+            return await self.turns.answer(self._message(openid, m.recognition))
         # Images, other voice, locations, links, videos: we read text only.
-        return self._page(user_key, smalltalk.unreadable(self.services.kb.kb))
-
-    async def _text(self, openid: str, user_key: str, text: str) -> str:
-        """更多 shows the next page; anything else goes to the dialogue."""
-        if text.strip().lower() in MORE_WORDS:
-            return self.pages.next(user_key) or NO_MORE
-        reply = await self.dialogue.respond(self._message(openid, text), numbered=True)
-        return self._page(user_key, reply)
+        msg = self._message(openid, "")
+        return self.turns.page(user_key, self.core.conversation.unreadable(msg, numbered=True))
 
     async def _event(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
         """Follow: welcome. Unfollow: forget them. Menu click: the key is a dialogue action."""
         event = (m.event or "").lower()
         if event in ("subscribe", "subscribe_scan"):
             await self._touch(openid, user_key, force=True)
-            reply = await self.dialogue.act(self._message(openid, ""), "help", numbered=True)
+            msg = self._message(openid, "")
+            reply = await self.core.conversation.press(msg, actions.HELP, numbered=True)
             reply.text = f"{WELCOME}\n{reply.text}"
-            return self._page(user_key, reply)
+            return self.turns.page(user_key, reply)
         if event == "unsubscribe":
             await self._forget(user_key)
             return None  # WeChat delivers nothing to someone who just left
         if event == "click":
             await self._touch(openid, user_key)
             key = (getattr(m, "key", "") or "")[:MAX_KEY]
-            reply = await self.dialogue.act(self._message(openid, ""), key, numbered=True)
-            return self._page(user_key, reply)
+            return await self.turns.press(self._message(openid, ""), key)
         return None  # VIEW (a link in the menu), location reports, template receipts…
 
     def _message(self, openid: str, text: str) -> Message:
-        return Message(
-            "wechat",
-            user_key_of(openid),
-            text,
-            chat_key=openid,
-            is_admin=openid in self.config.admins,
-            is_staff=openid in self.config.staff,
-        )
-
-    def _page(self, user_key: str, reply: Reply) -> str:
-        """The first page now; the rest waits for 更多 (a new question replaces it)."""
-        pages = paginate(render(reply), self.config.reply_max_bytes)
-        self.pages.put(user_key, pages[1:])
-        return pages[0]
+        return self.core.message("wechat", openid, text, prefix="wx", chat=openid)
 
     async def _touch(self, openid: str, user_key: str, force: bool = False) -> None:
         """Record last_seen (customer-service messages are allowed only within 48 h of it)."""
-        repo = self.services.subscriptions
-        touch = getattr(repo, "touch_user", None)
-        if touch is None:
-            return
         now = time.monotonic()
         last = self._touched.get(user_key)
         if not force and last is not None and now - last < TOUCH_EVERY:
             return
         try:
-            await touch(user_key, "wechat", openid)
+            await self.core.store.touch_user(user_key, "wechat", openid)
         except Exception:  # losing last_seen must not cost the resident an answer
             log.exception("touch_user failed for a WeChat user")
             return
@@ -115,16 +92,14 @@ class Responder:
         while len(self._touched) > 100_000:
             self._touched.popitem(last=False)
 
-    async def _forget(self, user_key: str) -> None:
-        """They unfollowed: drop subscriptions, stored data and context."""
-        self.services.contexts.forget(user_key)
+    def _forget_memory(self, user_key: str) -> None:
         self.pages.forget(user_key)
         self._touched.pop(user_key, None)
+
+    async def _forget(self, user_key: str) -> None:
+        """They unfollowed: drop subscriptions, stored data and context."""
         try:
-            removed = 0
-            if self.db is None and self.services.subscriptions is not None:
-                removed = await self.services.subscriptions.unsubscribe(user_key, None)
-            removed += await forget_person(self.services, self.db, user_key)
+            removed = await self.core.conversation.commands.forget(user_key)
             log.info("WeChat user unfollowed; %d rows removed", removed)
         except Exception:
             log.exception("forgetting an unfollowed WeChat user failed")

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from aiohttp import web
 from wechatpy.replies import TextReply
 
+from bot.channels.base import Channel, Core
 from bot.channels.wechat.answer import Responder, user_key_of
 from bot.channels.wechat.notify import WeChatNotifier
 from bot.channels.wechat.protocol import (
@@ -32,11 +33,12 @@ from bot.channels.wechat.protocol import (
     parse_wechat_message,
     parse_xml,
 )
-from bot.config import Config, WeChatConfig
+from bot.channels.wechat.render import render
+from bot.channels.wechat.sender import WeChatSender
+from bot.channels.wechat.settings import WeChatConfig
 from bot.httplog import quiet_malformed_http
-from bot.services import Services
-from bot.storage import Database
-from bot.storage.wechat import WeChatDedupe
+from bot.models import Message, Reply
+from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +56,19 @@ class WeChatEndpoint:
 
     def __init__(
         self,
-        services: Services,
+        core: Core,
         config: WeChatConfig,
-        db: Database,
         *,
         budget: float = ANSWER_BUDGET,
         notifier: WeChatNotifier | None = None,
     ):
+        self.core = core
         self.config = config
         self.budget = budget
-        self.dedupe = WeChatDedupe(db)
-        self.responder = Responder(services, config, db)
-        self.notifier = notifier or WeChatNotifier(config, db)
+        self.dedupe = core.store.dedupe("wechat")
+        self.responder = Responder(core, config)
+        self.responder.turns.on_job = self._follow
+        self.notifier = notifier or WeChatNotifier(config, core.store)
         self.safe = (
             SafeMode(config.token, config.encoding_aes_key, config.app_id)
             if config.encoding_aes_key
@@ -206,6 +209,18 @@ class WeChatEndpoint:
         task.add_done_callback(self._late.discard)
         task.add_done_callback(lambda _t: self._late_keys.discard(key))
 
+    def _follow(self, msg: Message, job_id: int) -> None:
+        """A broadcast an admin confirmed here: the final report comes as a customer-service
+        message (they just wrote, so the window is open); WeChat cannot edit a reply."""
+        if self.core.desk is None:
+            return
+
+        async def report(text: str) -> None:
+            status = await self.notifier.send_text(msg.chat_key, text)
+            log.info("broadcast #%s report to a WeChat admin: %s", job_id, status)
+
+        self.core.desk.follow(job_id, None, report)
+
     @staticmethod
     def _xml(message, text: str) -> str:
         """Passive text reply: From and To swapped."""
@@ -255,22 +270,36 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 
 # ---- wiring -------------------------------------------------------------------------------
-def setup(
-    web_app: web.Application,
-    services: Services,
-    config: Config,
-    db: Database | None = None,
-    **options,
-) -> WeChatEndpoint:
-    """Add the WeChat routes (GET and POST at config.wechat.path) to a shared aiohttp app."""
-    if config.wechat is None:
-        raise ValueError("config.wechat is not set")
-    db = db or getattr(services.subscriptions, "db", None)
-    if db is None:
-        raise ValueError("the WeChat channel needs the database (services.subscriptions.db)")
-    endpoint = WeChatEndpoint(services, config.wechat, db, **options)
+class WeChatChannel(Channel):
+    """One Official Account's message server, on the shared web server."""
+
+    name = "wechat"
+    label = "微信"
+    settings_model = WeChatConfig
+
+    def __init__(self, core: Core, settings: WeChatConfig, **options):
+        super().__init__(core, settings)
+        self.endpoint = WeChatEndpoint(core, settings, **options)
+
+    async def start(self, web: WebServer) -> None:
+        setup(web.app, self.endpoint)
+        web.listen(self.settings.listen, self.settings.port)
+
+    async def stop(self) -> None:
+        """Nothing to do here: the web server's cleanup ends the endpoint's lifecycle."""
+
+    def sender(self) -> WeChatSender | None:
+        notifier = self.endpoint.notifier
+        return WeChatSender(notifier) if notifier.can_send else None
+
+    def render(self, reply: Reply) -> str:
+        return render(reply)
+
+
+def setup(web_app: web.Application, endpoint: WeChatEndpoint) -> WeChatEndpoint:
+    """Add the WeChat routes (GET and POST at the configured path) to a shared aiohttp app."""
     quiet_malformed_http()  # also when served alone (build_app), not through bot.web
-    path = config.wechat.path
+    path = endpoint.config.path
     web_app.router.add_get(path, endpoint.verify)
     web_app.router.add_post(path, endpoint.receive)
     web_app.cleanup_ctx.append(endpoint.lifecycle)
@@ -278,10 +307,8 @@ def setup(
     return endpoint
 
 
-def build_app(
-    services: Services, config: Config, db: Database | None = None, **options
-) -> web.Application:
-    """A standalone aiohttp app serving only WeChat (tests, or WeChat without Telegram)."""
+def build_app(core: Core, **options) -> web.Application:
+    """A standalone aiohttp app serving only WeChat (tests)."""
     app = web.Application()
-    setup(app, services, config, db, **options)
+    setup(app, WeChatEndpoint(core, core.config.wechat, **options))
     return app

@@ -1,7 +1,8 @@
 """Pushes to WeChat users through wechatpy's client: template messages and customer-service text.
 
 WeChat's rules, which this module follows rather than hides:
-- customer-service messages only within 48 hours of the user's last message to us;
+- customer-service messages only within 48 hours of the user's last message to us, and only
+  so many of them (`service_quota`) until the user writes again;
 - template messages need a certified service account and a template chosen in the admin console;
 - mass sends (1/day subscription account, 4/month service account) are not used here.
 wechatpy's client is synchronous (requests); calls run in a worker thread.
@@ -18,9 +19,8 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.config import WeChatConfig
-from bot.storage import Database
-from bot.storage.wechat import last_seen
+from bot.channels.base import Store
+from bot.channels.wechat.settings import WeChatConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ BLOCKED = {
 }
 # WeChat does not allow this push: outside the 48-hour window (45015), or the account lacks the
 # interface (48001: e.g. customer-service or template messages on an uncertified account).
-NOT_ALLOWED = {45015, 48001}
+# 45047: over the customer-service quota since the user last wrote.
+NOT_ALLOWED = {45015, 45047, 48001}
 
 
 class _Session(requests.Session):
@@ -85,15 +86,18 @@ class WeChatNotifier:
     def __init__(
         self,
         config: WeChatConfig,
-        db: Database | None = None,
+        store: Store | None = None,
         *,
         api_base_url: str | None = None,
     ):
         self.config = config
-        self.db = db
+        self.store = store
         self.secret = config.app_secret or os.environ.get("WECHAT_APP_SECRET") or None
-        self.api_base_url = api_base_url
+        self.api_base_url = api_base_url or config.api_base_url
         self._client: WeChatClient | None = None
+        # Customer-service pushes per OpenID since the last message seen from them. Kept in
+        # memory: after a restart WeChat's own 45047 answer stops an excess one.
+        self._pushed: dict[str, tuple[dt.datetime, int]] = {}
 
     @property
     def can_send(self) -> bool:
@@ -116,9 +120,22 @@ class WeChatNotifier:
                     openid, self.config.template_id, template_data(text)
                 ),
             )
-        if not await self._in_window(openid):
+        seen = await self._window_start(openid)
+        if seen is None or self._quota_left(openid, seen) <= 0:
             return "skipped"
-        return await self.send_text(openid, text)
+        outcome = await self.send_text(openid, text)
+        if outcome == "sent":
+            self._pushed[openid] = (seen, self._used(openid, seen) + 1)
+        return outcome
+
+    async def can_reach(self, openid: str) -> bool:
+        """Would a progress notice reach this user now (template, or window and quota)?"""
+        if not self.can_send:
+            return False
+        if self.config.template_id:
+            return True
+        seen = await self._window_start(openid)
+        return seen is not None and self._quota_left(openid, seen) > 0
 
     async def send_text(self, openid: str, text: str) -> str:
         """A customer-service text message (only within 48 h of the user's last message)."""
@@ -126,11 +143,21 @@ class WeChatNotifier:
             return "skipped"
         return await self._call("text", lambda c: c.message.send_text(openid, text))
 
-    async def _in_window(self, openid: str) -> bool:
-        if self.db is None:
-            return False
-        seen = await last_seen(self.db, f"wx:{openid}")
-        return seen is not None and dt.datetime.now(dt.timezone.utc) - seen < SERVICE_WINDOW
+    async def _window_start(self, openid: str) -> dt.datetime | None:
+        """When the user last wrote, if that was within the 48-hour window; else None."""
+        if self.store is None:
+            return None
+        seen = await self.store.last_seen(f"wx:{openid}")
+        if seen is None or dt.datetime.now(dt.timezone.utc) - seen >= SERVICE_WINDOW:
+            return None
+        return seen
+
+    def _used(self, openid: str, seen: dt.datetime) -> int:
+        at, count = self._pushed.get(openid, (None, 0))
+        return count if at == seen else 0  # a newer message from them opened a new window
+
+    def _quota_left(self, openid: str, seen: dt.datetime) -> int:
+        return self.config.service_quota - self._used(openid, seen)
 
     async def _call(self, what: str, fn) -> str:
         try:

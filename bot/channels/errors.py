@@ -1,4 +1,4 @@
-"""What a channel's sender raises, in the engine's terms (adapters translate platform errors)."""
+"""What a channel's sender raises when a push does not go out; the broadcast engine decides what next."""
 
 from __future__ import annotations
 

@@ -1,0 +1,210 @@
+"""The composition root: storage -> services -> the channels the config names -> one broadcast
+engine over every channel's sender -> the knowledge watcher, whose notices reach staff on every
+channel. `python -m bot run` serves this until stopped; `broadcast` uses it without receiving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from bot import channels as registry
+from bot.broadcast.desk import Desk
+from bot.broadcast.engine import BroadcastEngine
+from bot.channels.base import Channel, Core, Sender
+from bot.commands import Commands
+from bot.config import Config
+from bot.conversation import Conversation
+from bot.dialogue import Dialogue
+from bot.kbholder import KBHolder
+from bot.reload import Reloader, ReloadResult
+from bot.roles import Roles
+from bot.services import Services
+from bot.storage import Database
+from bot.storage.audit import AuditRepo
+from bot.storage.broadcast import BroadcastRepo
+from bot.storage.forget import forget_person
+from bot.storage.progress import ProgressRepo
+from bot.storage.qlog import QuestionLogRepo
+from bot.storage.store import ChannelStore
+from bot.storage.subscriptions import SubscriptionRepo
+from bot.web import WebServer
+from handlers import admin
+from handlers.admin_broadcast import target_of
+
+log = logging.getLogger(__name__)
+
+
+def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
+    """Everything the dialogue may use, on the started database."""
+    services = Services(holder, subscriptions=SubscriptionRepo(db))
+    services.progress = ProgressRepo(db)  # admins' /progress entries in residents' answers
+    # What residents asked, under an HMAC of their key: the staff inbox and stats read it.
+    services.question_log = QuestionLogRepo.from_config(db, config, batch_seconds=0.5)
+    return services
+
+
+def build_core(config: Config, services: Services, db: Database) -> Core:
+    """The Conversation (dialogue + commands with roles) and what channels may use."""
+    if services.subscriptions is None:
+        services.subscriptions = SubscriptionRepo(db)
+    if services.progress is None:
+        services.progress = ProgressRepo(db)
+    tools = admin.AdminTools(
+        services=services,
+        subscriptions=services.subscriptions,
+        progress=services.progress,  # the residents' repo: a new entry clears their cache
+        broadcasts=BroadcastRepo(db),
+        audit=AuditRepo(db, config.hmac_secret),
+        reloader=Reloader(services.kb),
+    )
+
+    async def forget_rows(user_key: str) -> int:
+        # Rows in every table, the question log, and the person's audit rows anonymised.
+        return await forget_person(services, db, user_key)
+
+    dialogue = Dialogue(services)
+    commands = Commands(dialogue, tools, forget_rows)
+    store = ChannelStore(db, services.subscriptions)
+    return Core(config, services, Conversation(dialogue, commands), Roles(config), store)
+
+
+class App:
+    """One running bot: start() builds and starts everything, stop() undoes it in reverse."""
+
+    def __init__(
+        self,
+        config: Config,
+        holder: KBHolder,
+        channels: list[str] | None = None,
+        question_log: bool = True,
+    ):
+        self.config = config
+        self.holder = holder
+        self.names = channels  # None: every channel the config names
+        self.question_log = question_log  # off: the console without --log
+        self.web = WebServer()
+        self.channels: list[Channel] = []
+        self.senders: dict[str, Sender] = {}
+        self.desk: Desk | None = None
+        self.watch_ready = asyncio.Event()  # set once knowledge/ is being watched
+        self._stop = asyncio.Event()
+        self._watcher: asyncio.Task | None = None
+
+    async def start(self, receive: bool = True) -> None:
+        """Storage, services, channels, senders, the engine; then (receive) serve and watch."""
+        self.db = Database(self.config.database.url)
+        await self.db.start()
+        self.services = build_services(self.config, self.holder, self.db)
+        if not self.question_log:
+            self.services.question_log = None
+        else:
+            await self.services.question_log.start()  # a secret exists; expired ones purged
+        self.core = build_core(self.config, self.services, self.db)
+        self.tools = self.core.conversation.commands.tools
+        for name in self.names or registry.configured(self.config):
+            channel = registry.load(name)(self.core, getattr(self.config, name, None))
+            self.channels.append(channel)
+        await self._start_broadcasts()
+        if not receive:
+            return
+        for channel in self.channels:
+            await channel.start(self.web)
+        if self.web.needed:
+            await self.web.start()
+        for channel in self.channels:
+            await channel.go_live()
+        if self.config.knowledge.watch:
+            self._watcher = asyncio.create_task(self._watch())
+
+    async def _start_broadcasts(self) -> None:
+        """One engine over every channel's sender; resume jobs a restart interrupted."""
+        for channel in self.channels:
+            sender = channel.sender()
+            if sender is not None:
+                await sender.open()
+                self.senders[channel.name] = sender
+        t = self.tools
+        engine = BroadcastEngine(t.broadcasts, t.subscriptions, self.senders, self.config.broadcast)
+        t.engine = engine
+        self.desk = Desk(engine, t.broadcasts, self.config.broadcast, lambda j: target_of(t, j))
+        self.core.desk = self.desk
+        await self.desk.resume(t.audit, self._status_view)
+
+    def _status_view(self, chat: str, message: str):
+        for channel in self.channels:
+            view = channel.status_view(chat, message or "")
+            if view is not None:
+                return view
+        return None
+
+    async def _watch(self) -> None:
+        await self.tools.reloader.watch(self._reloaded, self._stop, ready=self.watch_ready)
+
+    async def _reloaded(self, result: ReloadResult) -> None:
+        """After a watcher reload: audit it and tell staff and admins on every channel."""
+        for line in result.errors:
+            log.warning("knowledge reload rejected: %s", line)
+        await self.tools.audit.record("watcher", "reload", result.summary(), len(result.errors))
+        text = admin.reload_text(result)
+        for name, sender in self.senders.items():
+            for uid in self.core.roles.staff_of(name):
+                try:
+                    await sender.send(uid, text)
+                except Exception as e:  # a staff member who never wrote to the bot: log only
+                    log.info("cannot tell %s staff %s about the reload: %s", name, uid, e)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        for channel in reversed(self.channels):
+            await channel.stop()
+        if self.desk is not None:
+            await self.desk.stop()  # let broadcast sends in flight settle
+        for sender in self.senders.values():
+            await sender.close()
+        await self.web.stop()
+        if getattr(self, "services", None) and self.services.question_log is not None:
+            await self.services.question_log.close()  # the last half second of questions
+        if hasattr(self, "db"):
+            await self.db.close()
+
+    def channel(self, name: str) -> Channel:
+        return next(c for c in self.channels if c.name == name)
+
+    def running(self) -> dict:
+        """What is running, for tests: services, db, web, core, channels by name."""
+        by_name = {c.name: c for c in self.channels}
+        tg = by_name.get("telegram")
+        return {
+            "app": self,
+            "services": self.services,
+            "db": self.db,
+            "web": self.web,
+            "core": self.core,
+            "channels": by_name,
+            "telegram": tg.app if tg is not None else None,
+        }
+
+
+async def serve(
+    config: Config,
+    holder: KBHolder,
+    stop: asyncio.Event,
+    on_ready: Callable[[dict], None] | None = None,
+) -> None:
+    """Start everything the config names; run until `stop` is set; stop in reverse."""
+    app = App(config, holder)
+    try:
+        await app.start()
+        if on_ready is not None:
+            on_ready(app.running())
+        log.info("民心通 running on %s; stop with Ctrl+C", ", ".join(c.name for c in app.channels))
+        await stop.wait()
+    finally:
+        await app.stop()
