@@ -6,6 +6,7 @@ number on a text channel): short ASCII, at most 64 bytes.
     a:9:progress   the answer about project 9 for one intent
     a:9:deadline:0 the same, about sub-item 0 of the project (its `items`)
     src:9 / src:   project 9's source text / which project's source (none in view)
+    sc:2:1 / sc:2:u / sc:again   self-check: choice 1 (or 不确定) of question 2 / start over
     cat:2 / cats   one category's projects / the category menu
     list / help / mysubs
     sub:9 / sub:all, unsub:9 / unsub:all
@@ -65,6 +66,12 @@ def decode(payload: str) -> Action | None:
         return Action("a", int(num), intent, int(item) if item else None)
     if kind == "src" and not rest:
         return Action("src", None)
+    if kind == "sc":
+        step, _, choice = rest.partition(":")
+        if rest == "again":
+            return Action("sc", None, "again")
+        ok = step.isdigit() and (choice.isdigit() or choice == "u")
+        return Action("sc", int(step), choice) if ok else None
     if kind in ("src", "cat"):
         return Action(kind, int(rest)) if rest.isdigit() else None
     if kind in ("sub", "unsub"):

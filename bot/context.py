@@ -17,6 +17,8 @@ class Context:
     last_project: int | None = None
     last_intent: str | None = None
     last_item: str | None = None  # the sub-item of last_project the last answer was about
+    # A self-check in progress (handlers.selfcheck.SelfCheck): its answers live only here.
+    selfcheck: object | None = None
     options: list[Button] = field(default_factory=list)
     updated: float = field(default_factory=time.monotonic)
 

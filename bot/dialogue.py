@@ -11,7 +11,8 @@ from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
 from bot.naming import number_of
 from bot.router import Analysis
 from bot.services import Services
-from handlers import asks, browse, facts, projects, situations, smalltalk, subscriptions
+from bot.text import compact
+from handlers import asks, browse, facts, projects, selfcheck, situations, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,10 @@ class Dialogue:
         if n is not None and self.services.kb.kb.project(n):
             return await self.act(msg, actions.answer(n, "overview"), numbered)
         ctx = self.services.contexts.get(msg.user_key)
+        if ctx.selfcheck is not None and self._leave_selfcheck(msg.user_key, ctx, text):
+            return self.keep(msg, smalltalk.left_selfcheck(self.services.kb.kb), numbered)
+        if selfcheck.starts(text):
+            return await self.act(msg, "sc:again", numbered)
         typed = browse.typed_action(self.services.kb.kb, text, ctx.options, ctx.last_project)
         if typed is not None:  # 查看原文 / 城市建设 typed instead of tapped
             return await self.act(msg, typed, numbered)
@@ -100,6 +105,31 @@ class Dialogue:
         reply.route = route
         self._remember_item(msg.user_key, route, reply)
         return self.keep(msg, reply, numbered)
+
+    def _leave_selfcheck(self, user_key: str, ctx: Context, text: str) -> bool:
+        """End a self-check on 退出, after 20 silent minutes, or on any ordinary question (which
+        is then answered as usual). True when the resident asked to exit."""
+        sc = ctx.selfcheck
+        picks = {compact(b.label) for b in ctx.options}
+        exiting = text.strip() in selfcheck.EXIT_WORDS
+        if exiting or sc.expired() or compact(text) not in picks:
+            ctx.selfcheck, ctx.options = None, []  # its option labels mean nothing any more
+            self.services.contexts.put(user_key, ctx)
+        return exiting
+
+    async def _selfcheck(self, msg: Message, act) -> Reply:
+        """One step of the self-check: record the choice, ask the next question or give the result."""
+        kb = self.services.kb.kb
+        ctx = self.services.contexts.get(msg.user_key)
+        sc = ctx.selfcheck
+        if act.word == "again" or sc is None or sc.expired():
+            sc = selfcheck.SelfCheck()
+        else:
+            selfcheck.choose(sc, act.number, act.word)  # a stale button re-asks the question
+        reply = selfcheck.question(kb, sc)
+        ctx.selfcheck = sc if reply is not None else None
+        self.services.contexts.put(msg.user_key, ctx)
+        return reply or selfcheck.result(kb, sc)
 
     def _remember_item(self, user_key: str, route: Route, reply: Reply) -> None:
         """Keep the sub-item just answered, so 那怎么申请 asks about the same one."""
@@ -124,6 +154,8 @@ class Dialogue:
             reply = await self._project_answer(act.number, act.word, hint=item)
             self._remember_item(msg.user_key, route, reply)
             return self.keep(msg, reply, numbered)
+        if kind == "sc":
+            return self.keep(msg, await self._selfcheck(msg, act), numbered)
         if kind == "src" and act.number is None:
             return self.keep(msg, browse.source_menu(kb), numbered)
         if kind == "src" and kb.project(act.number):

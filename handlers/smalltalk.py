@@ -19,7 +19,8 @@ def greeting(kb: KnowledgeBase, text: str = "") -> Reply:
         return Reply("不客气！还有问题随时问我。", MENU)
     if any(w in text for w in ("再见", "拜拜", "bye")):
         return Reply("再见！有问题随时来问。", MENU)
-    return Reply(f"您好！我是民心通，解答{kb.year.title}的问题。\n{EXAMPLES}", MENU)
+    start = [[*MENU[0], Button("看看我能享受哪些", "sc:again")]]
+    return Reply(f"您好！我是民心通，解答{kb.year.title}的问题。\n{EXAMPLES}", start)
 
 
 def help_text(kb: KnowledgeBase) -> Reply:
@@ -73,6 +74,11 @@ def out_of_scope(kb: KnowledgeBase) -> Reply:
         f"这个问题不在{kb.year.title}的范围内，我答不了。\n请拨打{hotline(kb)}咨询。",
         MENU,
     )
+
+
+def left_selfcheck(kb: KnowledgeBase) -> Reply:
+    """The resident typed 退出 during the self-check."""
+    return Reply("已退出自测。想再测一次，发“我能享受哪些”。", MENU)
 
 
 def too_long(kb: KnowledgeBase) -> Reply:

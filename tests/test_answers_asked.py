@@ -277,3 +277,36 @@ async def test_a_question_about_one_project_is_not_a_situation(say):
         "【第5项 提高医疗保障水平】",
         "2023年：灵活就业人员可以参加生育保险并享受待遇。",
     ]
+
+
+# Issue 16, the self-check: it never traps a resident and leaves nothing in the question log
+
+
+class RecordingLog:
+    def __init__(self):
+        self.texts = []
+
+    async def record(self, msg, route):
+        self.texts.append(msg.text)
+
+
+async def test_the_self_check_ends_after_twenty_silent_minutes_and_logs_nothing(
+    holder, monkeypatch
+):
+    import handlers.selfcheck as sc
+
+    log = RecordingLog()
+    dialogue = Dialogue(Services(holder, today=lambda: TODAY, question_log=log))
+
+    async def say(text):
+        reply = await dialogue.respond(Message("console", "王奶奶", text), numbered=True)
+        return render(reply)
+
+    assert (await say("我能享受哪些")).splitlines()[1] == "1. 家里有老人吗？"
+    assert (await say("2")).splitlines()[0] == "2. 家里有残疾人或卧床不能自理的人吗？"
+    clock = sc.time.monotonic() + sc.TIMEOUT + 1
+    monkeypatch.setattr(sc.time, "monotonic", lambda: clock)
+    # 20 minutes later "1" is not an answer to question 2 any more: it is read as a question
+    screen = await say("有残疾人")
+    assert not screen.startswith("3.")
+    assert log.texts == ["有残疾人"]  # the self-check's own steps were never logged
