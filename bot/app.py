@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.storage import Database
 from bot.storage.audit import AuditRepo
 from bot.storage.broadcast import BroadcastRepo
+from bot.storage.feedback import FeedbackRepo
 from bot.storage.forget import forget_person
 from bot.storage.progress import ProgressRepo
 from bot.storage.qlog import QuestionLogRepo
@@ -43,7 +44,22 @@ def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     services.progress = ProgressRepo(db)  # admins' /progress entries in residents' answers
     # What residents asked, under an HMAC of their key: the staff inbox and stats read it.
     services.question_log = QuestionLogRepo.from_config(db, config, batch_seconds=0.5)
+    # Anonymous 有用/没用 and suggestions; hand-off settings; 删除我的记录 typed on any channel.
+    services.feedback = FeedbackRepo(db, config.privacy.retention_days)
+    services.handoff = config.handoff
+    services.privacy_notices = config.privacy.notices
+    services.feedback_buttons = config.feedback.buttons
+    services.forget = forget_everywhere(services, db)
     return services
+
+
+def forget_everywhere(services: Services, db: Database):
+    """删除我的记录 typed on any channel does what /forget does."""
+
+    async def forget(user_key: str) -> int:
+        return await forget_person(services, db, user_key)
+
+    return forget
 
 
 def build_core(config: Config, services: Services, db: Database) -> Core:
@@ -102,6 +118,7 @@ class App:
             self.services.question_log = None
         else:
             await self.services.question_log.start()  # a secret exists; expired ones purged
+        await self.services.feedback.purge()  # feedback and suggestions past the retention
         self.core = build_core(self.config, self.services, self.db)
         self.tools = self.core.conversation.commands.tools
         for name in self.names or registry.configured(self.config):

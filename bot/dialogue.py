@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from bot import actions
 from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
 from bot.naming import number_of
+from bot.privacy import Redacted, scan
 from bot.router import Analysis
 from bot.services import Services
 from bot.text import compact
-from handlers import asks, browse, facts, projects, selfcheck, situations, smalltalk, subscriptions
+from handlers import (
+    asks as ask_kinds,
+)
+from handlers import (
+    browse,
+    facts,
+    feedback,
+    handoff,
+    privacy,
+    projects,
+    selfcheck,
+    situations,
+    smalltalk,
+    subscriptions,
+    suggestions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +49,11 @@ def _follows_up(a: Analysis) -> bool:
     return len(a.unknown_words) <= MAX_NEW_WORDS
 
 
+def _asks_back(route: Route) -> bool:
+    """Close candidates and low confidence: the bot asks which project was meant."""
+    return bool(route.alternatives) and route.confidence < ASK_CONFIDENCE
+
+
 class Dialogue:
     def __init__(self, services: Services):
         self.services = services
@@ -49,7 +71,7 @@ class Dialogue:
         r = a.route
         if r.too_long:
             return r
-        if r.project is None and asks.is_meta(text):
+        if r.project is None and ask_kinds.is_meta(text):
             return Route(None, "help", 0.9)  # 你的信息是哪一年的: the meta answer (help family)
         if r.project is None and ctx.last_project is not None and _follows_up(a):
             return Route(ctx.last_project, a.cue_intent, INHERITED_CONFIDENCE, inherited=True)
@@ -57,7 +79,7 @@ class Dialogue:
             # 逸庭苑改造包括加装电梯吗: a named project asked about what the source lacks is
             # answered from that project (原文未说明…), not refused.
             named = None
-            if a.off_topic and asks.read(text).yes_no:
+            if a.off_topic and ask_kinds.read(text).yes_no:
                 named = facts.named_project(self.services.kb.kb, text)
             return Route(named, "overview", 0.5) if named else r
         if r.project is not None and a.elliptical and ctx.last_intent in PROJECT_INTENTS:
@@ -87,6 +109,13 @@ class Dialogue:
         n = number_of(text)
         if n is not None and self.services.kb.kb.project(n):
             return await self.act(msg, actions.answer(n, "overview"), numbered)
+        if privacy.asks_to_forget(text) and self.services.forget is not None:
+            return self.keep(msg, await privacy.forget(self.services, msg.user_key), numbered)
+        # Routing reads the original; everything stored or logged gets the redacted text.
+        found = scan(text)
+        if suggestions.is_suggestion(text):
+            reply = await suggestions.take(self.services, msg, found.text)
+            return self.keep(msg, await self._noticed(msg, reply, found), numbered)
         ctx = self.services.contexts.get(msg.user_key)
         if ctx.selfcheck is not None and self._leave_selfcheck(msg.user_key, ctx, text):
             return self.keep(msg, smalltalk.left_selfcheck(self.services.kb.kb), numbered)
@@ -96,15 +125,20 @@ class Dialogue:
         if typed is not None:  # 查看原文 / 城市建设 typed instead of tapped
             return await self.act(msg, typed, numbered)
         route = self.understand(msg.user_key, text)
+        if handoff.wants_person(text) and route.intent != "human":
+            route = Route(None, "human", 1.0)  # 投诉 names a project often; a person is asked for
         if self.services.question_log is not None:
             try:
-                await self.services.question_log.record(msg, route)
+                await self.services.question_log.record(replace(msg, text=found.text), route)
             except Exception:  # the log must never cost a resident their answer
                 log.exception("question log failed")
+        asks = route.intent in PROJECT_INTENTS and (route.project is None or _asks_back(route))
+        handoff.track(self.services, msg.user_key, route, found.text, asks)
         reply = await self._answer(msg, route, text)
         reply.route = route
         self._remember_item(msg.user_key, route, reply)
-        return self.keep(msg, reply, numbered)
+        reply = handoff.with_offer_if_due(self.services, msg.user_key, route, reply)
+        return self.keep(msg, await self._noticed(msg, reply, found), numbered)
 
     def _leave_selfcheck(self, user_key: str, ctx: Context, text: str) -> bool:
         """End a self-check on 退出, after 20 silent minutes, or on any ordinary question (which
@@ -140,6 +174,9 @@ class Dialogue:
 
     async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
         """Carry out a button's action payload (also typed numbers on text-only channels)."""
+        return await self._noticed(msg, await self._act(msg, action, numbered))
+
+    async def _act(self, msg: Message, action: str, numbered: bool) -> Reply:
         kb = self.services.kb.kb
         act = actions.decode(action)
         kind = act.kind if act else ""
@@ -151,13 +188,19 @@ class Dialogue:
             route = Route(act.number, act.word, 1.0)
             ctx = self.services.contexts.get(msg.user_key)
             self._remember(msg.user_key, ctx, route)
-            reply = await self._project_answer(act.number, act.word, hint=item)
+            handoff.count(ctx, answered=True, out_of_scope=False, asked_back=False)
+            reply = await self._project_answer(act.number, act.word, msg, hint=item)
             self._remember_item(msg.user_key, route, reply)
             return self.keep(msg, reply, numbered)
         if kind == "sc":
             return self.keep(msg, await self._selfcheck(msg, act), numbered)
         if kind == "src" and act.number is None:
             return self.keep(msg, browse.source_menu(kb), numbered)
+        if kind == actions.FEEDBACK:
+            ctx = self.services.contexts.get(msg.user_key)
+            reply = await feedback.rate(self.services, msg, ctx, f"{act.number}:{act.word}")
+            if reply is not None:
+                return self.keep(msg, reply, numbered)
         if kind == "src" and kb.project(act.number):
             return self.keep(msg, projects.source_reply(kb.project(act.number)), numbered)
         if kind == "cat":
@@ -195,33 +238,51 @@ class Dialogue:
         if intent in PROJECT_INTENTS:
             if route.project is None:
                 return browse.which_project(kb, intent)
-            if route.alternatives and route.confidence < ASK_CONFIDENCE:
+            if _asks_back(route):
                 return browse.did_you_mean(kb, route.alternatives, intent)
             ctx = self.services.contexts.get(msg.user_key)
             return await self._project_answer(
-                route.project, intent, text=text, hint=ctx.last_item if route.inherited else None
-            )
+                route.project, intent, msg, text=text,
+                hint=ctx.last_item if route.inherited else None,
+            )  # fmt: skip
         if intent == "list":
             return browse.full_list(kb, text, self.services.today())
         if intent == "greeting":
             return smalltalk.greeting(kb, text.lower())
         if intent == "help":
-            if asks.is_meta(text):
+            if ask_kinds.is_meta(text):
                 return smalltalk.meta(kb, self.services.today())
             return smalltalk.help_text(kb)
         if intent == "human":
-            return smalltalk.human(kb)
+            asked = self.services.contexts.get(msg.user_key).asked
+            return handoff.human(kb, self.services.handoff, asked)
         return smalltalk.out_of_scope(kb)
 
     async def _project_answer(
-        self, number: int, intent: str, text: str = "", hint: str | None = None
+        self,
+        number: int,
+        intent: str,
+        msg: Message | None = None,
+        text: str = "",
+        hint: str | None = None,
     ) -> Reply:
         kb = self.services.kb.kb
         history = await self.services.progress_history(number) if intent == "progress" else []
-        return projects.answer(
+        reply = projects.answer(
             kb, kb.project(number), intent, history, text=text, hint=hint,
             today=self.services.today(),
         )  # fmt: skip
+        if msg is not None:  # 有用/没用, once a project in a conversation
+            feedback.offer_once(self.services, msg.user_key, reply, number, intent)
+        return reply
+
+    # ---- privacy notices (issue 17) --------------------------------------------------------
+    async def notices(self, msg: Message, found: Redacted | None = None) -> list[str]:
+        """Privacy notices this resident has not seen yet (a channel's own welcome shows them)."""
+        return await privacy.unseen(self.services, msg.user_key, found)
+
+    async def _noticed(self, msg: Message, reply: Reply, found: Redacted | None = None) -> Reply:
+        return await privacy.with_notices(self.services, msg.user_key, reply, found)
 
     # ---- numbered options (console, WeChat) ----------------------------------------------
     def keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:

@@ -47,15 +47,16 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     if asks.read(text).kind in _POINTED:
         return None
     hits = concerned(kb, groups_in(kb, text))
-    projects = {p.number for p, _, _ in hits}
-    if route.project is not None:
-        projects.add(route.project)
+    # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
+    routed = [route.project] if route.project is not None else []
+    routed += [a.project for a in route.alternatives if a.project not in routed]
+    projects = {p.number for p, _, _ in hits} | set(routed)
     if not hits or len(projects) < 2:
         return None  # one project: its own answer says it better
-    if route.project is not None and route.project not in {p.number for p, _, _ in hits}:
-        p = kb.project(route.project)
-        it = facts.pick_item(p, text)
-        hits.insert(0, (p, it, []))
+    for n in reversed(routed):
+        if n not in {p.number for p, _, _ in hits} and kb.project(n) is not None:
+            p = kb.project(n)
+            hits.insert(0, (p, facts.pick_item(p, text), []))
     sure, check = [], []
     for p, it, tags in hits[:MAX_LINES]:
         fact = with_year(key_fact(p, it), kb.year.year, plan=True)

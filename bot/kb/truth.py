@@ -63,7 +63,9 @@ def _fact_errors(label: str, where: tuple, fact, src: str) -> Iterator[Problem]:
     for part, text in _claims(fact):
         for message in unsupported(text, fact.phrase):
             yield f"{label}.{part}", where + (part,), message.format(backing="phrase")
-    if isinstance(fact, EntryPoint) and (fact.phone or fact.address):
+    # A phone or address the phrase itself quotes is the source's; any other needs a person.
+    stated = [x for x in (fact.phone, fact.address) if x] if isinstance(fact, EntryPoint) else []
+    if any(_squash(x) not in _squash(fact.phrase) for x in stated):
         yield (
             label,
             where,
@@ -125,6 +127,8 @@ def _claims(fact) -> Iterator[tuple[str, str]]:
             yield label, value
     if isinstance(fact, Target):
         yield "value", format_number(fact.value)
+        if fact.from_value is not None:
+            yield "from", format_number(fact.from_value)
     if isinstance(fact, KeyDate):
         yield "date", " ".join(str(int(x)) for x in fact.date.split("-"))
 
