@@ -20,7 +20,7 @@ FOLLOW_UPS = (
 
 def hotline(kb: KnowledgeBase) -> str:
     h = kb.year.hotline
-    return h.name if h.number in h.name else f"{h.name}（{h.number}）"
+    return f"{h.name}（{h.number}）"
 
 
 def ask_hotline(kb: KnowledgeBase) -> str:

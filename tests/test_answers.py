@@ -87,7 +87,7 @@ async def test_progress_without_entries_says_none_published(dialogue):
     assert reply.text.splitlines()[1:] == [
         "2023年计划完成万东路（成林道-津滨大道）道路及配套管线工程建设。",
         "暂无进展发布，原文也没有写完成情况。点「订阅进展」，有新进展时通知您。",
-        "详情请拨打天津12345政务服务便民热线咨询。",
+        "详情请拨打天津12345政务服务便民热线（12345）咨询。",
     ]
     assert any(b.action == "sub:9" for b in reply.flat_buttons())
 

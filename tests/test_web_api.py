@@ -51,7 +51,7 @@ async def test_a_resident_asks_follows_up_and_keeps_the_conversation(holder, tmp
         assert bot["text"].startswith("【第4项 完善社区养老服务】")
         assert "建设家庭养老床位406张" in bot["text"]
         labels = [(b["n"], b["label"]) for row in bot["buttons"] for b in row]
-        assert (1, "待遇") in labels and (6, "查看原文") in labels
+        assert (1, "待遇") in labels and (3, "查看原文") in labels
 
         # 查看原文 opens the official paragraph under that same answer, not as a new message.
         status, data = await _post(s, url, "/api/action", {"action": "src:4", "of": bot["id"]}, h)

@@ -31,7 +31,12 @@ class WebPlayer:
 
     def __init__(self, holder, db_url: str):
         web = WebConfig(session_secret=SECRET).model_copy(update={"port": 0})
-        config = Config(web=web, database={"url": db_url}, knowledge={"watch": False})
+        config = Config(
+            web=web,
+            database={"url": db_url},
+            knowledge={"watch": False},
+            feedback={"buttons": False},  # as on the other channels' players
+        )
         self.app = App(config, holder, channels=["web"], question_log=False)
         self.last: dict | None = None
 
