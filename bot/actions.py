@@ -4,7 +4,9 @@ A payload is what a button sends back (Telegram callback data, a WeChat menu key
 number on a text channel): short ASCII, at most 64 bytes.
 
     a:9:progress   the answer about project 9 for one intent
-    src:9          project 9's source text
+    a:9:deadline:0 the same, about sub-item 0 of the project (its `items`)
+    src:9 / src:   project 9's source text / which project's source (none in view)
+    sc:2:1 / sc:2:u / sc:again   self-check: choice 1 (or 不确定) of question 2 / start over
     cat:2 / cats   one category's projects / the category menu
     list / help / mysubs
     sub:9 / sub:all, unsub:9 / unsub:all
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CATEGORIES, LIST, HELP, MYSUBS, FEEDBACK = "cats", "list", "help", "mysubs", "fb"
+SELFCHECK_AGAIN = "sc:again"  # start (or restart) the self-check 我能享受哪些
 ADMIN_VERBS = ("go", "no", "notify", "hist")  # confirm, discard, notify subscribers, history
 
 
@@ -25,10 +28,11 @@ class Action:
     kind: str  # a | src | cat | cats | list | help | mysubs | sub | unsub | fb | adm
     number: int | None = None  # project, category, job or entry; None for "all"
     word: str = ""  # the intent of `a`, the verb of `adm`
+    item: int | None = None  # the sub-item of `a` (its index in the project's items)
 
 
-def answer(project: int, intent: str) -> str:
-    return f"a:{project}:{intent}"
+def answer(project: int, intent: str, item: int | None = None) -> str:
+    return f"a:{project}:{intent}" + ("" if item is None else f":{item}")
 
 
 def source(project: int) -> str:
@@ -61,8 +65,19 @@ def decode(payload: str) -> Action | None:
     if kind in (CATEGORIES, LIST, HELP, MYSUBS) and not rest:
         return Action(kind)
     if kind == "a":
-        num, _, intent = rest.partition(":")
-        return Action("a", int(num), intent) if num.isdigit() and intent else None
+        num, _, rest = rest.partition(":")
+        intent, _, item = rest.partition(":")
+        if not (num.isdigit() and intent) or (item and not item.isdigit()):
+            return None
+        return Action("a", int(num), intent, int(item) if item else None)
+    if kind == "src" and not rest:
+        return Action("src", None)
+    if kind == "sc":
+        step, _, choice = rest.partition(":")
+        if rest == "again":
+            return Action("sc", None, "again")
+        ok = step.isdigit() and (choice.isdigit() or choice == "u")
+        return Action("sc", int(step), choice) if ok else None
     if kind in ("src", "cat"):
         return Action(kind, int(rest)) if rest.isdigit() else None
     if kind in ("sub", "unsub"):

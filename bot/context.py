@@ -6,6 +6,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from bot.models import Button
+
 # A follow-up within eight minutes continues the conversation, a later one starts anew; past it
 # the periodic sweep (bot.sweep, every 30 s) frees the context, so an idle bot gives back the
 # memory of a busy hour within ten minutes.
@@ -17,6 +19,11 @@ MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten
 class Context:
     last_project: int | None = None
     last_intent: str | None = None
+    last_item: str | None = None  # the sub-item of last_project the last answer was about
+    # A self-check in progress (handlers.selfcheck.SelfCheck): its answers live only here.
+    selfcheck: object | None = None
+    # The buttons of the last reply, whatever the channel showed: a typed label acts like one.
+    offered: list[Button] = field(default_factory=list)
     # Hand-off and feedback (issue 17): misses in a row, whether the last reply asked back,
     # the conversation's questions (redacted) for the copyable summary, projects offered 有用/没用.
     misses: int = 0

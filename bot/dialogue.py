@@ -13,12 +13,17 @@ from bot.naming import number_of
 from bot.privacy import Redacted, scan
 from bot.router import Analysis
 from bot.services import Services
+from bot.text import compact
+from handlers import asks as ask_kinds
 from handlers import (
     browse,
+    facts,
     feedback,
     handoff,
     privacy,
     projects,
+    selfcheck,
+    situations,
     smalltalk,
     subscriptions,
     suggestions,
@@ -65,10 +70,17 @@ class Dialogue:
         r = a.route
         if r.too_long:
             return r
+        if r.project is None and ask_kinds.is_meta(text):
+            return Route(None, "help", 0.9)  # 你的信息是哪一年的: the meta answer (help family)
         if r.project is None and ctx.last_project is not None and _follows_up(a):
             return Route(ctx.last_project, a.cue_intent, INHERITED_CONFIDENCE, inherited=True)
         if r.intent == "out_of_scope":
-            return r
+            # 逸庭苑改造包括加装电梯吗: a named project asked about what the source lacks is
+            # answered from that project (原文未说明…), not refused.
+            named = None
+            if a.off_topic and ask_kinds.read(text).yes_no:
+                named = facts.named_project(self.services.kb.kb, text)
+            return Route(named, "overview", 0.5) if named else r
         if r.project is not None and a.elliptical and ctx.last_intent in PROJECT_INTENTS:
             return Route(r.project, ctx.last_intent, r.confidence, r.alternatives)
         return r
@@ -76,7 +88,10 @@ class Dialogue:
     def _remember(self, user_key: str, ctx: Context, route: Route) -> None:
         if route.intent == "out_of_scope" and not route.too_long:
             ctx.last_project, ctx.last_intent = None, None  # a new topic: nothing to inherit
+            ctx.last_item = None
         elif route.project is not None:
+            if route.project != ctx.last_project:
+                ctx.last_item = None
             ctx.last_project, ctx.last_intent = route.project, route.intent
         self.services.contexts.put(user_key, ctx)
 
@@ -96,6 +111,14 @@ class Dialogue:
         if suggestions.is_suggestion(text):
             reply = await suggestions.take(self.services, msg, found.text)
             return await self._noticed(msg, reply, found)
+        ctx = self.services.contexts.get(msg.user_key)
+        if ctx.selfcheck is not None and self._leave_selfcheck(msg.user_key, ctx, text):
+            return self._offer(msg.user_key, smalltalk.left_selfcheck(self.services.kb.kb))
+        if selfcheck.starts(text):
+            return await self.act(msg, actions.SELFCHECK_AGAIN)
+        typed = browse.typed_action(self.services.kb.kb, text, ctx.offered, ctx.last_project)
+        if typed is not None:  # 查看原文 / 城市建设 typed instead of tapped
+            return await self.act(msg, typed)
         route = self.understand(msg.user_key, text)
         if handoff.wants_person(text) and route.intent != "human":
             route = Route(None, "human", 1.0)  # 投诉 names a project often; a person is asked for
@@ -103,6 +126,7 @@ class Dialogue:
         handoff.track(self.services, msg.user_key, route, found.text, asks)
         reply, outcome = await self._answer(msg, route, text)
         reply.route = route
+        self._remember_item(msg.user_key, route, reply)
         if self.services.question_log is not None:
             try:  # what the dialogue did, as it did it: the staff inbox reads this
                 await self.services.question_log.record(
@@ -111,22 +135,72 @@ class Dialogue:
             except Exception:  # the log must never cost a resident their answer
                 log.exception("question log failed")
         reply = handoff.with_offer_if_due(self.services, msg.user_key, route, reply)
-        return await self._noticed(msg, reply, found)
+        return self._offer(msg.user_key, await self._noticed(msg, reply, found))
 
     async def act(self, msg: Message, action: str) -> Reply:
         """Carry out a button's action payload (bot.actions)."""
-        return await self._noticed(msg, await self._act(msg, action))
+        return self._offer(msg.user_key, await self._noticed(msg, await self._act(msg, action)))
+
+    def _offer(self, user_key: str, reply: Reply) -> Reply:
+        """Remember the buttons this reply offers, whatever the channel shows: a label typed
+        back (查看原文, a self-check choice) acts like the button."""
+        ctx = self.services.contexts.get(user_key)
+        ctx.offered = reply.flat_buttons()
+        self.services.contexts.put(user_key, ctx)
+        return reply
+
+    def _leave_selfcheck(self, user_key: str, ctx: Context, text: str) -> bool:
+        """End a self-check on 退出, after 20 silent minutes, or on any ordinary question (which
+        is then answered as usual). True when the resident asked to exit."""
+        sc = ctx.selfcheck
+        picks = {compact(b.label) for b in ctx.offered}
+        exiting = text.strip() in selfcheck.EXIT_WORDS
+        if exiting or sc.expired() or compact(text) not in picks:
+            ctx.selfcheck, ctx.offered = None, []  # its option labels mean nothing any more
+            self.services.contexts.put(user_key, ctx)
+        return exiting
+
+    async def _selfcheck(self, msg: Message, act) -> Reply:
+        """One step of the self-check: record the choice, ask the next question or give the result."""
+        kb = self.services.kb.kb
+        ctx = self.services.contexts.get(msg.user_key)
+        sc = ctx.selfcheck
+        if act.word == "again" or sc is None or sc.expired():
+            sc = selfcheck.SelfCheck()
+        else:
+            selfcheck.choose(sc, act.number, act.word)  # a stale button re-asks the question
+        reply = selfcheck.question(kb, sc)
+        ctx.selfcheck = sc if reply is not None else None
+        self.services.contexts.put(msg.user_key, ctx)
+        return reply or selfcheck.result(kb, sc)
+
+    def _remember_item(self, user_key: str, route: Route, reply: Reply) -> None:
+        """Keep the sub-item just answered, so 那怎么申请 asks about the same one."""
+        ctx = self.services.contexts.get(user_key)
+        if route.project is not None and ctx.last_project == route.project:
+            ctx.last_item = reply.item
+            self.services.contexts.put(user_key, ctx)
 
     async def _act(self, msg: Message, action: str) -> Reply:
         kb = self.services.kb.kb
         act = actions.decode(action)
         kind = act.kind if act else ""
         if kind == "a" and kb.project(act.number) and act.word in PROJECT_INTENTS:
+            p = kb.project(act.number)
+            item = (
+                p.items[act.item].name if act.item is not None and act.item < len(p.items) else None
+            )
             route = Route(act.number, act.word, 1.0)
             ctx = self.services.contexts.get(msg.user_key)
             self._remember(msg.user_key, ctx, route)
             handoff.count(ctx, answered=True, out_of_scope=False, asked_back=False)
-            return await self._project_answer(act.number, act.word, msg)
+            reply = await self._project_answer(act.number, act.word, msg, hint=item)
+            self._remember_item(msg.user_key, route, reply)
+            return reply
+        if kind == "sc":
+            return await self._selfcheck(msg, act)
+        if kind == "src" and act.number is None:
+            return browse.source_menu(kb)
         if kind == actions.FEEDBACK:
             ctx = self.services.contexts.get(msg.user_key)
             reply = await feedback.rate(self.services, msg, ctx, f"{act.number}:{act.word}")
@@ -157,6 +231,10 @@ class Dialogue:
         if route.too_long:
             return smalltalk.too_long(kb), ASKED_BACK
         intent = route.intent
+        if intent in (*PROJECT_INTENTS, "out_of_scope"):
+            situation = situations.reply(kb, text, route)
+            if situation is not None:  # 我爸瘫在床上…有啥政策: every project it concerns
+                return situation, ANSWERED
         if intent == "subscribe":
             reply = await subscriptions.subscribe(
                 self.services, msg.user_key, route.project, ask_first=route.project is None
@@ -170,22 +248,39 @@ class Dialogue:
                 return browse.which_project(kb, intent), ASKED_BACK
             if _asks_back(route):
                 return browse.did_you_mean(kb, route.alternatives, intent), ASKED_BACK
-            return await self._project_answer(route.project, intent, msg), ANSWERED
+            ctx = self.services.contexts.get(msg.user_key)
+            reply = await self._project_answer(
+                route.project, intent, msg, text=text,
+                hint=ctx.last_item if route.inherited else None,
+            )  # fmt: skip
+            return reply, ANSWERED
         if intent == "list":
-            return browse.full_list(kb), ANSWERED
+            return browse.full_list(kb, text, self.services.today()), ANSWERED
         if intent == "greeting":
             return smalltalk.greeting(kb, text.lower()), ANSWERED
         if intent == "help":
+            if ask_kinds.is_meta(text):
+                return smalltalk.meta(kb, self.services.today()), ANSWERED
             return smalltalk.help_text(kb), ANSWERED
         if intent == "human":
             asked = self.services.contexts.get(msg.user_key).asked
             return handoff.human(kb, self.services.handoff, asked), ANSWERED
         return smalltalk.out_of_scope(kb), OUT_OF_SCOPE
 
-    async def _project_answer(self, number: int, intent: str, msg: Message | None = None) -> Reply:
+    async def _project_answer(
+        self,
+        number: int,
+        intent: str,
+        msg: Message | None = None,
+        text: str = "",
+        hint: str | None = None,
+    ) -> Reply:
         kb = self.services.kb.kb
         history = await self.services.progress_history(number) if intent == "progress" else []
-        reply = projects.answer(kb, kb.project(number), intent, history)
+        reply = projects.answer(
+            kb, kb.project(number), intent, history, text=text, hint=hint,
+            today=self.services.today(),
+        )  # fmt: skip
         if msg is not None:  # 有用/没用, once a project in a conversation
             feedback.offer_once(self.services, msg.user_key, reply, number, intent)
         return reply

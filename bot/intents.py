@@ -2,7 +2,7 @@
 
 Each intent: its name, how staff read it (stats, reports), whether it is a question about one
 project, and the label of its follow-up button under an answer about the same project. The
-answer builders for project intents are handlers.projects.ANSWERS, keyed by these names (the
+answer builders for project intents are handlers.projects.SLOTS, keyed by these names (the
 handlers read this table, so the table cannot name them without an import circle).
 """
 

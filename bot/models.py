@@ -68,6 +68,7 @@ class Reply:
     # The text itself is a numbered list of projects: on text-only channels a typed
     # number picks that project, so no separate numbered options are shown.
     numbers_pick_projects: bool = False
+    item: str | None = None  # the project's sub-item the answer was about (kept for follow-ups)
     popup: bool = False  # a short notice about a pressed button (Telegram: an alert), no message
     job: int | None = None  # a broadcast this reply started: the channel may follow its status
 

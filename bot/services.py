@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -51,6 +52,9 @@ class Services:
 
     def __post_init__(self) -> None:
         self.caches.append(self.contexts)
+
+    # Today's date, for wording (已执行, 今年): the real date in production, fixed in tests.
+    today: Callable[[], dt.date] = dt.date.today
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
         """KB entries and admin entries together, oldest first."""

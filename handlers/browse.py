@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Alternative, Button, Reply
+from bot.text import compact
+from handlers import asks
+from handlers.common import time_preface
+
+# Typed instead of tapped: the words of the source button, and of the list button.
+SOURCE_WORDS = ("查看原文", "原文", "看原文", "原文是什么")
+LIST_WORDS = ("浏览全部项目", "全部项目", "看全部项目", "都不是看全部项目")
 
 
-def full_list(kb: KnowledgeBase) -> Reply:
-    """The numbered list of all projects, grouped by category."""
-    lines = [f"{kb.year.title}（按类别）："]
+def full_list(kb: KnowledgeBase, text: str = "", today: dt.date | None = None) -> Reply:
+    """The numbered list of all projects, grouped by category (and which year it is)."""
+    pre = time_preface(kb, asks.read(text), today or dt.date.today())
+    lines = ([pre] if pre else []) + [f"{kb.year.title}（按类别）："]
     for cat, projects in kb.by_category():
         lines.append(f"【{cat}】")
         lines += [f"{p.number}. {p.title}" for p in projects]
@@ -20,6 +30,32 @@ def full_list(kb: KnowledgeBase) -> Reply:
 def category_buttons(kb: KnowledgeBase) -> list[list[Button]]:
     buttons = [Button(cat, actions.category(i)) for i, (cat, _) in enumerate(kb.by_category())]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def typed_action(kb: KnowledgeBase, text: str, options, last_project: int | None) -> str | None:
+    """The action of a button label or category name typed as a whole message, if it is one."""
+    q = compact(text or "")
+    if not q:
+        return None
+    for b in options:
+        if compact(b.label) == q:
+            return b.action
+    for i, (cat, _) in enumerate(kb.by_category()):
+        if compact(cat) == q:
+            return actions.category(i)
+    if q in SOURCE_WORDS:
+        return actions.source(last_project) if last_project else "src:"
+    if q in LIST_WORDS:
+        return actions.LIST
+    return None
+
+
+def source_menu(kb: KnowledgeBase) -> Reply:
+    """原文 with no project in view: the source has one paragraph per project; ask which."""
+    return Reply(
+        f"《{kb.year.title}》原文共{len(kb.projects)}段，每项一段。请选择类别，再点项目看原文：",
+        category_buttons(kb),
+    )
 
 
 def categories(kb: KnowledgeBase) -> Reply:
@@ -37,7 +73,9 @@ def category(kb: KnowledgeBase, index: int) -> Reply:
         [Button(f"{p.number}. {p.title}", actions.answer(p.number, "overview"))] for p in projects
     ]
     rows.append([Button("« 返回类别", actions.CATEGORIES)])
-    return Reply(f"【{name}】共{len(projects)}项：", rows)
+    # The titles are in the text too, for a resident who typed the category's name.
+    titles = "、".join(p.title for p in projects)
+    return Reply(f"【{name}】共{len(projects)}项：{titles}", rows)
 
 
 def did_you_mean(kb: KnowledgeBase, alternatives: tuple[Alternative, ...], intent: str) -> Reply:

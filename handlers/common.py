@@ -21,6 +21,19 @@ def ask_hotline(kb: KnowledgeBase) -> str:
     return f"详情请拨打{hotline(kb)}咨询。"
 
 
+def time_preface(kb: KnowledgeBase, ask, today) -> str | None:
+    """A question about another year (2024年…, 今年 when the list is older) hears that first."""
+    year = kb.year.year
+    if ask.year and ask.year != year:
+        missing = "您问的那一年的清单"
+    elif ask.now and today.year != year:
+        missing = "今年的新清单"
+    else:
+        return None
+    # The asked year is not echoed: an answer carries no number the KB lacks.
+    return f"我这里只有{kb.year.title}的资料，没有{missing}；以下是{year}年的内容。"
+
+
 def header(p: Project) -> str:
     return f"【第{p.number}项 {p.title}】"
 

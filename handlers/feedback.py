@@ -52,7 +52,8 @@ def _rank(b: Button, intent: str) -> int:
     if b.action.startswith("sub:"):
         return 1 if intent == "progress" else 50
     if b.action.startswith("a:"):
-        follow = b.action.rsplit(":", 1)[1]
+        act = actions.decode(b.action)  # a:7:apply or a:7:apply:0 (a sub-item's)
+        follow = act.word if act else ""
         return 2 + KEEP_FIRST.index(follow) if follow in KEEP_FIRST else 40
     return 60  # 全部项目 and the like: the menu reaches them too
 

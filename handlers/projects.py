@@ -1,32 +1,92 @@
-"""Answers about one project, one intent at a time, built only from KB facts."""
+"""Answers about one project: the sub-item asked about, the point asked, the one fact first."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from bot import actions
+from bot.kb.claims import names_in
 from bot.kb.model import KnowledgeBase
-from bot.kb.schema import Project
+from bot.kb.schema import Project, SubItem
 from bot.models import Button, ProgressNote, Reply
-from bot.text import format_number
-from handlers.common import (
-    NOT_STATED,
-    ask_hotline,
-    bullet,
-    follow_up_buttons,
-    format_date,
-    header,
-)
+from handlers import asks, facts
+from handlers.common import NOT_STATED, ask_hotline, follow_up_buttons, header, time_preface
+from handlers.facts import key_fact, of_item, target_line, with_year
+from handlers.notes import note
 
-MAX_ITEMS = 6  # a phone screen: the key facts, then 查看原文 for the rest
+MAX_FACTS = 2  # the key fact and one related line; the rest is behind buttons
+# After answering one intent, the two next steps residents most often take.
+NEXT = {
+    "overview": ("benefit", "apply"),
+    "benefit": ("eligibility", "apply"),
+    "eligibility": ("apply", "benefit"),
+    "apply": ("eligibility", "deadline"),
+    "deadline": ("progress", "apply"),
+    "progress": ("deadline", "benefit"),
+}
+LABELS = {"overview": "概况", "benefit": "待遇", "eligibility": "条件", "apply": "怎么办"}
+LABELS |= {"deadline": "时间", "progress": "进展"}
 
 
-def answer(kb: KnowledgeBase, p: Project, intent: str, history: list[ProgressNote]) -> Reply:
+class Ctx:
+    """Everything one answer is built from."""
+
+    def __init__(self, kb, p, item, ask, text, history, today):
+        self.kb, self.p, self.item, self.ask = kb, p, item, ask
+        self.text, self.history, self.today = text, history, today
+        self.year = kb.year.year
+        self.silent = False  # the source does not say part of what was asked
+        self.say_key = False  # after the notes, say what the source does say
+
+    def missing(self, key: str) -> list[str]:
+        """Say the source is silent on this point (what it does say follows the notes)."""
+        self.silent = self.say_key = True
+        return [note(self.p, self.item, key)]
+
+    def key(self) -> str:
+        return with_year(key_fact(self.p, self.item), self.year, plan=True)
+
+    @property
+    def name(self) -> str:
+        return self.item.name if self.item else self.p.title
+
+
+def answer(
+    kb: KnowledgeBase,
+    p: Project,
+    intent: str,
+    history: list[ProgressNote],
+    *,
+    text: str = "",
+    hint: str | None = None,
+    today: dt.date | None = None,
+) -> Reply:
     """Build the reply for one project and one of the six project intents."""
-    text = _progress(kb, p, history) if intent == "progress" else ANSWERS[intent](kb, p)
-    buttons = follow_up_buttons(p, intent)
-    buttons.append(
-        [Button("订阅进展", actions.subscribe(p.number)), Button("全部项目", actions.LIST)]
-    )
-    return Reply(f"{header(p)}\n{text}", buttons)
+    ask = asks.read(text)
+    beyond = facts.beyond_words(kb, text)
+    if beyond and not ask.yes_no:  # 包括加装电梯吗 / 附近有地铁吗: a point the list lacks
+        ask = asks.Ask((), beyond[0], ask.year, ask.now)
+    item = _item(p, text, hint, ask)
+    c = Ctx(kb, p, item, ask, text, history, today or dt.date.today())
+    lines: list[str] = []
+    for slot in _slots(intent, ask):
+        for line in SLOTS[slot](c):
+            if _bare(line) not in {_bare(y) for y in lines}:
+                lines.append(line)
+    # What the source does say about the sub-item (a whole project's summary would be a wall).
+    if c.say_key and item is not None and not any(_bare(c.key()) in _bare(x) for x in lines):
+        lines.append("原文只写：" + c.key())
+    if c.silent:
+        lines.append(ask_hotline(kb))
+    pre = time_preface(kb, ask, c.today)
+    body = "\n".join(([pre] if pre else []) + [header(p)] + lines)
+    return Reply(body, _buttons(p, item, intent), item=item.name if item else None)
+
+
+def _bare(line: str) -> str:
+    """A line without its year label and end mark, to drop the same fact said twice."""
+    return line.removeprefix("原文只写：").split("年计划", 1)[-1].split("年：", 1)[-1].rstrip("。")
 
 
 def source_reply(p: Project) -> Reply:
@@ -34,51 +94,75 @@ def source_reply(p: Project) -> Reply:
     return Reply(f"{header(p)} 原文：", follow_up_buttons(p, None)[:1], quote=p.source)
 
 
-def _silent(kb: KnowledgeBase, p: Project, key: str, fallback: str) -> str:
-    note = p.todo.get(key) or fallback
-    if not note.startswith(NOT_STATED):
-        note = f"{NOT_STATED}：{note}"
-    return f"{note}\n{ask_hotline(kb)}"
+def _item(p: Project, text: str, hint: str | None, ask: asks.Ask) -> SubItem | None:
+    """Of the sub-items the question names, one that has the kind of fact asked for."""
+    named = facts.matching_items(p, text)
+    if len(named) > 1 and ask.kind in ("names", "where"):
+        with_places = [it for it in named if of_item(p.places, it)]
+        if with_places:
+            return with_places[0]
+    return named[0] if named else facts.pick_item(p, "", hint)
 
 
-def _overview(kb: KnowledgeBase, p: Project) -> str:
-    lines = [p.summary]
-    # Targets the summary already states would only repeat it on a small screen.
-    extra = [t for t in p.targets if f"{format_number(t.value)}{t.unit}" not in p.summary]
-    if extra:
-        lines.append(
-            "目标：\n"
-            + bullet(f"{t.what} {format_number(t.value)}{t.unit}" for t in extra[:MAX_ITEMS])
-        )
-    named = [pl.name for pl in p.places]
-    if named:
-        lines.append("地点：" + "、".join(named[:MAX_ITEMS]))
-    return "\n".join(lines)
+def _slots(intent: str, ask: asks.Ask) -> list[str]:
+    k = ask.kind
+    if intent == "progress":
+        return ["count", "progress"] if k == "count" else ["progress"]
+    if intent == "eligibility":
+        return [k] if k in ("count", "names", "where") else ["eligibility"]
+    if intent == "apply":
+        return ["apply"]
+    if intent == "deadline":
+        return ["where", "deadline"] if k == "where" else ["deadline"]
+    if ask.yes_no:
+        return ["yes_no"]
+    return [k] if k else [intent]
 
 
-def _listed(kb: KnowledgeBase, p: Project, key: str, heading: str, facts, missing: str) -> str:
-    """The facts under a heading, then what the source leaves unsaid; or only that."""
-    if not facts:
-        return _silent(kb, p, key, missing)
-    text = f"{heading}：\n" + bullet(f.text for f in facts[:MAX_ITEMS])
-    if key in p.todo:
-        text += "\n" + _silent(kb, p, key, "")
-    return text
+def _overview(c: Ctx) -> list[str]:
+    if c.item is None:
+        return [with_year(c.p.summary, c.year, plan=True)]
+    lines = [c.key()]
+    for t in of_item(c.p.targets, c.item):
+        if f"{t.value:g}" not in lines[0] and target_line(t) not in lines[0]:
+            lines.append(with_year(target_line(t), c.year, plan=True))
+    return lines[:MAX_FACTS]
 
 
-def _benefit(kb: KnowledgeBase, p: Project) -> str:
-    return _listed(kb, p, "benefit", "能得到什么", p.benefits, "这一项能得到什么、是否收费。")
+def _section(c: Ctx, items, key: str) -> list[str]:
+    mine = facts.ranked(of_item(items, c.item), c.text, lambda f: f.text)
+    if not mine:
+        return c.missing(key)
+    first = with_year(mine[0].text, c.year, plan=key == "benefit")
+    return [first] + [f.text for f in mine[1:MAX_FACTS]] + _todo_line(c, key)
 
 
-def _eligibility(kb: KnowledgeBase, p: Project) -> str:
-    return _listed(kb, p, "eligibility", "面向谁", p.eligibility, "谁可以申请、需要什么条件。")
+def _todo_line(c: Ctx, key: str) -> list[str]:
+    """After the facts, what staff noted the source leaves unsaid about this point."""
+    if c.item is not None and key in c.item.todo:
+        text = c.item.todo[key]
+    elif (c.item is None or len(c.p.items) <= 1) and key in c.p.todo:
+        text = c.p.todo[key]
+    else:
+        return []
+    c.silent = True
+    return [text]
 
 
-def _apply(kb: KnowledgeBase, p: Project) -> str:
-    if not p.apply:
-        return _silent(kb, p, "apply", "办理地点、电话和材料。")
+def _benefit(c: Ctx) -> list[str]:
+    return _section(c, c.p.benefits, "benefit")
+
+
+def _eligibility(c: Ctx) -> list[str]:
+    return _section(c, c.p.eligibility, "eligibility")
+
+
+def _apply(c: Ctx) -> list[str]:
+    entries = of_item(c.p.apply, c.item)
+    if not entries:
+        return c.missing("apply")
     lines = []
-    for e in p.apply[:MAX_ITEMS]:
+    for e in entries[:MAX_FACTS]:
         line = f"{e.name}：{e.text}"
         if e.address:
             line += f" 地址：{e.address}"
@@ -87,38 +171,139 @@ def _apply(kb: KnowledgeBase, p: Project) -> str:
         if e.by and e.on:
             line += f"（{e.on:%Y-%m-%d} 工作人员核实）"
         lines.append(line)
-    text = "办理渠道：\n" + bullet(lines)
-    if "apply" in p.todo or not any(e.phone for e in p.apply):
-        text += "\n" + _silent(kb, p, "apply", "办理电话和地址。")
-    return text
+    if not any(e.phone for e in entries):
+        lines.append(note(c.p, c.item, "apply"))
+        c.silent = True
+    return lines
 
 
-def _deadline(kb: KnowledgeBase, p: Project) -> str:
-    if not p.dates:
-        return _silent(kb, p, "deadline", "具体时间。") + f"\n（本项属于{kb.year.title}。）"
-    text = "时间：\n" + bullet(f"{format_date(d.date)}：{d.what}" for d in p.dates[:MAX_ITEMS])
-    if "deadline" in p.todo:
-        text += "\n" + _silent(kb, p, "deadline", "")
-    return text
+def _deadline(c: Ctx) -> list[str]:
+    dates = of_item(c.p.dates, c.item)
+    if not dates:
+        return c.missing("deadline")
+    lines = [facts.when_line(d, c.today) + "。" for d in dates[:MAX_FACTS]]
+    return lines + _todo_line(c, "deadline")
 
 
-def _progress(kb: KnowledgeBase, p: Project, history: list[ProgressNote]) -> str:
-    if not history:
-        return "暂无进展发布。点「订阅进展」，有新进展时通知您。"
-    last = history[-1]
-    pct = f" {last.percent}%" if last.percent is not None else ""
-    text = f"截至{format_date(last.on)}：{last.status}{pct}"
-    if last.note:
-        text += f"\n{last.note}"
-    who = "工作人员" if last.origin == "kb" else "管理员"
-    return text + f"\n（{who}{last.author}发布）"
+def _progress(c: Ctx) -> list[str]:
+    if c.history:
+        last = c.history[-1]
+        pct = f" {last.percent}%" if last.percent is not None else ""
+        who = "工作人员" if last.origin == "kb" else "管理员"
+        lines = [f"截至{last.on.year}年{last.on.month}月{last.on.day}日：{last.status}{pct}"]
+        if last.note:
+            lines.append(last.note)
+        return lines + [f"（{who}{last.author}发布）"]
+    c.silent = True
+    plan = "" if c.ask.kind == "count" else c.key()
+    lines = [plan] if plan else []
+    return lines + ["暂无进展发布，原文也没有写完成情况。点「订阅进展」，有新进展时通知您。"]
 
 
-# The answer builder of each project intent (bot.intents) but progress, which reads history.
-ANSWERS = {
+def _count(c: Ctx) -> list[str]:
+    targets = of_item(c.p.targets, c.item) or (c.p.targets if c.item is None else [])
+    targets = facts.ranked(targets, c.text, target_line)
+    if not targets:
+        return c.missing("count")
+    return [with_year(target_line(t), c.year, plan=True) for t in targets[:1]]
+
+
+def _amount(c: Ctx) -> list[str]:
+    found = facts.money_facts(c.p, c.item)
+    if not found:
+        return c.missing("amount")
+    return [with_year(found[0], c.year)] + found[1:MAX_FACTS]
+
+
+def _cost(c: Ctx) -> list[str]:
+    found = facts.cost_facts(c.p, c.item)
+    return [with_year(found[0], c.year, plan=True)] if found else c.missing("cost")
+
+
+def _places(c: Ctx, key: str) -> list[str]:
+    places = of_item(c.p.places, c.item) if c.item else c.p.places
+    if not places:
+        return c.missing(key)
+    key_line = c.key()
+    names = [pl.name for pl in places]
+    if all(n in key_line for n in names):
+        return [key_line]
+    return ["、".join(names) + "。", key_line]
+
+
+def _where(c: Ctx) -> list[str]:
+    if c.item is not None and "where" in c.item.todo:
+        return c.missing("where")
+    return _places(c, "where")
+
+
+def _names(c: Ctx) -> list[str]:
+    if c.item is not None and "names" in c.item.todo:
+        return c.missing("names")  # staff said the source names no members (向阳楼街 3 roads)
+    # 哪些人能… asks who, not which places: the eligibility facts answer it
+    who = re.search(r"哪些(人|家庭|老人|群体)", c.text or "")
+    if who and not of_item(c.p.places, c.item) and of_item(c.p.eligibility, c.item):
+        return _eligibility(c)
+    return _places(c, "names")
+
+
+def _attr(c: Ctx) -> list[str]:
+    return _overview(c)
+
+
+def _define(c: Ctx) -> list[str]:
+    if c.item is not None and c.item.means is not None:
+        return [f"{c.item.name}：{c.item.means.text}"]
+    for key in ("means", "overview"):  # no explanation in the source: say so first
+        if c.item is not None and key in c.item.todo:
+            return c.missing(key)
+    return [f"{c.name}：{key_fact(c.p, c.item)}"]
+
+
+def _name(c: Ctx) -> list[str]:
+    return [f"叫“{c.name}”。", c.key()]
+
+
+def _yes_no(c: Ctx) -> list[str]:
+    thing = c.ask.yes_no or ""
+    said = [f.text for f in (*c.p.benefits, *c.p.eligibility) if thing and thing in f.text]
+    if said:
+        return [with_year(said[0], c.year, plan=True)]
+    c.silent = True
+    # Echo the resident's words only when they name nothing the KB lacks (numbers, places).
+    plain = thing and not any(ch.isdigit() for ch in thing) and not names_in(thing)
+    shown = thing if plain else "您问的这一点"
+    return [f"{NOT_STATED}{c.name}是否包括{shown}。", "原文只写：" + c.key()]
+
+
+SLOTS = {
     "overview": _overview,
     "benefit": _benefit,
     "eligibility": _eligibility,
     "apply": _apply,
     "deadline": _deadline,
+    "progress": _progress,
+    "count": _count,
+    "amount": _amount,
+    "cost": _cost,
+    "where": _where,
+    "names": _names,
+    "attr": _attr,
+    "define": _define,
+    "name": _name,
+    "yes_no": _yes_no,
 }
+
+
+def _buttons(p: Project, item: SubItem | None, intent: str) -> list[list[Button]]:
+    """At most five: two next questions about the same thing, the rest of the project, source."""
+    many = len(p.items) > 1
+    idx = p.items.index(item) if item is not None and many else None
+    row = [Button(LABELS[i], actions.answer(p.number, i, idx)) for i in NEXT[intent]]
+    if item is not None and many:
+        row.append(Button("本项全部内容", actions.answer(p.number, "overview")))
+    tail = [
+        Button("订阅进展", actions.subscribe(p.number)),
+        Button("查看原文", actions.source(p.number)),
+    ]
+    return [row, tail]

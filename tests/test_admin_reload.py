@@ -71,7 +71,7 @@ async def test_staff_see_a_broken_edit_refused_while_residents_keep_their_answer
     config = Config.model_validate({**base.model_dump(), "knowledge": {"watch": True}})
     async with running_bot(api, holder, config) as bot:
         await asyncio.wait_for(bot.running["app"].watch_ready.wait(), REPLY_TIMEOUT)
-        [before] = await bot.say(RESIDENT, "万东路是什么")
+        [before] = await bot.say(RESIDENT, "第9项")
         assert OLD in before.params["text"]
 
         edit(knowledge, OLD, TYPO)  # a staff member saves a typo
@@ -80,7 +80,7 @@ async def test_staff_see_a_broken_edit_refused_while_residents_keep_their_answer
         assert lines[0].startswith("知识库未更新（改动：2023/09-daolu.yaml）：发现 1 处错误")
         assert lines[1].startswith(f"{ROAD}:6: summary: ") and "'5'" in lines[1]
 
-        [during] = await bot.say(RESIDENT, "万东路是什么")
+        [during] = await bot.say(RESIDENT, "第9项")
         assert during.params["text"] == before.params["text"]  # the old KB still answers
         [reloaded] = await bot.say(STAFF, "/reload")
         assert reloaded.params["text"].split("\n")[1:] == lines[1:]
@@ -88,7 +88,7 @@ async def test_staff_see_a_broken_edit_refused_while_residents_keep_their_answer
         edit(knowledge, TYPO, FIXED)  # and corrects it
         calls = await api.wait_for("sendMessage", 3, REPLY_TIMEOUT, chat_id=STAFF)
         assert calls[-1].params["text"].startswith("知识库已更新（改动：2023/09-daolu.yaml）")
-        [after] = await bot.say(RESIDENT, "万东路是什么")
+        [after] = await bot.say(RESIDENT, "第9项")
         assert FIXED in after.params["text"] and OLD not in after.params["text"]
 
         [refused] = await bot.say(RESIDENT, "/reload")

@@ -29,9 +29,12 @@ def test_console_chat_transcript(tmp_path):
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "民心通：您好" in text
-    assert "【第7项 提高住房保障水平】\n能得到什么" in text
+    assert "【第7项 提高住房保障水平】\n原文未说明租房补贴的金额和发放方式。" in text
     assert "[1] 条件" in text and "（输入编号选择）" in text  # buttons as numbered options
-    assert "【第7项 提高住房保障水平】\n办理渠道" in text  # follow-up kept the project
+    # the follow-up kept the project and the sub-item (租房补贴, not 保障性租赁住房)
+    assert (
+        "【第7项 提高住房保障水平】\n租房补贴申请审核：对申请租房补贴的家庭随时进行审核。" in text
+    )
     assert "13. 加强食品安全监管" in text
     assert "【第13项 加强食品安全监管】" in text  # typed 13 after the list
     assert text.rstrip().endswith("再见！")

@@ -25,9 +25,9 @@ from wechat_support import (
 
 SEED = 20261201
 QUESTIONS = {  # what a resident asks -> how the right answer begins
-    "租房补贴怎么申请": "【第7项 提高住房保障水平】\n办理渠道：",
-    "万东路修好了吗": "【第9项 建设城市市政道路】\n",
-    "失业金哪天开始涨": "【第1项 综合施策推动就业】\n时间：",
+    "租房补贴怎么申请": "【第7项 提高住房保障水平】\n租房补贴申请审核：",
+    "万东路修好了吗": "【第9项 建设城市市政道路】\n2023年计划完成万东路",
+    "失业金哪天开始涨": "【第1项 综合施策推动就业】\n自2023年7月1日起提高失业保险待遇标准",
 }
 WECHAT_ROUNDS, TELEGRAM_ROUNDS = 240, 160
 SECRET, HEADER = "fuzz-secret", "X-Telegram-Bot-Api-Secret-Token"

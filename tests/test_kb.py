@@ -218,3 +218,137 @@ def test_reloading_builds_the_same_router(holder):
     assert set(first.router.lex.entries) == set(before)
     questions = ["特校建好了没", "医包报销比例", "停车泊为在哪", "老年食堂吃饭要钱吗"]
     assert [holder.router.route(q) for q in questions] == [first.router.route(q) for q in questions]
+
+
+def _line_of(path, needle: str) -> int:
+    return next(i for i, ln in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in ln)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        # cost: the source never says the fitness parks are free
+        (
+            "16-tiyu.yaml",
+            "  - text: 更新健身园10个。",
+            "  - text: 更新健身园10个，免费开放。",
+            "benefits.0.text: says “免费” but the phrase does not",
+        ),
+        # a made-up place
+        (
+            "16-tiyu.yaml",
+            "  - text: 新建市民排球场1个。",
+            "  - text: 在大王庄新建市民排球场1个。",
+            "benefits.1.text: names 大王庄, which the phrase does not name",
+        ),
+        # a made-up department
+        (
+            "20-tuiyijunren.yaml",
+            "    text: 退役军人可通过退役军人服务站获得服务保障。",
+            "    text: 退役军人可到区退役军人事务局办理。",
+            "apply.0.text: names 事务局, which the phrase does not name",
+        ),
+        # narrowing who may use a service
+        (
+            "14-anjingxiaoqu.yaml",
+            "  - text: 持续推进安静居住小区创建，全年创建不少于1个。",
+            "  - text: 持续推进安静居住小区创建，全年创建不少于1个，只对本小区居民开放。",
+            "benefits.0.text: says “只”、“本小区” but the phrase does not",
+        ),
+        # a brand the source does not name
+        (
+            "12-bianmin.yaml",
+            "  - text: 引进品牌连锁便利店5个，提升居民消费便利化水平。",
+            "  - text: 引进美宜佳等品牌连锁便利店5个。",
+            "benefits.0.text: names 美宜佳, which the phrase does not name",
+        ),
+        # a time the source does not give
+        (
+            "18-shenxin.yaml",
+            "  - text: 开展妇女儿童心理健康讲座、团体辅导共计20场。",
+            "  - text: 工作日开展妇女儿童心理健康讲座、团体辅导共计20场。",
+            "benefits.1.text: says “工作日” but the phrase does not",
+        ),
+        # issue 12: an amount invented in a todo note, and a number in the title
+        (
+            "04-yanglao.yaml",
+            "  benefit: 原文未说明助餐价格或补贴、家庭养老床位和红外监测设备是否收费。",
+            "  benefit: 每户补贴3000元。",
+            "todo.benefit: numbers ['3000'] are not in the source paragraph",
+        ),
+        (
+            "04-yanglao.yaml",
+            "title: 完善社区养老服务",
+            "title: 完善社区养老服务（新增500张床位）",
+            "title: is not the heading written in the source paragraph",
+        ),
+        # a sub-item's definition must quote the source too
+        (
+            "18-shenxin.yaml",
+            "爱社会主义；在全区20个社区建设未成年人“五爱”教育阵地。",
+            "爱社会主义；在全区30个社区建设未成年人“五爱”教育阵地。",
+            "items.0.means.text: numbers ['30'] are not in the phrase",
+        ),
+    ],
+)
+def test_the_truth_rule_rejects_unbacked_wording_with_file_and_line(
+    kb_copy, file, old, new, message
+):
+    f = kb_copy / "2023" / file
+    text = f.read_text(encoding="utf-8")
+    assert old in text
+    f.write_text(text.replace(old, new, 1), encoding="utf-8")
+    line = _line_of(f, new.strip()[:16])
+    errors = _errors(kb_copy)
+    assert any(e.startswith(f"{f}:{line}: ") and message in e for e in errors), errors
+
+
+def test_a_todo_note_must_say_what_the_source_leaves_unsaid(kb_copy):
+    f = kb_copy / "2023" / "10-tingche.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(
+        text.replace("  benefit: 原文未说明新增泊位是否收费及收费标准。", "  benefit: 停车免费。")
+    )
+    line = _line_of(f, "  benefit: 停车免费。")
+    assert f"{f}:{line}: todo.benefit: a todo note says what the source leaves unsaid" in "\n".join(
+        _errors(kb_copy)
+    )
+
+
+def test_a_fact_about_an_unknown_sub_item_is_rejected(kb_copy):
+    f = kb_copy / "2023" / "16-tiyu.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("    item: 市民排球场\n", "    item: 篮球场\n", 1), encoding="utf-8")
+    line = _line_of(f, "    item: 篮球场")
+    errors = _errors(kb_copy)
+    assert any(e.startswith(f"{f}:{line}: ") and "'篮球场' is not the name" in e for e in errors)
+
+
+def test_a_dated_staff_entry_may_say_what_the_source_does_not(kb_copy):
+    f = kb_copy / "2023" / "16-tiyu.yaml"
+    text = f.read_text(encoding="utf-8")
+    staff = "  - text: 健身园全天免费开放。\n    by: 李明\n    on: 2026-11-20\n    item: 健身园\n"
+    f.write_text(text.replace("benefits:\n", "benefits:\n" + staff, 1), encoding="utf-8")
+    assert load_kb(kb_copy).ok
+
+
+def test_a_group_tag_needs_a_phrase_that_names_the_group(kb_copy):
+    f = kb_copy / "2023" / "04-yanglao.yaml"
+    text = f.read_text(encoding="utf-8")
+    old = "      - tag: 老年人\n        phrase: 开展家庭养老床位建设\n"
+    assert old in text
+    for new, message, below in [
+        ("      - tag: 老年人\n", "needs a source `phrase`", 0),
+        (
+            "      - tag: 残疾人家庭\n        phrase: 开展家庭养老床位建设\n",
+            "does not name the group",
+            1,
+        ),
+        ("      - tag: 富人\n        phrase: 开展家庭养老床位建设\n", "'富人' is not a group", 0),
+    ]:
+        f.write_text(text.replace(old, new), encoding="utf-8")
+        lines = f.read_text(encoding="utf-8").splitlines()
+        bed = lines.index("  - name: 家庭养老床位")
+        line = bed + 1 + lines[bed:].index(new.split("\n")[0]) + below  # tag or phrase line
+        errors = _errors(kb_copy)
+        assert any(e.startswith(f"{f}:{line}: ") and message in e for e in errors), errors

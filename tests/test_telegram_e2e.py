@@ -71,20 +71,24 @@ async def test_a_question_its_answer_and_a_follow_up_button(bot, api, holder):
     [answer] = await bot.say(RESIDENT, "万东路修好了吗")
     history = await bot.services.progress_history(9)
     assert answer.params == as_sent(
-        RESIDENT, projects.answer(kb, kb.project(9), "progress", history)
+        RESIDENT, projects.answer(kb, kb.project(9), "progress", history, text="万东路修好了吗")
     )
-    assert ("时间", "a:9:deadline") in [
+    assert (
+        "2023年计划完成万东路（成林道-津滨大道）道路及配套管线工程建设。" in answer.params["text"]
+    )
+    assert ("时间", "a:9:deadline:0") in [
         (b["text"], b["callback_data"])
         for row in answer.params["reply_markup"]["inline_keyboard"]
         for b in row
     ]
     # The resident presses 时间: the press is answered, then the deadline answer is sent.
-    [deadline] = await bot.press(RESIDENT, "a:9:deadline", on=answer)
+    [deadline] = await bot.press(RESIDENT, "a:9:deadline:0", on=answer)
     [ack] = api.of("answerCallbackQuery")
     assert ack.params == {"callback_query_id": ack.params["callback_query_id"]}
     assert deadline.params == as_sent(
-        RESIDENT, projects.answer(kb, kb.project(9), "deadline", history)
+        RESIDENT, projects.answer(kb, kb.project(9), "deadline", history, hint="万东路")
     )
+    assert "原文未说明万东路及各配套道路的开工、完工和通车时间。" in deadline.params["text"]
 
 
 async def test_list_navigation_edits_the_menu_in_place_with_a_back_button(bot, api, holder):
@@ -98,7 +102,7 @@ async def test_list_navigation_edits_the_menu_in_place_with_a_back_button(bot, a
     assert edit.params == {
         "chat_id": RESIDENT,
         "message_id": menu.result["message_id"],
-        "text": f"【{name}】共{len(members)}项：",
+        "text": f"【{name}】共{len(members)}项：" + "、".join(p.title for p in members),
         "parse_mode": "HTML",
         "link_preview_options": {"is_disabled": True},
         "reply_markup": {

@@ -24,7 +24,7 @@ async def test_odd_shapes_get_no_traceback_and_the_next_question_is_answered(bot
     for update in hostile_updates(RESIDENT):
         api.push(update)
     [reply] = await bot.say(RESIDENT + 1, "租房补贴怎么申请")
-    assert reply.params["text"].startswith("【第7项 提高住房保障水平】\n办理渠道：")
+    assert reply.params["text"].startswith("【第7项 提高住房保障水平】\n租房补贴申请审核：")
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert errors == [], [r.getMessage() for r in errors]
     assert "抱歉，出了点问题" not in " ".join(api.texts())

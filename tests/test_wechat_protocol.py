@@ -67,7 +67,7 @@ async def test_a_text_question_gets_a_passive_reply_with_to_and_from_swapped(wx,
     assert abs(int(field(reply, "CreateTime")) - time.time()) < 600
     content = field(reply, "Content")
     assert content.startswith(project_header(holder, 7))
-    assert "回复 1 待遇" in content  # buttons become numbered options
+    assert "回复 1 条件" in content  # buttons become numbered options
 
 
 async def test_safe_mode_round_trip(wx_safe, holder):

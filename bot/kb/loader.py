@@ -134,7 +134,7 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
                 )
     if source_text is not None:
         for n, p in projects.items():
-            for fld, path_in_file, msg in truth_errors(p, source_text):
+            for fld, path_in_file, msg in truth_errors(p, source_text, vocab):
                 errors.append(
                     KBError(str(files[n]), line_of(lines_by_number[n], path_in_file), fld, msg)
                 )

@@ -23,6 +23,7 @@ class Fact(_Strict):
     phrase: str | None = None
     by: str | None = None
     on: dt.date | None = None
+    item: str | None = None  # the sub-item (`items[].name`) this fact is about; None: the whole
 
     @model_validator(mode="after")
     def _has_provenance(self):
@@ -69,6 +70,35 @@ class Place(Fact):
     name: str = Field(min_length=1)
 
 
+ITEM_TODO_KEYS = Literal[
+    "overview", "benefit", "eligibility", "apply", "deadline", "where", "names", "means", "amount"
+]
+
+
+class GroupTag(Fact):
+    """This sub-item serves a group of the vocabulary, where the source names that group."""
+
+    tag: str = Field(min_length=1)
+
+
+class SubItem(_Strict):
+    """One thing a project does (无障碍改造, 免费陪诊…): the words that name it, its definition
+    where the source gives one, and what the source leaves unsaid about it."""
+
+    name: str = Field(min_length=2)
+    terms: list[str] = Field(default_factory=list)  # residents' words that pick this sub-item
+    means: TextFact | None = None  # the source's own explanation (五爱 = 爱祖国、…)
+    todo: dict[ITEM_TODO_KEYS, str] = Field(default_factory=dict)
+    groups: list[GroupTag] = Field(default_factory=list)
+
+    @field_validator("terms")
+    @classmethod
+    def _no_blank_terms(cls, v: list[str]):
+        if any(not isinstance(w, str) or not w.strip() for w in v):
+            raise ValueError("terms must be non-empty strings")
+        return [w.strip() for w in v]
+
+
 class ProgressEntry(_Strict):
     """A dated progress note entered by staff in YAML (admins normally use /progress)."""
 
@@ -103,9 +133,13 @@ class Project(_Strict):
     apply: list[EntryPoint] = Field(default_factory=list)
     dates: list[KeyDate] = Field(default_factory=list)
     places: list[Place] = Field(default_factory=list)
+    items: list[SubItem] = Field(default_factory=list)
     todo: dict[TODO_KEYS, str] = Field(default_factory=dict)
     progress: list[ProgressEntry] = Field(default_factory=list)
     source: str = Field(min_length=4)
+
+    def item(self, name: str | None) -> SubItem | None:
+        return next((it for it in self.items if it.name == name), None)
 
     @field_validator("aliases", "keywords", "situations")
     @classmethod
@@ -167,7 +201,18 @@ class IntentCues(_Strict):
         return v
 
 
+class Group(_Strict):
+    """A group of residents a sub-item serves (老年人, 残疾人家庭…), as the source and people say it."""
+
+    names: list[str] = Field(
+        min_length=1
+    )  # source words that name the group (a tag's phrase has one)
+    words: list[str] = Field(default_factory=list)  # residents' words for being in it (坐轮椅)
+    todo: str | None = None  # the threshold the source leaves undefined (原文未说明“高龄”…)
+
+
 class Vocab(_Strict):
+    groups: dict[str, Group] = Field(default_factory=dict)  # self-check tags (issue 16)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     intents: dict[str, IntentCues] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list)

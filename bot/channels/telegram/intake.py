@@ -17,18 +17,28 @@ import json
 import logging
 import warnings
 from collections.abc import Awaitable
+from typing import Protocol
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from bot.storage.inbox import Inbox
-
 # Raw getUpdates on purpose (see Intake._fetch): PTB's advice to use get_updates does not apply.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 log = logging.getLogger(__name__)
+
+
+class Inbox(Protocol):
+    """What the intake needs of the durable inbox (bot.storage.inbox, given by the Store)."""
+
+    async def add(self, items: list[tuple[int, str]]) -> set[int]: ...
+    async def done(self, update_ids: list[int]) -> None: ...
+    async def sending(self, update_id: int) -> None: ...
+    async def unhandled(self) -> list[tuple[int, str]]: ...
+    async def purge(self) -> int: ...
+
 
 # The update the running handler serves (per task): [update_id, its inbox, reply begun?]
 _CURRENT: contextvars.ContextVar[list | None] = contextvars.ContextVar("tg_update", default=None)

@@ -1,0 +1,150 @@
+"""Pick the sub-item a question is about and the project's facts of one kind, best first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+from bot.kb.schema import Project, SubItem
+from bot.text import compact, format_number
+from handlers.common import format_date
+
+_MONEY = re.compile(r"(\d[\d.]*\s*(万元|元|个百分点|%)|比例|限额)")
+_COST = re.compile(r"(免费|收费|不收费)")
+
+
+@lru_cache(maxsize=4096)
+def _key(word: str) -> str:
+    return compact(word)
+
+
+def pick_item(p: Project, text: str, hint: str | None = None) -> SubItem | None:
+    """The sub-item whose words the question uses (longest match wins), else the hint."""
+    q = compact(text or "")
+    best, best_len = None, 0
+    for it in p.items:
+        for term in (it.name, *it.terms):
+            k = _key(term)
+            if k and k in q and len(k) > best_len:
+                best, best_len = it, len(k)
+    if best is None and len(p.items) == 1:
+        return p.items[0]
+    return best or p.item(hint)
+
+
+def matching_items(p: Project, text: str) -> list[SubItem]:
+    """Every sub-item the question names, the one that covers most of its words first.
+
+    门诊费用能进大病保险吗 names 门诊 and 大病保险: the 门（急）诊 facts speak of both, the
+    大病保险 facts of one, so 门（急）诊 is what is asked about."""
+    q = compact(text or "")
+    said = {
+        _key(t): it.name for it in p.items for t in (it.name, *it.terms) if _key(t) and _key(t) in q
+    }
+    scored = []
+    for it in p.items:
+        own = [k for k, owner in said.items() if owner == it.name]
+        if not own:
+            continue
+        body = compact(" ".join(_texts(p, it)))
+        cover = sum(len(k) for k in said if said[k] == it.name or k in body)
+        scored.append((-cover, -max(len(k) for k in own), it))
+    return [it for *_, it in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
+def _texts(p: Project, item: SubItem) -> list[str]:
+    out = [f.text for f in (*p.benefits, *p.eligibility) if f.item == item.name]
+    return out + [t.what for t in p.targets if t.item == item.name]
+
+
+def of_item(facts, item: SubItem | None):
+    """The facts about `item` and the project-wide ones (all of them when no item was picked)."""
+    if item is None:
+        return list(facts)
+    return [f for f in facts if f.item in (item.name, None)]
+
+
+def _bigrams(s: str) -> set[str]:
+    s = compact(s)
+    return {s[i : i + 2] for i in range(len(s) - 1)}
+
+
+def ranked(facts, text: str, label) -> list:
+    """Facts by how many two-character pieces they share with the question (stable)."""
+    q = _bigrams(text or "")
+    scored = [(-len(q & _bigrams(label(f))), i, f) for i, f in enumerate(facts)]
+    return [f for _, _, f in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
+def target_line(t) -> str:
+    return f"{t.what}{format_number(t.value)}{t.unit}"
+
+
+def key_fact(p: Project, item: SubItem | None) -> str:
+    """The one line that says what a sub-item (or the project) is, in the source's terms."""
+    if item is None:
+        return p.summary
+    for facts, label in ((p.benefits, None), (p.targets, target_line)):
+        mine = of_item(facts, item)
+        if mine:
+            return label(mine[0]) if label else mine[0].text
+    if item.means is not None:
+        return item.means.text
+    mine = of_item(p.eligibility, item)
+    return mine[0].text if mine else p.summary
+
+
+def money_facts(p: Project, item: SubItem | None) -> list[str]:
+    texts = [b.text for b in of_item(p.benefits, item)]
+    texts += [target_line(t) for t in of_item(p.targets, item)]
+    return [t for t in texts if _MONEY.search(t)]
+
+
+def cost_facts(p: Project, item: SubItem | None) -> list[str]:
+    texts = [b.text for b in of_item(p.benefits, item)]
+    return [t for t in texts if _COST.search(t)]
+
+
+def when_line(d, today: dt.date) -> str:
+    """A dated fact with its year and whether that day has come: 自2023年7月1日起…（已执行）."""
+    day = format_date(d.date)
+    started = _period_start(d.date) <= today
+    if d.kind in ("effective", "start"):
+        return f"自{day}起{d.what}（{'已执行' if started else '尚未开始'}）"
+    if d.kind == "year":
+        return f"{day}：{d.what}"
+    verb = "完成" if d.kind == "completion" else "开放"
+    late = "（时间已过，完成情况以发布的进展为准）" if started else ""
+    return f"计划{day}{verb}：{d.what}{late}"
+
+
+def _period_start(value: str) -> dt.date:
+    parts = [int(x) for x in value.split("-")] + [1, 1]
+    return dt.date(parts[0], parts[1], parts[2])
+
+
+def with_year(text: str, year: int, plan: bool = False) -> str:
+    """Label a fact with its list's year unless it already carries one."""
+    text = text.rstrip("。；;")
+    if str(year) in text:
+        return text + "。"
+    return f"{year}年计划{text}。" if plan else f"{year}年：{text}。"
+
+
+def named_project(kb, text: str) -> int | None:
+    """The one project whose place or sub-item the question names outright (逸庭苑, 家庭养老
+    床位: three characters or more), even if the question also asks what the list lacks."""
+    q = compact(text or "")
+    found = set()
+    for n, p in kb.projects.items():
+        words = [pl.name for pl in p.places] + [w for it in p.items for w in (it.name, *it.terms)]
+        if any(len(_key(w)) >= 3 and _key(w) in q for w in words):
+            found.add(n)
+    return found.pop() if len(found) == 1 else None
+
+
+def beyond_words(kb, text: str) -> list[str]:
+    """Words of the question that the list does not cover (the vocabulary's out_of_scope)."""
+    q = compact(text or "")
+    return [w for w in kb.vocab.out_of_scope if _key(w) and _key(w) in q]
