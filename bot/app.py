@@ -22,6 +22,8 @@ from bot.kbholder import KBHolder
 from bot.reload import Reloader, ReloadResult
 from bot.roles import Roles
 from bot.services import Services
+from bot.shared import SharedState
+from bot.shared.contexts import RedisContextStore
 from bot.storage import Database
 from bot.storage.audit import AuditRepo
 from bot.storage.broadcast import BroadcastRepo
@@ -92,6 +94,7 @@ class App:
         self.watch_ready = asyncio.Event()  # set once knowledge/ is being watched
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task | None = None
+        self.shared: SharedState | None = None
 
     async def start(self, receive: bool = True) -> None:
         """Storage, services, channels, senders, the engine; then (receive) serve and watch."""
@@ -102,7 +105,11 @@ class App:
             self.services.question_log = None
         else:
             await self.services.question_log.start()  # a secret exists; expired ones purged
+        if self.config.redis.url:  # several instances: what they must share goes to Redis
+            self.shared = SharedState(self.config.redis.url, self.config.redis.prefix)
+            self.services.contexts = RedisContextStore(self.shared)
         self.core = build_core(self.config, self.services, self.db)
+        self.core.shared = self.shared
         self.tools = self.core.conversation.commands.tools
         for name in self.names or registry.configured(self.config):
             channel = registry.load(name)(self.core, getattr(self.config, name, None))
@@ -171,6 +178,8 @@ class App:
         await self.web.stop()
         if getattr(self, "services", None) and self.services.question_log is not None:
             await self.services.question_log.close()  # the last half second of questions
+        if self.shared is not None:
+            await self.shared.close()
         if hasattr(self, "db"):
             await self.db.close()
 

@@ -21,6 +21,7 @@ __all__ = [
     "FloodConfig",
     "KnowledgeConfig",
     "PrivacyConfig",
+    "RedisConfig",
     "TelegramConfig",
     "WeChatConfig",
     "WebhookConfig",
@@ -36,6 +37,13 @@ class KnowledgeConfig(_Section):
 
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/minxin.db"
+
+
+class RedisConfig(_Section):
+    # Set on every instance of a multi-instance deployment: context, pages, answer-once and
+    # flood counters are then shared. Unset: all of it lives in this process's memory.
+    url: str | None = None  # e.g. redis://127.0.0.1:6379/0
+    prefix: str = "minxin:"  # keys of one deployment (one bot) start with this
 
 
 class BroadcastConfig(_Section):
@@ -54,6 +62,7 @@ class PrivacyConfig(_Section):
 class Config(_Section):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     wechat: WeChatConfig | None = None
     broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -43,3 +44,8 @@ class ContextStore:
 
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user_key: str):
+        """Around one message of this user: here nothing; a shared store loads and saves."""
+        yield

@@ -18,10 +18,14 @@ class Conversation:
 
     async def handle(self, msg: Message, numbered: bool = False) -> Reply:
         """A text message. `numbered`: a text-only channel, whose options are typed numbers."""
+        async with self.dialogue.services.contexts.turn(msg.user_key):
+            return await self._handle(msg, numbered)
+
+    async def _handle(self, msg: Message, numbered: bool) -> Reply:
         if numbered:
             picked = self.dialogue.pick(msg.user_key, msg.text)
             if picked is not None:
-                return await self.press(msg, picked.action, numbered)
+                return await self._press(msg, picked.action, numbered)
         if Commands.parse(msg.text) is not None:
             reply = await self.commands.run(msg)
             return self.dialogue.keep(msg, reply, numbered)
@@ -29,6 +33,10 @@ class Conversation:
 
     async def press(self, msg: Message, payload: str, numbered: bool = False) -> Reply:
         """A button, a menu key or a typed option number: its payload (bot.actions)."""
+        async with self.dialogue.services.contexts.turn(msg.user_key):
+            return await self._press(msg, payload, numbered)
+
+    async def _press(self, msg: Message, payload: str, numbered: bool) -> Reply:
         if actions.is_admin_payload(payload):
             reply = await self.commands.press(msg, payload)
             return self.dialogue.keep(msg, reply, numbered)

@@ -7,6 +7,7 @@ Conversation with numbered options, is rendered by the channel and cut into page
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,11 +31,12 @@ class TextTurns:
         conversation: Conversation,
         render: Callable[[Reply], str],
         max_bytes: int,
+        pages: Continuations | None = None,
     ):
         self.conversation = conversation
         self.render = render
         self.max_bytes = max_bytes
-        self.pages = Continuations()
+        self.pages = pages if pages is not None else Continuations()
         # A broadcast confirmed here: the channel's way to report on it (it cannot edit).
         self.on_job: Callable[[Message, int], None] | None = None
 
@@ -122,3 +124,8 @@ class Continuations:
 
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user_key: str):
+        """Around one message of this user: here nothing; shared pages load and save."""
+        yield

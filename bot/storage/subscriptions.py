@@ -57,23 +57,23 @@ class SubscriptionRepo:
     async def touch_user(self, user_key: str, channel: str, chat_id: str) -> None:
         """Record that a user wrote to us (and where to reach them); reactivate if blocked."""
         now = _now()
+        # One upsert, not update-then-insert: two instances may see a new user's first two
+        # messages at the same moment.
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        stmt = insert(users).values(
+            user_key=user_key,
+            channel=channel,
+            chat_id=chat_id,
+            active=True,
+            first_seen=now,
+            last_seen=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_key"],
+            set_={"chat_id": chat_id, "last_seen": now, "active": True},
+        )
         async with self.db.engine.begin() as conn:
-            res = await conn.execute(
-                update(users)
-                .where(users.c.user_key == user_key)
-                .values(chat_id=chat_id, last_seen=now, active=True)
-            )
-            if not res.rowcount:
-                await conn.execute(
-                    users.insert().values(
-                        user_key=user_key,
-                        channel=channel,
-                        chat_id=chat_id,
-                        active=True,
-                        first_seen=now,
-                        last_seen=now,
-                    )
-                )
+            await conn.execute(stmt)
 
     async def subscribe(self, user_key: str, project: int | None) -> bool:
         p = ALL if project is None else project

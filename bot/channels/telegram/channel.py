@@ -128,7 +128,7 @@ def build_application(core: Core, token: str) -> Application:
     # The processor's callbacks are called only while running, after `app` below exists.
     processor = UserOrderProcessor(
         CONCURRENT_UPDATES,
-        FloodGate(tg.flood.max_messages, tg.flood.per_seconds),
+        _flood_gate(core),
         bot_username=lambda: app.bot.username,
         on_flood=lambda update: _notice(app, update, SLOW_DOWN),
         on_drop=lambda update: _notice(app, update, None),
@@ -154,6 +154,16 @@ def build_application(core: Core, token: str) -> Application:
     app.add_handler(MessageHandler(new & private & ~filters.TEXT, on_unreadable))
     app.add_error_handler(on_error)
     return app
+
+
+def _flood_gate(core: Core):
+    """Per-user flood limits: counted in Redis when instances share state, else here."""
+    f = core.config.telegram.flood
+    if core.shared is None:
+        return FloodGate(f.max_messages, f.per_seconds)
+    from bot.shared.flood import RedisFloodGate
+
+    return RedisFloodGate(core.shared, "telegram", f.max_messages, f.per_seconds)
 
 
 def _file_url(base_url: str) -> str:

@@ -1,0 +1,88 @@
+"""Two instances behind one WeChat URL and one Telegram webhook, on PostgreSQL and Redis: a
+resident's conversation may land on either and reads as if one bot answered."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from instances import WEBHOOK_SECRET, hook_url, instances, wechat_url
+from tgupdates import next_update_id, text_update
+from wechat_support import FakeWeChat, field, message_xml
+
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TITLE7 = "【第7项 提高住房保障水平】"
+
+
+async def _wechat_pair(session, apps):
+    return [FakeWeChat(session, wechat_url(app)) for app in apps]
+
+
+async def test_a_conversation_alternating_between_instances_keeps_topic_and_choices(holder):
+    async with instances(holder) as apps, aiohttp.ClientSession() as session:
+        a, b = await _wechat_pair(session, apps)
+        first = await a.ask("oAlt", "租房补贴怎么申请")
+        assert first.startswith(TITLE7 + "\n办理渠道：")
+        follow = await b.ask("oAlt", "那能领多少钱")  # no project named: the topic is shared
+        assert follow.startswith(TITLE7 + "\n能得到什么：")
+        assert "回复 1 条件" in follow
+        picked = await a.ask("oAlt", "1")  # the choice offered by the other instance
+        assert picked.startswith(TITLE7 + "\n面向谁：")
+        # Someone else's "1" is not this resident's choice.
+        assert not (await b.ask("oOther", "1")).startswith(TITLE7)
+
+
+async def test_the_same_msgid_posted_to_both_at_once_is_answered_once(holder):
+    async with instances(holder) as apps, aiohttp.ClientSession() as session:
+        a, b = await _wechat_pair(session, apps)
+        xml = message_xml("text", openid="oTwice", content="订阅万东路的进展")
+        (sa, ra), (sb, rb) = await asyncio.gather(a.post(xml), b.post(xml))
+        assert (sa, sb) == (200, 200)
+        assert ra == rb  # byte for byte: one computation, one reply
+        assert field(ra, "Content").startswith("已订阅：第9项")
+        # A later retry on either instance gets that reply again, not "already subscribed".
+        assert (await b.post(xml))[1] == ra
+        subs = apps[0].services.subscriptions
+        assert await subs.subscriptions("wx:oTwice") == [9]
+
+
+async def test_more_continues_the_pages_on_the_other_instance(holder):
+    async with (
+        instances(holder, wechat={"reply_max_bytes": 200}) as apps,
+        aiohttp.ClientSession() as session,
+    ):
+        a, b = await _wechat_pair(session, apps)
+        parts = [await a.ask("oPages", "民心工程有哪些")]
+        assert parts[0].startswith("河东区2023年20项民心工程（按类别）：")
+        while parts[-1].endswith("回复「更多」看下一部分"):
+            assert len(parts) < 20
+            parts.append(await (a, b)[len(parts) % 2].ask("oPages", "更多"))  # b, a, b…
+        assert len(parts) > 2
+        text = "\n".join(parts)
+        for line in ("1. 综合施策推动就业", "2. 优化教育资源配置", "3. 提升公共卫生服务"):
+            assert text.count(line) == 1  # each line once: no page shown twice or skipped
+        assert "没有更多内容" in await b.ask("oPages", "更多")
+
+
+async def test_a_flood_across_both_instances_is_limited_once(api, holder):
+    flood = {"max_messages": 3, "per_seconds": 600}
+    async with (
+        instances(holder, api=api, telegram={"flood": flood}) as apps,
+        aiohttp.ClientSession() as http,
+    ):
+        urls = [hook_url(app) for app in apps]
+        for i in range(8):
+            update = {"update_id": next_update_id(), **text_update(77, "/help")}
+            resp = await http.post(urls[i % 2], json=update, headers={HEADER: WEBHOOK_SECRET})
+            assert resp.status == 200
+            if i < 4:  # in order: three answers, then the one warning
+                await api.wait_for("sendMessage", i + 1, chat_id=77)
+        # Barrier: another resident answered by each instance after the flood was dealt with.
+        for i, url in enumerate(urls):
+            update = {"update_id": next_update_id(), **text_update(78, "/help")}
+            await http.post(url, json=update, headers={HEADER: WEBHOOK_SECRET})
+            await api.wait_for("sendMessage", i + 1, chat_id=78)
+        texts = api.texts(77)
+        assert len(texts) == 4
+        assert [t.startswith("我能回答") for t in texts] == [True, True, True, False]
+        assert texts[3] == "您发送得太快了，请稍后再试。"
