@@ -10,6 +10,8 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from sqlalchemy import text as sql_text
+
 from bot import channels as registry
 from bot.broadcast.desk import Desk
 from bot.broadcast.engine import BroadcastEngine
@@ -119,12 +121,29 @@ class App:
             return
         for channel in self.channels:
             await channel.start(self.web)
+        self._readiness()
         if self.web.needed:
             await self.web.start()
         for channel in self.channels:
             await channel.go_live()
         if self.config.knowledge.watch:
             self._watcher = asyncio.create_task(self._watch())
+
+    def _readiness(self) -> None:
+        """What GET /readyz checks: the database answers, Redis answers, a KB is loaded."""
+
+        async def database() -> bool:
+            async with self.db.engine.connect() as conn:
+                await conn.execute(sql_text("SELECT 1"))
+            return True
+
+        async def knowledge() -> bool:
+            return bool(self.holder.kb.projects)
+
+        self.web.checks["database"] = database
+        if self.shared is not None:
+            self.web.checks["redis"] = self.shared.ping
+        self.web.checks["knowledge"] = knowledge
 
     async def _start_broadcasts(self) -> None:
         """One engine over every channel's sender; resume jobs a restart interrupted."""
@@ -164,18 +183,21 @@ class App:
                     log.info("cannot tell %s staff %s about the reload: %s", name, uid, e)
 
     async def stop(self) -> None:
+        """SIGTERM lands here: not ready at once; the web server stops taking requests and
+        lets those in flight finish (their answers are sent); then channels, broadcasts, storage."""
         self._stop.set()
+        self.web.draining = True
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        await self.web.stop()  # in-flight WeChat answers and webhook posts complete first
         for channel in reversed(self.channels):
             await channel.stop()
         if self.desk is not None:
             await self.desk.stop()  # let broadcast sends in flight settle
         for sender in self.senders.values():
             await sender.close()
-        await self.web.stop()
         if getattr(self, "services", None) and self.services.question_log is not None:
             await self.services.question_log.close()  # the last half second of questions
         if self.shared is not None:

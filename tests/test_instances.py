@@ -20,6 +20,11 @@ async def _wechat_pair(session, apps):
 
 async def test_a_conversation_alternating_between_instances_keeps_topic_and_choices(holder):
     async with instances(holder) as apps, aiohttp.ClientSession() as session:
+        for app in apps:  # what the load balancer checks before sending residents there
+            async with session.get(wechat_url(app).replace("/wechat", "/readyz")) as r:
+                ready = (r.status, await r.json())
+            checks = {"database": True, "redis": True, "knowledge": True}
+            assert ready == (200, {"ready": True, "checks": checks})
         a, b = await _wechat_pair(session, apps)
         first = await a.ask("oAlt", "租房补贴怎么申请")
         assert first.startswith(TITLE7 + "\n办理渠道：")
