@@ -20,6 +20,7 @@ from bot.commands import Commands
 from bot.config import Config
 from bot.conversation import Conversation
 from bot.dialogue import Dialogue
+from bot.instancelock import sqlite_lock
 from bot.kbholder import KBHolder
 from bot.reload import Reloader, ReloadResult
 from bot.roles import Roles
@@ -100,6 +101,9 @@ class App:
 
     async def start(self, receive: bool = True) -> None:
         """Storage, services, channels, senders, the engine; then (receive) serve and watch."""
+        self._lock = sqlite_lock(self.config.database.url)
+        if self._lock is not None:
+            self._lock.acquire()  # a second process on this SQLite file stops here, one line
         self.db = Database(self.config.database.url)
         await self.db.start()
         self.services = build_services(self.config, self.holder, self.db)
@@ -204,6 +208,8 @@ class App:
             await self.shared.close()
         if hasattr(self, "db"):
             await self.db.close()
+        if getattr(self, "_lock", None) is not None:
+            self._lock.release()
 
     def channel(self, name: str) -> Channel:
         return next(c for c in self.channels if c.name == name)

@@ -97,3 +97,35 @@ async def test_shutdown_finishes_the_answer_in_flight(holder, tmp_path):
         held.release.set()
         if stopping is None:
             await app.stop()
+
+
+async def test_a_second_process_on_the_same_sqlite_file_refuses_to_start(holder, tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    config = _config(tmp_path)
+    other_port = free_port()
+    data = {
+        "database": {"url": config.database.url},
+        "knowledge": {"watch": False},
+        "wechat": {"token": "t0ken-for-lock", "app_id": "wx1", "port": other_port},
+    }
+    (tmp_path / "second.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    async with _app(config, holder):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "second.yaml"),
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("启动失败 start-up failed: AlreadyRunning: another process (pid ")
+    assert f"is already serving {tmp_path / 'ops.db'}; stop it first" in lines[0]
+    # Once the first has stopped, the file is free again.
+    async with _app(config, holder) as (app, _):
+        assert app.web.bound
