@@ -1,15 +1,25 @@
-"""Router benchmark: warm per-question latency, cold start of `python -m bot ask`, memory.
+"""Router benchmark, side by side with an earlier router in one run (A B A B …).
 
-Run: .venv/bin/python benchmarks/bench_router.py   (prints figures; asserts nothing)
+Warm per-question latency on every labelled set, long messages (200/300/600 characters),
+cold start and peak RSS of `python -m bot ask` for both revisions and the bare import floor.
+
+Run: .venv/bin/python benchmarks/bench_router.py [--base f1ab832] [--reps 5]
+(prints figures; asserts nothing). The earlier revision's router, lexicon and text modules are
+taken from git into a temporary package and run against today's knowledge base.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
-import resource
+import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +34,8 @@ SOURCES = [
     ROOT / "tests" / "data" / "router_holdout.jsonl",
     *sorted((ROOT / "benchmarks" / "data").glob("router_*.jsonl")),
 ]
+OLD_MODULES = ("router", "lexicon", "text")
+STORY = "我家住在老小区，楼很旧了，冬天暖气也不太热，老伴腿脚不好上下楼很难，"
 
 
 def questions() -> list[str]:
@@ -36,65 +48,153 @@ def questions() -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def old_router_class(rev: str, folder: Path):
+    """The Router class of an earlier revision, importable beside today's (own package name)."""
+    pkg = folder / "oldbot"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    for name in OLD_MODULES:
+        src = subprocess.run(
+            ["git", "show", f"{rev}:bot/{name}.py"], cwd=ROOT, capture_output=True, check=True
+        ).stdout.decode()
+        for other in OLD_MODULES:
+            src = src.replace(f"from bot.{other} import", f"from oldbot.{other} import")
+        (pkg / f"{name}.py").write_text(src, encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("oldbot.router")
+
+
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def warm_latency(router, qs: list[str]) -> list[float]:
-    for q in qs[:200]:  # warm-up: caches, first-call costs
-        router.route(q)
-    normalise.cache_clear()
-    times = []
-    for q in qs:
+def timed(route, texts: list[str], clear) -> list[float]:
+    out = []
+    for q in texts:
+        clear()
         t = time.perf_counter()
-        router.route(q)
-        times.append((time.perf_counter() - t) * 1000)
-    return times
+        route(q)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
 
 
-def cold_start(runs: int = 7) -> list[float]:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "bot", "ask", "医保住院最高报多少"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        times.append(time.perf_counter() - t)
-    return times
+def child(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one process, measured by GNU time: a child forked
+    from this large process would report the parent's pages as its own peak."""
+    t = time.perf_counter()
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - t
+    return wall, int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
+def big_kb(folder: Path, n: int) -> Path:
+    """The bundled KB with its 20 projects repeated up to n (a city's list, several districts)."""
+    kb = folder / f"kb{n}"
+    shutil.copytree(ROOT / "knowledge", kb)
+    year = kb / "2023"
+    files = sorted(year.glob("[0-9][0-9]-*.yaml"))
+    for k in range(len(files) + 1, n + 1):
+        src = files[(k - 1) % len(files)]
+        text = re.sub(r"^number: \d+", f"number: {k}", src.read_text("utf-8"), flags=re.M)
+        (year / f"{k}-copy.yaml").write_text(text, "utf-8")
+    listing = (year / "_list.yaml").read_text("utf-8")
+    (year / "_list.yaml").write_text(
+        re.sub(r"^projects: \d+", f"projects: {n}", listing, flags=re.M), "utf-8"
+    )
+    return kb
 
 
 def main() -> None:
-    t = time.perf_counter()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", default="f1ab832", help="the earlier revision to compare with")
+    ap.add_argument("--reps", type=int, default=5)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_router_"))
+    old_mod = old_router_class(args.base, tmp)
     holder = KBHolder()
-    build = time.perf_counter() - t
+    routers = {"old": old_mod.Router(holder.kb), "new": holder.router}
+    clears = {
+        "old": importlib.import_module("oldbot.text").normalise.cache_clear,
+        "new": normalise.cache_clear,
+    }
     qs = questions()
-    times = warm_latency(holder.router, qs)
-    long_text = "医保" * 150  # the longest text that is still routed (300 chars)
-    long_times = []
-    for _ in range(50):
-        normalise.cache_clear()
-        t = time.perf_counter()
-        holder.router.route(long_text)
-        long_times.append((time.perf_counter() - t) * 1000)
-    cold = cold_start()
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    own_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"questions routed warm: {len(qs)}")
+    texts = {
+        200: (STORY * 8)[:186] + "老旧小区改造什么时候",
+        300: (STORY * 12)[:286] + "老旧小区改造什么时候",
+        600: (STORY * 24)[:586] + "老旧小区改造什么时候",
+    }
+    warm = {k: {q: [] for q in qs} for k in routers}  # per question, one time per rep
+    long = {(k, n): [] for k in routers for n in texts}
+    rng = random.Random(7)
+    for r in routers.values():  # warm-up: caches, first-call costs
+        for q in qs[:200]:
+            r.route(q)
+    for _ in range(args.reps):
+        order = qs[:]
+        rng.shuffle(order)
+        for name in ("old", "new"):  # A B A B: both see the same machine load
+            for q, t in zip(order, timed(routers[name].route, order, clears[name]), strict=True):
+                warm[name][q].append(t)
+            for n, text in texts.items():
+                long[name, n] += timed(routers[name].route, [text] * 20, clears[name])
+
+    base_dir = tmp / "base"
+    base_dir.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", args.base], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(base_dir)], input=archive, check=True)
+    ask = [sys.executable, "-m", "bot", "ask", "医保住院最高报多少"]
+    floor = [sys.executable, "-c", "import bot.cli.common"]  # the bot's imports, no KB or router
+    runs = {"floor": [], "old ask": [], "new ask": []}
+    for _ in range(args.reps + 2):
+        runs["floor"].append(child(floor, ROOT))
+        runs["old ask"].append(child(ask, base_dir))
+        runs["new ask"].append(child(ask, ROOT))
+
+    sizes = {20: ROOT / "knowledge", 400: big_kb(tmp, 400)}
+    builds = {n: [] for n in sizes}
+    for _ in range(3):
+        for n, folder in sizes.items():
+            t = time.perf_counter()
+            KBHolder(folder)
+            builds[n].append(time.perf_counter() - t)
+
+    print(f"questions routed warm: {len(qs)} x {args.reps} reps, old = {args.base}, new = worktree")
+    for name in ("old", "new"):
+        t = [x for ts in warm[name].values() for x in ts]
+        # Each question's best rep: the router's own cost, without a busy neighbour's.
+        best = [min(ts) for ts in warm[name].values()]
+        print(
+            f"  {name}: all runs median {statistics.median(t):.3f} ms  p99 {percentile(t, 99):.3f}"
+            f" ms  max {max(t):.3f} ms | best of reps: median {statistics.median(best):.3f} ms"
+            f"  p99 {percentile(best, 99):.3f} ms"
+        )
+    for n in texts:
+        cells = []
+        for name in ("old", "new"):
+            r = routers[name].route(texts[n])
+            t = long[name, n]
+            shown = (
+                "refused (too long)"
+                if r.too_long
+                else f"{statistics.median(t):.3f} ms (min {min(t):.3f})"
+            )
+            cells.append(f"{name} {shown}")
+        print(f"  {n}-char message median: " + "  ".join(cells))
+    b20, b400 = (statistics.median(builds[n]) for n in (20, 400))
     print(
-        f"routing latency ms: median {statistics.median(times):.3f}  "
-        f"p99 {percentile(times, 99):.3f}  max {max(times):.3f}"
+        f"  KB load + router build in process: 20 projects {b20:.2f} s, 400 projects {b400:.2f} s ({b400 / b20:.1f}x)"
     )
-    print(f"300-char message ms: median {statistics.median(long_times):.3f}")
-    print(f"KB load + router build in process: {build * 1000:.0f} ms")
-    print(
-        f"`python -m bot ask` whole process s: median {statistics.median(cold):.2f}  "
-        f"min {min(cold):.2f}  max {max(cold):.2f}  ({len(cold)} runs)"
-    )
-    print(f"peak RSS MB: ask process {child_rss:.0f}, this benchmark process {own_rss:.0f}")
+    for name, rs in runs.items():
+        walls, rss = [w for w, _ in rs], [m for _, m in rs]
+        print(
+            f"  {name}: wall median {statistics.median(walls):.2f} s "
+            f"(min {min(walls):.2f})  peak RSS median {statistics.median(rss):.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

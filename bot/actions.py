@@ -9,19 +9,20 @@ number on a text channel): short ASCII, at most 64 bytes.
     list / help / mysubs
     sub:9 / sub:all, unsub:9 / unsub:all
     adm:go:5 / adm:no:5 / adm:notify:3 / adm:hist:9   admin steps (job, entry, project id)
+    fb:9:benefit:1 / fb:9:benefit:0   有用 / 没用 about the answer on project 9's benefit
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-CATEGORIES, LIST, HELP, MYSUBS = "cats", "list", "help", "mysubs"
+CATEGORIES, LIST, HELP, MYSUBS, FEEDBACK = "cats", "list", "help", "mysubs", "fb"
 ADMIN_VERBS = ("go", "no", "notify", "hist")  # confirm, discard, notify subscribers, history
 
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # a | src | cat | cats | list | help | mysubs | sub | unsub | adm
+    kind: str  # a | src | cat | cats | list | help | mysubs | sub | unsub | fb | adm
     number: int | None = None  # project, category, job or entry; None for "all"
     word: str = ""  # the intent of `a`, the verb of `adm`
 
@@ -46,6 +47,10 @@ def unsubscribe(project: int | None) -> str:
     return f"unsub:{'all' if project is None else project}"
 
 
+def feedback(project: int, intent: str, useful: bool) -> str:
+    return f"fb:{project}:{intent}:{int(useful)}"
+
+
 def admin(verb: str, number: int) -> str:
     return f"adm:{verb}:{number}"
 
@@ -64,6 +69,9 @@ def decode(payload: str) -> Action | None:
         if rest == "all":
             return Action(kind, None)
         return Action(kind, int(rest)) if rest.isdigit() else None
+    if kind == FEEDBACK:  # word keeps 'intent:vote' for the feedback handler to check
+        num, _, word = rest.partition(":")
+        return Action(kind, int(num), word) if num.isdigit() and word else None
     if kind == "adm":
         verb, _, num = rest.partition(":")
         return Action("adm", int(num), verb) if verb in ADMIN_VERBS and num.isdigit() else None

@@ -30,6 +30,7 @@ from bot.shared.contexts import RedisContextStore
 from bot.storage import Database
 from bot.storage.audit import AuditRepo
 from bot.storage.broadcast import BroadcastRepo
+from bot.storage.feedback import FeedbackRepo
 from bot.storage.forget import forget_person
 from bot.storage.progress import ProgressRepo
 from bot.storage.qlog import QuestionLogRepo
@@ -48,7 +49,22 @@ def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     services.progress = ProgressRepo(db)  # admins' /progress entries in residents' answers
     # What residents asked, under an HMAC of their key: the staff inbox and stats read it.
     services.question_log = QuestionLogRepo.from_config(db, config, batch_seconds=0.5)
+    # Anonymous 有用/没用 and suggestions; hand-off settings; 删除我的记录 typed on any channel.
+    services.feedback = FeedbackRepo(db, config.privacy.retention_days)
+    services.handoff = config.handoff
+    services.privacy_notices = config.privacy.notices
+    services.feedback_buttons = config.feedback.buttons
+    services.forget = forget_everywhere(services, db)
     return services
+
+
+def forget_everywhere(services: Services, db: Database):
+    """删除我的记录 typed on any channel does what /forget does."""
+
+    async def forget(user_key: str) -> int:
+        return await forget_person(services, db, user_key)
+
+    return forget
 
 
 def build_core(config: Config, services: Services, db: Database) -> Core:
@@ -114,6 +130,7 @@ class App:
         if self.config.redis.url:  # several instances: what they must share goes to Redis
             self.shared = SharedState(self.config.redis.url, self.config.redis.prefix)
             self.services.contexts = RedisContextStore(self.shared)
+        await self.services.feedback.purge()  # feedback and suggestions past the retention
         self.core = build_core(self.config, self.services, self.db)
         self.core.shared = self.shared
         self.tools = self.core.conversation.commands.tools

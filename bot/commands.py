@@ -16,12 +16,12 @@ from bot import actions
 from bot.dialogue import Dialogue
 from bot.models import Button, Message, Reply
 from bot.naming import ALL_WORDS, label, number_of
+from bot.privacy import FORGOTTEN
 from bot.roles import ADMIN, RESIDENT, STAFF, may
 from handlers import admin, admin_broadcast, browse, smalltalk, subscriptions
 
 log = logging.getLogger(__name__)
 
-FORGOTTEN = "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
 PROJECT_USAGE = "用法：/project 5 或 /project 租房补贴"
 # "/progress 9 60%", "／progress …" (a full-width slash from a Chinese keyboard), "/start@minxinbot"
 _COMMAND = re.compile(r"^\s*[/／]([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.S)
@@ -110,7 +110,9 @@ async def _start(c: Commands, msg: Message, args: str) -> Reply:
     if m and kb.project(int(m.group(1))):
         return await c.dialogue.act(msg, actions.answer(int(m.group(1)), "overview"))
     hello, menu = smalltalk.greeting(kb), browse.categories(kb)
-    return Reply(f"{hello.text}\n{menu.text}", [*menu.buttons, [Button("使用帮助", actions.HELP)]])
+    notices = await c.dialogue.notices(msg)  # first contact: what is kept, for how long
+    text = "\n".join([hello.text, *notices, menu.text])
+    return Reply(text, [*menu.buttons, [Button("使用帮助", actions.HELP)]])
 
 
 async def _help(c: Commands, msg: Message, args: str) -> Reply:

@@ -35,8 +35,19 @@ class KnowledgeConfig(_Section):
     watch: bool = True  # reload automatically when files under dir change
 
 
+def default_data_dir() -> Path:
+    """Where the embedded SQLite file lives without a config: MINXIN_DATA_DIR, else the
+    project's own data/ folder — never the folder a command happens to run from."""
+    env = os.environ.get("MINXIN_DATA_DIR")
+    return Path(env).expanduser().resolve() if env else Path(__file__).resolve().parents[1] / "data"
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{default_data_dir() / 'minxin.db'}"
+
+
 class DatabaseConfig(_Section):
-    url: str = "sqlite+aiosqlite:///data/minxin.db"
+    url: str = Field(default_factory=default_database_url)
 
 
 class RedisConfig(_Section):
@@ -57,6 +68,19 @@ class BroadcastConfig(_Section):
 class PrivacyConfig(_Section):
     hmac_secret: str | None = None  # or MINXIN_HMAC_SECRET; keys the question log
     retention_days: int = Field(default=180, ge=1)
+    notices: bool = True  # first-contact and personal-data notices in replies
+
+
+class HandoffConfig(_Section):
+    """Where a resident is sent when the bot cannot help (the hotline is always offered)."""
+
+    misses: int = Field(default=2, ge=1)  # misses in a row before the bot offers a person
+    url: str | None = None  # e.g. the district's online 12345 form
+    phone: str | None = None  # a staffed line besides 12345, as the office publishes it
+
+
+class FeedbackConfig(_Section):
+    buttons: bool = True  # 有用 / 没用 after the first answer about a project in a conversation
 
 
 class Config(_Section):
@@ -70,6 +94,8 @@ class Config(_Section):
     # Roles by channel and the user's id there, e.g. {"wechat": ["oAbC…"], "console": ["local"]}
     admins: dict[str, list[str | int]] = Field(default_factory=dict)
     staff: dict[str, list[str | int]] = Field(default_factory=dict)
+    handoff: HandoffConfig = Field(default_factory=HandoffConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property

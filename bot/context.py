@@ -18,6 +18,12 @@ class Context:
     last_project: int | None = None
     last_intent: str | None = None
     options: list[Button] = field(default_factory=list)
+    # Hand-off and feedback (issue 17): misses in a row, whether the last reply asked back,
+    # the conversation's questions (redacted) for the copyable summary, projects offered 有用/没用.
+    misses: int = 0
+    asked_back: bool = False
+    asked: list[tuple[str, int | None]] = field(default_factory=list)
+    rated: list[int] = field(default_factory=list)
     updated: float = field(default_factory=time.monotonic)
 
 

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from bot import actions
 from bot.context import Context
 from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
 from bot.naming import number_of
+from bot.privacy import Redacted, scan
 from bot.router import Analysis
 from bot.services import Services
-from handlers import browse, projects, smalltalk, subscriptions
+from handlers import (
+    browse,
+    feedback,
+    handoff,
+    privacy,
+    projects,
+    smalltalk,
+    subscriptions,
+    suggestions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +40,11 @@ def _follows_up(a: Analysis) -> bool:
     if a.route.intent not in (*PROJECT_INTENTS, "subscribe", "unsubscribe", "out_of_scope"):
         return False  # 谢谢 / 转人工 / 民心工程有哪些 are not about the project
     return len(a.unknown_words) <= MAX_NEW_WORDS
+
+
+def _asks_back(route: Route) -> bool:
+    """Close candidates and low confidence: the bot asks which project was meant."""
+    return bool(route.alternatives) and route.confidence < ASK_CONFIDENCE
 
 
 class Dialogue:
@@ -76,18 +92,33 @@ class Dialogue:
         n = number_of(text)
         if n is not None and self.services.kb.kb.project(n):
             return await self.act(msg, actions.answer(n, "overview"), numbered)
+        if privacy.asks_to_forget(text) and self.services.forget is not None:
+            return self.keep(msg, await privacy.forget(self.services, msg.user_key), numbered)
+        # Routing reads the original; everything stored or logged gets the redacted text.
+        found = scan(text)
+        if suggestions.is_suggestion(text):
+            reply = await suggestions.take(self.services, msg, found.text)
+            return self.keep(msg, await self._noticed(msg, reply, found), numbered)
         route = self.understand(msg.user_key, text)
+        if handoff.wants_person(text) and route.intent != "human":
+            route = Route(None, "human", 1.0)  # 投诉 names a project often; a person is asked for
         if self.services.question_log is not None:
             try:
-                await self.services.question_log.record(msg, route)
+                await self.services.question_log.record(replace(msg, text=found.text), route)
             except Exception:  # the log must never cost a resident their answer
                 log.exception("question log failed")
+        asks = route.intent in PROJECT_INTENTS and (route.project is None or _asks_back(route))
+        handoff.track(self.services, msg.user_key, route, found.text, asks)
         reply = await self._answer(msg, route, text)
         reply.route = route
-        return self.keep(msg, reply, numbered)
+        reply = handoff.with_offer_if_due(self.services, msg.user_key, route, reply)
+        return self.keep(msg, await self._noticed(msg, reply, found), numbered)
 
     async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
         """Carry out a button's action payload (also typed numbers on text-only channels)."""
+        return await self._noticed(msg, await self._act(msg, action, numbered))
+
+    async def _act(self, msg: Message, action: str, numbered: bool) -> Reply:
         kb = self.services.kb.kb
         act = actions.decode(action)
         kind = act.kind if act else ""
@@ -95,8 +126,14 @@ class Dialogue:
             route = Route(act.number, act.word, 1.0)
             ctx = self.services.contexts.get(msg.user_key)
             self._remember(msg.user_key, ctx, route)
-            reply = await self._project_answer(act.number, act.word)
+            handoff.count(ctx, answered=True, out_of_scope=False, asked_back=False)
+            reply = await self._project_answer(act.number, act.word, msg)
             return self.keep(msg, reply, numbered)
+        if kind == actions.FEEDBACK:
+            ctx = self.services.contexts.get(msg.user_key)
+            reply = await feedback.rate(self.services, msg, ctx, f"{act.number}:{act.word}")
+            if reply is not None:
+                return self.keep(msg, reply, numbered)
         if kind == "src" and kb.project(act.number):
             return self.keep(msg, projects.source_reply(kb.project(act.number)), numbered)
         if kind == "cat":
@@ -130,9 +167,9 @@ class Dialogue:
         if intent in PROJECT_INTENTS:
             if route.project is None:
                 return browse.which_project(kb, intent)
-            if route.alternatives and route.confidence < ASK_CONFIDENCE:
+            if _asks_back(route):
                 return browse.did_you_mean(kb, route.alternatives, intent)
-            return await self._project_answer(route.project, intent)
+            return await self._project_answer(route.project, intent, msg)
         if intent == "list":
             return browse.full_list(kb)
         if intent == "greeting":
@@ -140,13 +177,25 @@ class Dialogue:
         if intent == "help":
             return smalltalk.help_text(kb)
         if intent == "human":
-            return smalltalk.human(kb)
+            asked = self.services.contexts.get(msg.user_key).asked
+            return handoff.human(kb, self.services.handoff, asked)
         return smalltalk.out_of_scope(kb)
 
-    async def _project_answer(self, number: int, intent: str) -> Reply:
+    async def _project_answer(self, number: int, intent: str, msg: Message | None = None) -> Reply:
         kb = self.services.kb.kb
         history = await self.services.progress_history(number) if intent == "progress" else []
-        return projects.answer(kb, kb.project(number), intent, history)
+        reply = projects.answer(kb, kb.project(number), intent, history)
+        if msg is not None:  # 有用/没用, once a project in a conversation
+            feedback.offer_once(self.services, msg.user_key, reply, number, intent)
+        return reply
+
+    # ---- privacy notices (issue 17) --------------------------------------------------------
+    async def notices(self, msg: Message, found: Redacted | None = None) -> list[str]:
+        """Privacy notices this resident has not seen yet (a channel's own welcome shows them)."""
+        return await privacy.unseen(self.services, msg.user_key, found)
+
+    async def _noticed(self, msg: Message, reply: Reply, found: Redacted | None = None) -> Reply:
+        return await privacy.with_notices(self.services, msg.user_key, reply, found)
 
     # ---- numbered options (console, WeChat) ----------------------------------------------
     def keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:

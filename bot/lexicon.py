@@ -5,15 +5,19 @@ Every KB word goes through the same normalisation as resident text, so both meet
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property
+from pathlib import Path
 
-import rjieba
+import ahocorasick
 
 from bot.kb.model import KnowledgeBase
+from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
 from bot.text import compact
 
 # Words that name kinds of work rather than a project; as sub-terms they would tie everything.
@@ -78,39 +82,8 @@ _HAS_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
 TITLE_BONUS = 1.2
 SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
-
-
-def _load_pinyin_table() -> dict[int, str]:
-    """pypinyin's per-character table, loaded alone.
-
-    Importing the pypinyin package also loads its phrase dictionary (~0.15 s at every start);
-    the router only needs single characters, so run just the data module.
-    """
-    spec = importlib.util.find_spec("pypinyin")
-    path = spec.origin.rsplit("__init__.py", 1)[0] + "pinyin_dict.py" if spec else None
-    data_spec = (
-        importlib.util.spec_from_file_location("_minxin_pinyin_dict", path) if path else None
-    )
-    if data_spec is None or data_spec.loader is None:
-        from pypinyin.pinyin_dict import pinyin_dict as table
-
-        return table
-    module = importlib.util.module_from_spec(data_spec)
-    data_spec.loader.exec_module(module)
-    return module.pinyin_dict
-
-
-pinyin_dict = _load_pinyin_table()
-_TONELESS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
-
-
-@lru_cache(maxsize=16384)
-def char_pinyin(ch: str) -> str:
-    """Toneless pinyin of one character (its first reading); others stand for themselves."""
-    readings = pinyin_dict.get(ord(ch))
-    if readings is None:
-        return ch
-    return readings.split(",", 1)[0].translate(_TONELESS)
+MIN_INITIALS = 3  # ylcw (养老床位) is an abbreviation; db could be 低保 or 大病
+SITUATION_FACTOR = 0.5  # a life situation (失业) points to a project less surely than its name
 
 
 def pinyin_key(text: str) -> str:
@@ -122,15 +95,34 @@ def term_weight(term: str) -> float:
     return min(1.0 + 0.5 * len(term), 5.0)
 
 
-def domain_segmenter() -> rjieba.Jieba:
-    """A fresh segmenter that will learn this KB's words (~0.1 s to load its dictionary).
+def _jieba_class():
+    """rjieba's Jieba class without running the package's __init__, which builds a default
+    instance (~0.13 s and ~33 MiB) that the router never uses."""
+    spec = importlib.util.find_spec("rjieba")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(folder) / f"rjieba{suffix}"
+            ext = importlib.util.spec_from_file_location("rjieba.rjieba", path)
+            if path.exists() and ext and ext.loader:
+                module = importlib.util.module_from_spec(ext)
+                ext.loader.exec_module(module)
+                return module.Jieba
+    from rjieba import Jieba  # an unusual install: pay for the default instance
 
-    Not rjieba's default instance: that one must stay pristine to split KB terms into
-    sub-terms, and would stop doing so once the terms were added (every reload would route
-    differently). Fresh per KB: a reload built in a worker thread never touches the instance
-    that is serving, and words deleted from the KB leave with the old one.
+    return Jieba
+
+
+def domain_segmenter():
+    """A fresh segmenter (~0.1 s to load its dictionary): the one instance a lexicon uses.
+
+    The lexicon first splits KB terms into sub-terms with it while it is pristine, then teaches
+    it the KB's words. Fresh per KB: a reload built in a worker thread never touches the
+    instance that is serving, and words deleted from the KB leave with the old one.
     """
-    return rjieba.Jieba()
+    return _JIEBA()
+
+
+_JIEBA = _jieba_class()
 
 
 @dataclass
@@ -140,6 +132,17 @@ class Entry:
     projects: dict[int, float] = field(default_factory=dict)
     cues: list[tuple[str, float]] = field(default_factory=list)
     oos: float = 0.0  # weight of evidence that the question is outside the list
+    topic: dict[int, float] = field(default_factory=dict)  # 补贴: shared by many, a choice
+    situation: bool = False  # a life situation (失业), not a name: weaker, and never "the" name
+
+
+@dataclass(frozen=True)
+class Example:
+    """A phrasing staff accepted, with the project and (if given) the intent it means."""
+
+    text: str  # normalised, folded, no spaces
+    project: int
+    intent: str | None
 
 
 class Lexicon:
@@ -150,6 +153,9 @@ class Lexicon:
                 self._fold_map[compact(v)] = compact(canon)
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
+        self.dialect = [(re.compile(p), to) for p, to in kb.vocab.dialect.items()]
+        # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
+        self.segmenter = domain_segmenter()
 
         self.entries: dict[str, Entry] = defaultdict(Entry)
         for intent, spec in kb.vocab.intents.items():
@@ -158,12 +164,13 @@ class Lexicon:
                 if key:
                     self.entries[key].cues.append((intent, w))
         self.stopwords = frozenset(self.fold(compact(w)) for w in kb.vocab.stopwords)
-        self._add_project_terms(kb)
+        self._add_topics(kb, self._add_project_terms(kb))
         self.patterns = [
             (re.compile(p), intent, w)
             for intent, spec in kb.vocab.intents.items()
             for p, w in spec.patterns.items()
         ]
+        self.oos_patterns = [(re.compile(p), w) for p, w in kb.vocab.out_of_scope_patterns.items()]
         for word, weight in kb.vocab.out_of_scope.items():
             key = self.fold(compact(word))
             if key:
@@ -176,10 +183,19 @@ class Lexicon:
         for key in sorted(self.entries, key=len):
             if len(key) >= 2:
                 self.by_pinyin.setdefault(pinyin_key(key), key)
+        self.exact_ac = _automaton((k, k) for k in self.entries)
+        self.pinyin_ac = _automaton((pinyin_codes(w), (len(w), w)) for w in self.by_pinyin.values())
+        self._pinyin_words = dict(kb.vocab.pinyin_words)
+        self.examples = [
+            Example(key, n, ex.intent)
+            for n, p in kb.projects.items()
+            for ex in p.learned_examples
+            if (key := self.fold(compact(ex.text)))
+        ]
+        self.example_keys = [ex.text for ex in self.examples]
 
         self.project_term_list = [k for k, e in self.entries.items() if e.projects and len(k) >= 3]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
-        self.segmenter = domain_segmenter()
         for key in self.entries:
             if len(key) >= 2 and not self.segmenter.has_word(key):
                 self.segmenter.add_word(key, None, None)
@@ -190,38 +206,183 @@ class Lexicon:
             return text
         return self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
 
-    def _add_project_terms(self, kb: KnowledgeBase) -> None:
+    def rewrite(self, text: str) -> str:
+        """Normalised text (spaces kept) -> Chinese words the lexicon knows.
+
+        Latin runs typed as pinyin become the KB words they spell; then the dialect rules of
+        vocab.yaml apply by position (嘛 before a noun is 什么; 嘛 at the end stays a particle).
+        """
+        if _LATIN.search(text):
+            text = _LATIN_RUN.sub(lambda m: self._latin(m.group(0)), text)
+        for pattern, to in self.dialect:
+            text = pattern.sub(to, text)
+        return text
+
+    def _latin(self, run: str) -> str:
+        if compact(run).replace(" ", "") in self.entries:  # help, hello, menu: words already known
+            return run
+        out: list[str] = []
+        sylls: list[str] = []
+        for word in run.split(" "):
+            if word in self.entries or word in self._fold_map:
+                out.append(self._spell(sylls) + word)
+                sylls = []
+                continue
+            pieces = _split_erhua(word)
+            if pieces is None:
+                # Not pinyin: perhaps initials (ylcw = 养老床位), used when only one name fits.
+                named = self.by_initials.get(word) if len(word) >= MIN_INITIALS else None
+                out.append(self._spell(sylls) + (named or f" {word} "))
+                sylls = []
+            else:
+                sylls += pieces
+        out.append(self._spell(sylls))
+        return "".join(out)
+
+    def _spell(self, sylls: list[str]) -> str:
+        """Syllables -> the known words they spell: most syllables covered, then fewest words
+        (zai na er is 在哪儿, not 在哪 + er); a syllable no word covers stays in letters."""
+        index, n = self.by_syllables, len(sylls)
+        # best[i]: (syllables covered, -words, pieces) for sylls[i:]
+        best: list[tuple[int, int, list[str]]] = [(0, 0, [])] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            cov, neg, rest = best[i + 1]
+            cand = (cov, neg, [f" {sylls[i]} ", *rest])
+            for j in range(i + 1, min(n, i + self._latin_max) + 1):
+                word = index.get(tuple(sylls[i:j]))
+                if word:
+                    cov, neg, rest = best[j]
+                    option = (cov + j - i, neg - 1, [word, *rest])
+                    if option[:2] > cand[:2]:
+                        cand = option
+            best[i] = cand
+        return "".join(best[0][2])
+
+    @cached_property
+    def by_syllables(self) -> dict[tuple[str, ...], str]:
+        """Known words by the syllables that spell them; built at the first Latin message
+        (~0.07 s) rather than at every start."""
+        words = [k for k in self.entries if len(k) >= 2 and _ALL_CJK.fullmatch(k)]
+        words += [w for w in self.stopwords if len(w) >= 2 and _ALL_CJK.fullmatch(w)]
+        words += [w for w in self._fold_map if _ALL_CJK.fullmatch(w)]
+        index: dict[tuple[str, ...], str] = {}
+        for w in sorted(set(words), key=lambda w: (len(w), w)):
+            combos = itertools.islice(itertools.product(*(readings(c) for c in w)), 16)
+            for combo in combos:
+                index.setdefault(combo, w)
+        # Single syllables only through the staff-kept table: ma is 吗, not 妈 or 马.
+        for latin, word in self._pinyin_words.items():
+            sylls = [p for w in latin.split() for p in (_split_erhua(w) or [w])]
+            index[tuple(sylls)] = compact(word)
+        self._latin_max = max((len(k) for k in index), default=1)
+        return index
+
+    @cached_property
+    def by_initials(self) -> dict[str, str]:
+        """Project names by the first letters of their syllables (ylcw -> 养老床位), kept only
+        where exactly one name has those letters: an abbreviation that could mean two is left
+        as letters."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for key, entry in self.entries.items():
+            named = entry.projects and not entry.situation and len(key) >= MIN_INITIALS
+            if named and _ALL_CJK.fullmatch(key):
+                found["".join(char_pinyin(c)[0] for c in key)].add(key)
+        return {k: next(iter(ws)) for k, ws in found.items() if len(ws) == 1}
+
+    def _add_project_terms(self, kb: KnowledgeBase) -> dict[str, set[int]]:
+        """Names, keywords and places (full weight), situations (less), their pieces (less);
+        returns the pieces with their owners for the shared-topic table."""
         direct: dict[str, dict[int, float]] = defaultdict(dict)
+        situations: dict[str, set[int]] = defaultdict(set)
         sub: dict[str, set[int]] = defaultdict(set)
         for n, p in kb.projects.items():
             words = [(p.title, TITLE_BONUS)]
-            words += [(w, 1.0) for w in (*p.aliases, *p.keywords, *p.examples)]
+            words += [(w, 1.0) for w in (*p.aliases, *p.keywords, *p.example_texts)]
             words += [(pl.name, 1.0) for pl in p.places]
+            phrasings = set(p.example_texts)
             for word, bonus in words:
                 key = self.fold(compact(word))
                 if len(key) < 2:
                     continue
                 direct[key][n] = max(direct[key].get(n, 0.0), term_weight(key) * bonus)
-                for piece in rjieba.cut(key):
-                    if (
-                        len(piece) >= 2
-                        and piece != key
-                        and piece not in GENERIC
-                        and _HAS_CJK.search(piece)
-                    ):
+                if word in phrasings:
+                    continue  # a whole question: its words are the resident's, not the project's names
+                for piece in self.segmenter.cut(key):
+                    if len(piece) >= 2 and piece != key and _HAS_CJK.search(piece):
                         sub[piece].add(n)
+            for word in p.situations:
+                key = self.fold(compact(word))
+                if len(key) >= 2:
+                    situations[key].add(n)
         for key, owners in direct.items():
             share = 1.0 / len(owners)
             self.entries[key].projects.update({n: w * share for n, w in owners.items()})
+        for key, owners in situations.items():
+            if key in direct:
+                continue
+            w = term_weight(key) * SITUATION_FACTOR / len(owners)
+            self.entries[key].projects.update({n: w for n in owners})
+            self.entries[key].situation = True
         for piece, owners in sub.items():
             # A piece shared by many projects (学校, 医疗) tells little; one owner tells a lot.
             # Pieces that are question words (申请 in 低保申请) say what is asked, not about what.
             if (
                 piece in direct
-                or len(owners) > 3
+                or piece in situations
                 or piece in self.stopwords
                 or (piece in self.entries and self.entries[piece].cues)
             ):
                 continue
+            if len(owners) > 3 or piece in GENERIC:
+                continue
             w = term_weight(piece) * SUBTERM_FACTOR / len(owners)
             self.entries[piece].projects.update({n: w for n in owners})
+        return sub
+
+    def _add_topics(self, kb: KnowledgeBase, sub: dict[str, set[int]]) -> None:
+        """Words several projects share (补贴, 培训, 改造): alone they ask for a choice among the
+        projects that use them most, ranked by how often each project's source says them."""
+        words = {w for w, owners in sub.items() if len(owners) > 1} | TOPIC_GENERIC
+        for word in words:
+            if word in self.stopwords or (word in self.entries and self.entries[word].cues):
+                continue
+            counts = {n: p.source.count(word) for n, p in kb.projects.items()}
+            counts = {n: c for n, c in counts.items() if c}
+            total = sum(counts.values())
+            if len(counts) > 1:
+                self.entries[word].topic = {n: c / total for n, c in counts.items()}
+
+
+class _Nothing:
+    """Stands in for an automaton with no words (pyahocorasick cannot build an empty one)."""
+
+    @staticmethod
+    def iter(_text: str):
+        return iter(())
+
+
+def _automaton(pairs):
+    """An Aho–Corasick automaton over (key, value) pairs; iter() yields (end index, value)."""
+    ac = ahocorasick.Automaton()
+    for key, value in pairs:
+        ac.add_word(key, value)
+    if not len(ac):
+        return _Nothing()
+    ac.make_automaton()
+    return ac
+
+
+def _split_erhua(word: str) -> list[str] | None:
+    """Pinyin syllables of one Latin word; nar and zher end in the 儿 of northern speech."""
+    pieces = split_syllables(word)
+    if pieces is None and len(word) > 2 and word.endswith("r"):
+        head = split_syllables(word[:-1])
+        return None if head is None else [*head, "er"]
+    return pieces
+
+
+_LATIN = re.compile(r"[a-z]")
+_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+_ALL_CJK = re.compile(r"[\u4e00-\u9fff]+")
+# Kinds of work many projects name (改造, 服务): alone they are a topic worth a choice.
+TOPIC_GENERIC = frozenset(["改造", "服务", "设施", "建设", "保障", "更新", "维护"])

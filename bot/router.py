@@ -4,27 +4,39 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.kb.model import KnowledgeBase
-from bot.lexicon import PINYIN_FACTOR, Lexicon, char_pinyin
+from bot.lexicon import PINYIN_FACTOR, Lexicon
 from bot.models import PROJECT_INTENTS, Alternative, Route
+from bot.pinyin import pinyin_codes
 from bot.text import normalise
 
-MAX_CHARS = 300  # longer messages get a polite ask to shorten, without routing
+MAX_CHARS = 600  # residents' stories run to 300+ characters; beyond this, a polite ask to shorten
 MIN_PROJECT_SCORE = 1.2  # below this a project match is a stray sub-word
 AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0
 SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever else matched
+LONG_MESSAGE = 60  # characters: beyond this a message is a story with a question at the end
+ASK_CHARS = 12  # the question: the last clauses of a story, at least this long
+STORY_FACTOR = 0.3  # question words in the story part of a long message count this much
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
+EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
+HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is asked for
+NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
+NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
+INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
+TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
-_ORDINAL = re.compile(r"第(\d{1,2})(项|个项目|号项目)")
+_ORDINAL = re.compile(r"第(\d{1,4})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
+_INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -69,14 +81,17 @@ class Router:
         """Understand one message on its own, without dialogue context."""
         if len(text) > MAX_CHARS:
             return Analysis(Route(None, "out_of_scope", 0.0, too_long=True))
-        q = self.lex.fold(normalise(text).replace(" ", ""))
+        spoken = self.lex.rewrite(normalise(text))
+        q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
+        ask = self._ask_start(spoken, q)
         hits = self._hits(q)
-        project_hits = _non_overlapping([h for h in hits if self.lex.entries[h.key].projects])
-        cue_hits = _not_contained([h for h in hits if self.lex.entries[h.key].cues])
+        entries = self.lex.entries
+        project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
+        cue_hits = _not_contained([h for h in hits if entries[h.key].cues])
         oos_hits = _non_overlapping(
-            [h for h in hits if self.lex.entries[h.key].oos and h.channel == "exact"]
+            [h for h in hits if entries[h.key].oos and h.channel == "exact"]
         )
         covered = _covered(project_hits + cue_hits + oos_hits)
         tokens = _spans(self.lex.segmenter.cut(q, False), q)
@@ -84,47 +99,101 @@ class Router:
         cue_hits += self._fuzzy(tokens, covered, self.lex.cue_list)
         covered = _covered(project_hits + cue_hits + oos_hits)
 
-        pscores: dict[int, float] = defaultdict(float)
+        ev = Evidence()
+        said: set[str] = set()
         for h in project_hits:
-            for n, w in self.lex.entries[h.key].projects.items():
-                pscores[n] += w * h.factor
+            if h.key in said:
+                continue  # 租房 told twice in a story is still one piece of evidence
+            said.add(h.key)
+            entry = entries[h.key]
+            for n, w in entry.projects.items():
+                ev.projects[n] += w * h.factor
+                if entry.situation:
+                    ev.situational = True
+                elif h.channel != "fuzzy":
+                    ev.named = max(ev.named, w * h.factor)
         iscores: dict[str, float] = defaultdict(float)
         for h in cue_hits:
             bonus = 1.0 + RECENCY_BONUS * h.end / len(q)
-            for intent, w in self.lex.entries[h.key].cues:
+            if h.start < ask:
+                bonus *= STORY_FACTOR
+            for intent, w in entries[h.key].cues:
                 iscores[intent] += w * h.factor * bonus
         for pattern, intent, w in self.lex.patterns:
-            if pattern.search(q):
+            if pattern.search(q, ask):
                 iscores[intent] += w
+            elif ask and pattern.search(q):
+                iscores[intent] += w * STORY_FACTOR
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
             if int(m.group(1)) in self.kb.projects:
-                pscores[int(m.group(1))] += ORDINAL_SCORE
-        oos_score = sum(self.lex.entries[h.key].oos for h in oos_hits)
-        route = self._decide(pscores, iscores, oos_score, unknown)
+                ev.projects[int(m.group(1))] += ORDINAL_SCORE
+                ev.named = max(ev.named, ORDINAL_SCORE)
+        oos_weights = [entries[h.key].oos for h in oos_hits]
+        oos_weights += [w for pattern, w in self.lex.oos_patterns if pattern.search(q)]
+        ev.oos = sum(oos_weights)
+        ev.oos_max = max(oos_weights, default=0.0)
+        ev.includes = bool(oos_weights) and bool(_INCLUDES.search(q))
+        topic_hits = [h for h in hits if h.channel == "exact" and entries[h.key].topic]
+        for h in topic_hits:
+            for n, share in entries[h.key].topic.items():
+                ev.topics[n] += share
+        if topic_hits:  # only asked when nothing else decides (a bare 补贴)
+            ev.topic_unknown = lambda: self._unknown(tokens, covered | _covered(topic_hits))
+        ev.example = self._example(q)
+        route = self._decide(ev, iscores, unknown)
         return Analysis(
             route,
             cue_intent=_cue_intent(iscores),
             unknown_words=unknown,
-            off_topic=bool(oos_hits),
+            off_topic=bool(oos_weights),
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
+    def _ask_start(self, spoken: str, q: str) -> int:
+        """Where the question starts in a long story: its last clauses (at least ASK_CHARS
+        characters). Residents tell what happened first and ask last; cues in the story part
+        (去年, 什么时候查出来的) count less. 0 for a short message: all of it is the question."""
+        if len(q) < LONG_MESSAGE:
+            return 0
+        tail = ""
+        for clause in reversed(spoken.split(" ")):
+            tail = clause + tail
+            if len(tail) >= ASK_CHARS:
+                break
+        folded = self.lex.fold(tail)
+        return len(q) - len(folded) if q.endswith(folded) else 0
+
+    @staticmethod
+    def _named_outweighs(ev: Evidence) -> bool:
+        """A named project or place beats an everyday off-topic word (坏了, 户口); a near-miss
+        service word (挂号, 加装电梯: weight 4+) still wins unless the resident asks whether
+        the project includes it (改造包括加装电梯吗: in scope, answered 原文未说明)."""
+        if ev.named < NAMED_STRONG:
+            return False
+        return ev.oos_max < NEAR_MISS or ev.includes
+
+    def _example(self, q: str):
+        """The accepted phrasing this message repeats or nearly repeats, if any."""
+        if not self.lex.examples:
+            return None
+        best = process.extractOne(
+            q, self.lex.example_keys, scorer=fuzz.ratio, score_cutoff=EXAMPLE_CUTOFF
+        )
+        return (self.lex.examples[best[2]], best[1]) if best else None
+
     def _hits(self, q: str) -> list[Hit]:
-        entries, by_pinyin, n = self.lex.entries, self.lex.by_pinyin, len(q)
-        py = [char_pinyin(c) for c in q]
-        hits = []
-        for i in range(n):
-            key_py = py[i]
-            for j in range(i + 1, min(n, i + self.lex.max_len) + 1):
-                if j > i + 1:
-                    key_py = key_py + " " + py[j - 1]
-                w = q[i:j]
-                if w in entries:
-                    hits.append(Hit(i, j, w, "exact"))
-                elif j - i >= 2 and key_py in by_pinyin and w not in self.lex.stopwords:
-                    hits.append(Hit(i, j, by_pinyin[key_py], "pinyin", PINYIN_FACTOR))
+        """Every lexicon word in the text, exact or by pinyin, found by two Aho–Corasick
+        automatons: the cost grows with the text, not with text x longest word."""
+        entries, stopwords = self.lex.entries, self.lex.stopwords
+        hits = [
+            Hit(end - len(key) + 1, end + 1, key, "exact") for end, key in self.lex.exact_ac.iter(q)
+        ]
+        for end, (size, key) in self.lex.pinyin_ac.iter(pinyin_codes(q)):
+            w = q[end - size + 1 : end + 1]
+            if w not in entries and w not in stopwords:
+                hits.append(Hit(end - size + 1, end + 1, key, "pinyin", PINYIN_FACTOR))
         return hits
 
     def _fuzzy(self, tokens: list[Span], covered: set[int], choices: list[str]) -> list[Hit]:
@@ -139,26 +208,29 @@ class Router:
         return out
 
     def _unknown(self, tokens: list[Span], covered: set[int]) -> list[str]:
-        out = []
-        for tok, start, end in tokens:
-            if tok in self.lex.stopwords or not _CONTENT.search(tok):
+        """Content words no lexicon match covers (what the resident said that we do not know)."""
+        out, stopwords = [], self.lex.stopwords
+        for tok, start, _ in tokens:
+            if tok in stopwords:
                 continue
-            if all(k in covered for k in range(start, end)):
-                continue
-            rest = "".join(c for k, c in enumerate(tok, start) if k not in covered)
+            rest = "".join([c for k, c in enumerate(tok, start) if k not in covered])
             if (
                 rest
-                and rest not in self.lex.stopwords
-                and not all(c in self.lex.stopwords for c in rest)
+                and rest not in stopwords
+                and _CONTENT.search(tok)
+                and not all(c in stopwords for c in rest)
             ):
                 out.append(tok)
         return out
 
-    def _decide(self, pscores, iscores, oos_score, unknown) -> Route:
-        ranked = sorted(pscores.items(), key=lambda kv: (-kv[1], kv[0]))
+    def _decide(self, ev: Evidence, iscores, unknown) -> Route:
+        ranked = sorted(ev.projects.items(), key=lambda kv: (-kv[1], kv[0]))
         top_n, top = ranked[0] if ranked else (None, 0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        has_project = top >= MIN_PROJECT_SCORE
+        has_project = top >= MIN_PROJECT_SCORE or (
+            # A situation two projects share (失业): together they are evidence, offered as a choice.
+            ev.situational and top + second >= MIN_PROJECT_SCORE and second >= AMBIGUOUS_RATIO * top
+        )
         alternatives: tuple[Alternative, ...] = ()
         if has_project and second >= AMBIGUOUS_RATIO * top:
             alternatives = tuple(
@@ -168,8 +240,15 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
-        if oos_score and oos_score > top:
-            return Route(None, "out_of_scope", round(min(1.0, oos_score / 5), 3))
+        if iscores.get("human", 0) >= HUMAN_CUE:
+            # 我要投诉… / 转人工: a person is asked for, whatever project is named.
+            return Route(None, "human", round(min(1.0, iscores["human"] / 6), 3))
+        if ev.example:
+            ex, score = ev.example
+            intent = ex.intent or _best(iscores, PROJECT_INTENTS)[0] or "overview"
+            return Route(ex.project, intent, round(score / 100, 3))
+        if ev.oos and ev.oos > top and not self._named_outweighs(ev):
+            return Route(None, "out_of_scope", round(min(1.0, ev.oos / 5), 3))
 
         if has_project:
             intent, iscore = _best(iscores, PROJECT_INTENTS)
@@ -178,21 +257,42 @@ class Router:
             strength = min(1.0, top / 3.0)
             margin = (top - second) / top
             conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3
+            conf *= _intent_certainty(iscores, iscore)
             return Route(top_n, intent, round(conf, 3), alternatives)
         intent, iscore = _best(iscores, NON_PROJECT_INTENTS)
         if intent and iscore >= 1.5:
             return Route(None, intent, round(min(1.0, iscore / 3.0), 3))
         intent, iscore = _best(iscores, PROJECT_INTENTS)
-        if intent and top > 0 and not oos_score:
+        if intent and top > 0 and not ev.oos:
             # Only weak words (急救 is in two projects): a guess, offered as a choice.
             weak = tuple(
                 Alternative(n, round(s, 3)) for n, s in ranked[:3] if s >= AMBIGUOUS_RATIO * top
             )
             return Route(top_n, intent, round(0.3 * top / MIN_PROJECT_SCORE, 3), weak)
+        if ev.topics and not ev.oos and not ev.topic_unknown():
+            # A bare word many projects share (补贴): the likeliest, with the others as a choice.
+            shared = sorted(ev.topics.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            choice = tuple(Alternative(n, round(s, 3)) for n, s in shared)
+            return Route(shared[0][0], intent or "overview", TOPIC_CONFIDENCE, choice)
         if intent and not unknown:
             # 怎么申请 with no project named: the dialogue layer supplies one or asks which.
             return Route(None, intent, round(min(1.0, iscore / 3.0) * 0.5, 3))
         return Route(None, "out_of_scope", round(1.0 - min(1.0, top / 3.0) * 0.5, 3))
+
+
+@dataclass
+class Evidence:
+    """What one message says about where it belongs, gathered before deciding."""
+
+    projects: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    named: float = 0.0  # the strongest single name (not a situation, not a fuzzy guess)
+    situational: bool = False  # a life situation matched
+    oos: float = 0.0
+    oos_max: float = 0.0  # the strongest single off-topic word
+    includes: bool = False  # 包括/有没有/会不会…: asks whether the project covers a thing
+    topics: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    topic_unknown: Callable[[], list[str]] = list  # content words beside the shared ones
+    example: tuple | None = None
 
 
 def _cue_intent(iscores: dict[str, float]) -> str | None:
@@ -201,6 +301,15 @@ def _cue_intent(iscores: dict[str, float]) -> str | None:
         if iscores.get(special, 0) >= SPECIAL_CUE:
             return special
     return _best(iscores, PROJECT_INTENTS)[0]
+
+
+def _intent_certainty(iscores: dict[str, float], best: float) -> float:
+    """1.0 when one question kind clearly wins; less when two are close (能…吗: benefit or
+    eligibility) — measured on the dev sets, most wrong-but-sure answers were such ties."""
+    runner_up = max((s for i, s in iscores.items() if i in PROJECT_INTENTS and s < best), default=0)
+    if best <= 0:
+        return 0.9  # no cue at all: the overview is a default, not a reading
+    return 1.0 if runner_up < INTENT_CLOSE * best else 0.75
 
 
 def _best(scores: dict[str, float], allowed) -> tuple[str | None, float]:

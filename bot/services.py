@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.config import HandoffConfig
 from bot.context import ContextStore
 from bot.kbholder import KBHolder
 from bot.models import Message, Route
@@ -32,6 +34,13 @@ class QuestionLog(Protocol):
     async def record(self, msg: Message, route: Route) -> None: ...
 
 
+class FeedbackStore(Protocol):
+    async def add_feedback(
+        self, channel: str, project: int, intent: str, helpful: bool, question: str | None
+    ) -> None: ...
+    async def add_suggestion(self, channel: str, text: str, project: int | None) -> None: ...
+
+
 class SubscriptionStore(Protocol):
     async def subscribe(self, user_key: str, project: int | None) -> bool: ...
     async def unsubscribe(self, user_key: str, project: int | None) -> int: ...
@@ -45,6 +54,12 @@ class Services:
     subscriptions: SubscriptionStore | None = None
     progress: ProgressSource | None = None
     question_log: QuestionLog | None = None
+    feedback: FeedbackStore | None = None  # 有用/没用 and suggestions, without user keys
+    handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    privacy_notices: bool = True
+    feedback_buttons: bool = True
+    # Delete everything about a user (删除我的记录 typed on any channel); set by the runner.
+    forget: Callable[[str], Awaitable[int]] | None = None
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
         """KB entries and admin entries together, oldest first."""

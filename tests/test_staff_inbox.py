@@ -99,9 +99,9 @@ async def test_accept_adds_the_wording_only_and_the_router_then_understands_it(d
     assert b[j1:j2] == [
         "# 居民的真实问法：员工从待答问题收件箱收录（python -m bot inbox accept），行尾注明收录人和日期\n",
         "examples:\n",
-        "  - 家床怎么申请  # 王芳 2024-05-06 待答问题收录，意图 apply\n",
-        "  - 家床在哪申请  # 王芳 2024-05-06 待答问题收录，意图 apply\n",
-        "  - 我想申请家床  # 王芳 2024-05-06 待答问题收录，意图 apply\n",
+        "  - {text: 家床怎么申请, intent: apply}  # 王芳 2024-05-06 待答问题收录，意图 apply\n",
+        "  - {text: 家床在哪申请, intent: apply}  # 王芳 2024-05-06 待答问题收录，意图 apply\n",
+        "  - {text: 我想申请家床, intent: apply}  # 王芳 2024-05-06 待答问题收录，意图 apply\n",
     ]
     assert a[i1 - 1].startswith("keywords:")
 
@@ -134,7 +134,9 @@ async def test_accepting_twice_appends_and_keeps_earlier_lines(db, kb_copy):
     await inbox.accept(repo, holder.kb, cluster, 4, "benefit", "李强", dt.date(2024, 5, 7))
     after = path.read_text(encoding="utf-8").splitlines(keepends=True)
     added = [line for line in after if line not in middle]
-    assert added == ["  - 家床要花钱吗  # 李强 2024-05-07 待答问题收录，意图 benefit\n"]
+    assert added == [
+        "  - {text: 家床要花钱吗, intent: benefit}  # 李强 2024-05-07 待答问题收录，意图 benefit\n"
+    ]
     assert [line for line in after if line in middle] == middle
 
 
@@ -195,9 +197,9 @@ def test_staff_use_the_inbox_from_the_command_line(tmp_path, kb_copy, capsys):
     )
     out = capsys.readouterr().out
     assert "已把 3 种问法收录到第4项" in out and "+ 家床怎么申请" in out
-    assert "家床怎么申请  # 王芳" in (kb_copy / "2023" / holder_file(kb_copy, 4)).read_text(
-        encoding="utf-8"
-    )
+    assert "{text: 家床怎么申请, intent: apply}  # 王芳" in (
+        kb_copy / "2023" / holder_file(kb_copy, 4)
+    ).read_text(encoding="utf-8")
     assert main(["--config", str(cfg), "inbox", "accept", "zzzzzz", "--project", "4"]) == 1
     assert "没有编号为 zzzzzz 的问题组" in capsys.readouterr().err
     assert main(["--config", str(cfg), "inbox"]) == 0

@@ -67,6 +67,10 @@ def config_for(api: FakeBotAPI, db_url: str, **telegram) -> Config:
     data = {
         "database": {"url": db_url},
         "telegram": {"token": api.token, "base_url": api.base_url, **telegram},
+        # These transcripts check the channel's rendering of handler replies; the privacy
+        # notices and 有用/没用 rows on top of them are checked in tests/test_privacy_*.py.
+        "privacy": {"notices": False},
+        "feedback": {"buttons": False},
     }
     return Config.model_validate(data)
 

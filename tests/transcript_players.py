@@ -65,6 +65,9 @@ class ConsolePlayer:
             {
                 "database": {"url": db_url},
                 "knowledge": {"watch": False},
+                # The privacy notice and 有用/没用 rows are played in tests/test_privacy_*.py.
+                "privacy": {"notices": False},
+                "feedback": {"buttons": False},
                 "admins": {"console": ["local"]},
             }
         )
@@ -121,6 +124,9 @@ class TelegramPlayer:
             {
                 "database": {"url": db_url},
                 "knowledge": {"watch": False},
+                # The privacy notice and 有用/没用 rows are played in tests/test_privacy_*.py.
+                "privacy": {"notices": False},
+                "feedback": {"buttons": False},
                 "telegram": {"token": api.token, "base_url": api.base_url},
                 "admins": {"telegram": [1]},
                 "broadcast": {"status_interval": 0.2},
@@ -205,6 +211,9 @@ class WeChatPlayer:
             {
                 "database": {"url": self.db_url},
                 "knowledge": {"watch": False},
+                # The privacy notice and 有用/没用 rows are played in tests/test_privacy_*.py.
+                "privacy": {"notices": False},
+                "feedback": {"buttons": False},
                 "wechat": {
                     "token": TOKEN,
                     "app_id": APP_ID,

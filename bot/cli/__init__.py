@@ -24,6 +24,7 @@ COMMANDS = {
     "audit": "bot.cli.admin",
     "inbox": "bot.cli.staff",
     "stats": "bot.cli.staff",
+    "suggestions": "bot.cli.staff",
 }
 _VALUE_OPTIONS = {"--config", "--knowledge", "--year"}
 
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         argv, command = [*argv, "chat"], "chat"  # no command: the console chat
     args = build_parser(command).parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from bot.privacy import install_log_redaction
+
+    install_log_redaction()  # no phone number or raw user id reaches a log line
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

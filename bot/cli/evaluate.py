@@ -17,6 +17,10 @@ class Score:
     project: int = 0
     intent: int = 0
     joint: int = 0
+    oos: int = 0  # labelled out of scope
+    oos_caught: int = 0  # ... and routed out of scope
+    in_scope: int = 0
+    rejected: int = 0  # in scope, but routed out of scope (a false rejection)
     misses: list[str] = field(default_factory=list)
 
 
@@ -44,6 +48,12 @@ def score_file(dialogue: Dialogue, path: Path) -> Score:
         s.project += p_ok
         s.intent += i_ok
         s.joint += p_ok and i_ok
+        if "out_of_scope" in want:
+            s.oos += 1
+            s.oos_caught += route.intent == "out_of_scope"
+        else:
+            s.in_scope += 1
+            s.rejected += route.intent == "out_of_scope"
         if not (p_ok and i_ok):
             s.misses.append(
                 f"  {' / '.join(turns)}  want {item['project']} {'|'.join(want)}"
@@ -63,6 +73,8 @@ def run(args) -> int:
             f"{name}: n={s.total}  project {s.project / s.total:.3f}  "
             f"intent {s.intent / s.total:.3f}  joint {s.joint / s.total:.3f}"
             f"  ({s.joint}/{s.total})"
+            + (f"  oos-recall {s.oos_caught}/{s.oos}" if s.oos else "")
+            + f"  false-rejection {s.rejected}/{s.in_scope}"
         )
         if not args.quiet:
             print("\n".join(s.misses))

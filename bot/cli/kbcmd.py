@@ -24,6 +24,12 @@ def register(sub) -> None:
     c.add_argument("dir", nargs="?", help="knowledge folder (default: bundled)")
     c.add_argument("--year", type=int, dest="kb_year")
     c.add_argument("--stale-days", type=int, default=30, help="progress older than this is stale")
+    c.add_argument(
+        "--year-end-days",
+        type=int,
+        default=30,
+        help="warn when a project has no progress this many days after its list year ended",
+    )
     c.add_argument("--today", type=dt.date.fromisoformat, help="check as of this date (YYYY-MM-DD)")
     c.add_argument("--no-db", action="store_true", help="ignore admin progress in the database")
     c.set_defaults(func=run_lint)
@@ -35,6 +41,15 @@ def register(sub) -> None:
     )
     c.add_argument("--force", action="store_true", help="overwrite files already in --out")
     c.set_defaults(func=run_import)
+    c = kb_sub.add_parser("example", help="teach the router a resident's phrasing")
+    ex_sub = c.add_subparsers(dest="example_command", metavar="EXAMPLE_COMMAND", required=True)
+    c = ex_sub.add_parser("add", help="store a phrasing with its project and intent")
+    c.add_argument("project", type=int, help="the project's number in the year's list")
+    c.add_argument("text", help="the resident's wording")
+    c.add_argument("--intent", help="overview, benefit, eligibility, apply, deadline or progress")
+    c.add_argument("--by", required=True, help="who adds it (kept in the file)")
+    c.add_argument("--year", type=int, dest="kb_year")
+    c.set_defaults(func=run_example_add)
     p.set_defaults(kb_sub=kb_sub)
 
 
@@ -67,7 +82,7 @@ def run_lint(args) -> int:
         return 1
     kb = result.kb
     admin = None if args.no_db else asyncio.run(_admin_progress(config_of(args), kb))
-    issues = lint(kb, args.today or dt.date.today(), admin, args.stale_days)
+    issues = lint(kb, args.today or _china_today(), admin, args.stale_days, args.year_end_days)
     for w in result.warnings:
         if "todo" not in w:  # todo notes come again, one line per project, from lint
             print(f"warning: {w}")
@@ -80,6 +95,11 @@ def run_lint(args) -> int:
         f"{len(issues) - errors} warning(s) (progress from {source})"
     )
     return 1 if errors else 0
+
+
+def _china_today() -> dt.date:
+    """Today where the office is (UTC+8), whatever the server's zone."""
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
 
 
 async def _admin_progress(config, kb):
@@ -129,4 +149,42 @@ def run_import(args) -> int:
     print(
         f"kb check 通过。下一步：补充 aliases，核对草稿，再运行 python -m bot kb lint {r.directory.parent} --year {args.kb_year}"
     )
+    return 0
+
+
+def run_example_add(args) -> int:
+    """Append the phrasing to the project's `examples` (with its intent); check the KB still loads."""
+    from bot.models import PROJECT_INTENTS
+    from bot.router import Router
+    from bot.staff.yamledit import EditError, add_examples
+
+    result = load_kb(getattr(args, "knowledge", None), args.kb_year or args.year)
+    if not result.ok:
+        print("\n".join(map(str, result.errors)), file=sys.stderr)
+        return 1
+    kb = result.kb
+    if args.project not in kb.files:
+        print(f"第{args.project}项不存在", file=sys.stderr)
+        return 1
+    if args.intent is not None and args.intent not in PROJECT_INTENTS:
+        print(f"意图 {args.intent!r} 不是 {', '.join(PROJECT_INTENTS)} 之一", file=sys.stderr)
+        return 1
+    path = kb.files[args.project]
+    before = path.read_bytes()
+    on = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()  # the date in China
+    try:
+        added = add_examples(path, [args.text], args.by, on, args.intent)
+    except EditError as e:
+        print(e, file=sys.stderr)
+        return 1
+    after = load_kb(kb.directory, kb.year.year)
+    if not after.ok:
+        path.write_bytes(before)
+        print("收录后知识库无法加载，已恢复原文件：" + "; ".join(map(str, after.errors[:3])))
+        return 1
+    if not added:
+        print(f"{path.name}: 已有这个问法，未改动")
+        return 0
+    r = Router(after.kb).route(args.text)
+    print(f"{path.name}: 已收录「{args.text}」 -> 第{r.project}项 {r.intent}")
     return 0

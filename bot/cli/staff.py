@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import getpass
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import config_of, holder_of
 from bot.models import PROJECT_INTENTS
 from bot.staff import inbox as inbox_ops
+from bot.staff import voices
 from bot.staff.cluster import find_cluster
 from bot.staff.report import html_report
 from bot.staff.stats import INTENT_NAMES, local_date, period_stats, text_report
 from bot.staff.yamledit import EditError
 from bot.storage import Database
 from bot.storage.db import utcnow
+from bot.storage.feedback import FeedbackRepo
 from bot.storage.qlog import QuestionLogRepo
+
+
+def _config_after(p) -> None:
+    # Also accepted after the command (`inbox --config config.yaml`); SUPPRESS keeps a value
+    # given before the command when none is given after it.
+    p.add_argument("--config", default=argparse.SUPPRESS, help="the bot's config YAML")
 
 
 def register(sub) -> None:
@@ -28,6 +38,7 @@ def register(sub) -> None:
     )
     p.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
     p.add_argument("--limit", type=int, default=20, help="show at most this many groups")
+    _config_after(p)
     p.set_defaults(func=run_inbox, inbox_command=None)
     isub = p.add_subparsers(dest="inbox_command", metavar="ACTION")
     a = isub.add_parser("accept", help="add a group's wording to a project's examples")
@@ -36,11 +47,13 @@ def register(sub) -> None:
     a.add_argument("--intent", choices=PROJECT_INTENTS)
     a.add_argument("--by", default=None, help="who accepts (default: the login name)")
     a.add_argument("--days", type=int, default=argparse.SUPPRESS, help="same window as the listing")
+    _config_after(a)
     a.set_defaults(func=run_inbox)
     d = isub.add_parser("dismiss", help="hide a group from the inbox")
     d.add_argument("cluster")
     d.add_argument("--by", default=None)
     d.add_argument("--days", type=int, default=argparse.SUPPRESS)
+    _config_after(d)
     d.set_defaults(func=run_inbox)
 
     p = sub.add_parser(
@@ -50,13 +63,22 @@ def register(sub) -> None:
         "--days", type=int, default=30, help="the last N days, today included (default 30)"
     )
     p.add_argument("--html", type=Path, help="also write a self-contained HTML report to this file")
+    _config_after(p)
     p.set_defaults(func=run_stats)
+
+    p = sub.add_parser("suggestions", help="residents' suggestions for next year's list, by topic")
+    p.add_argument("--days", type=int, default=365, help="look back this many days (default 365)")
+    _config_after(p)
+    p.set_defaults(func=run_suggestions)
 
 
 def _with_database(job) -> int:
     """Run a command's coroutine; a database that cannot be reached is said, not a traceback."""
     try:
         return asyncio.run(job)
+    except NoDatabase as e:
+        print(e, file=sys.stderr)
+        return 1
     except (OSError, SQLAlchemyError) as e:
         print(f"数据库打不开（database.url）：{type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
         return 1
@@ -71,8 +93,29 @@ def _who(args) -> str:
         return "staff"
 
 
-async def _open(args):
+class NoDatabase(Exception):
+    """The SQLite file a staff command would read does not exist (and is not created)."""
+
+
+def database_of(args):
+    """The config and its database URL; say which database on stderr, never create a stray file."""
     config = config_of(args)
+    url = make_url(config.database.url)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database).resolve()
+        if not path.exists():
+            raise NoDatabase(
+                f"没有找到数据库 {path}：机器人还没有运行过，或它用的是别的数据库——"
+                "请加 --config 指定机器人的配置文件"
+            )
+        shown = str(path)
+    print(f"数据库：{shown}", file=sys.stderr)
+    return config
+
+
+async def _open(args):
+    config = database_of(args)
     db = Database(config.database.url)
     await db.start()
     repo = QuestionLogRepo.from_config(db, config)
@@ -94,6 +137,10 @@ async def _inbox(args, holder) -> int:
         box = await inbox_ops.load_inbox(repo, holder.router, args.days)
         if args.inbox_command is None:
             print(_listing(box, args.limit, holder.kb))
+            said = await FeedbackRepo(db).feedback(box.since)
+            bad = voices.unhelpful(said)
+            if bad:
+                print("\n".join(voices.helpfulness_lines(voices.helpfulness(said, holder.kb), bad)))
             return 0
         cluster = find_cluster(box.clusters, args.cluster)
         if cluster is None:
@@ -174,7 +221,7 @@ def run_stats(args) -> int:
 async def _stats(args, holder) -> int:
     _, db, repo = await _open(args)
     try:
-        s = await period_stats(repo, holder.kb, holder.router, args.days)
+        s = await period_stats(repo, holder.kb, holder.router, args.days, feedback=FeedbackRepo(db))
     finally:
         await db.close()
     print(text_report(s))
@@ -185,4 +232,23 @@ async def _stats(args, holder) -> int:
             print(f"写不了 {args.html}: {e.strerror}", file=sys.stderr)
             return 1
         print(f"\nHTML 报告：{args.html}")
+    return 0
+
+
+def run_suggestions(args) -> int:
+    if args.days < 1:
+        print("--days 至少为 1", file=sys.stderr)
+        return 2
+    holder = holder_of(args)
+    return _with_database(_suggestions(args, holder))
+
+
+async def _suggestions(args, holder) -> int:
+    _, db, _repo = await _open(args)
+    try:
+        since = utcnow() - dt.timedelta(days=args.days)
+        items = await FeedbackRepo(db).suggestions(since)
+    finally:
+        await db.close()
+    print("\n".join(voices.suggestion_lines(voices.by_topic(items, holder.kb))))
     return 0

@@ -14,7 +14,7 @@ from bot.kb.truth import truth_errors
 from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
-PROJECT_FILE_RE = re.compile(r"^(\d{2})-[\w-]+\.ya?ml$")
+PROJECT_FILE_RE = re.compile(r"^(\d{2,4})-[\w-]+\.ya?ml$")  # 01-… to 9999-…
 SOURCE_NAME = "source.txt"
 
 

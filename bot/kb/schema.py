@@ -35,6 +35,8 @@ class Target(Fact):
     what: str = Field(min_length=1)
     value: float
     unit: str = Field(min_length=1)
+    # 从每户每月600元提高到800元: value is 800, the old figure is kept here (YAML key `from`).
+    from_value: float | None = Field(default=None, alias="from")
 
 
 class TextFact(Fact):
@@ -77,14 +79,24 @@ class ProgressEntry(_Strict):
     note: str = ""
 
 
+class LearnedExample(_Strict):
+    """A phrasing staff accepted (inbox accept, kb example add) with the intent it asks."""
+
+    text: str = Field(min_length=1)
+    intent: str | None = None
+
+
 class Project(_Strict):
-    number: int = Field(ge=1, le=99)
+    number: int = Field(ge=1, le=9999)  # a city list or several districts: more than 99
     title: str = Field(min_length=2)
     category: str = Field(min_length=1)
     summary: str = Field(min_length=4)
     aliases: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
-    examples: list[str] = Field(default_factory=list)  # phrasings accepted from the inbox
+    # Phrasings accepted from the inbox: a plain string, or {text, intent} to fix the intent too.
+    examples: list[str | LearnedExample] = Field(default_factory=list)
+    # Life situations in residents' words (失业, 行动不便): weaker evidence than names.
+    situations: list[str] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
     benefits: list[TextFact] = Field(default_factory=list)
     eligibility: list[TextFact] = Field(default_factory=list)
@@ -95,13 +107,32 @@ class Project(_Strict):
     progress: list[ProgressEntry] = Field(default_factory=list)
     source: str = Field(min_length=4)
 
-    @field_validator("aliases", "keywords", "examples")
+    @field_validator("aliases", "keywords", "situations")
     @classmethod
     def _no_blank_words(cls, v: list[str]):
         for w in v:
             if not isinstance(w, str) or not w.strip():
                 raise ValueError("words must be non-empty strings")
         return [w.strip() for w in v]
+
+    @field_validator("examples")
+    @classmethod
+    def _no_blank_examples(cls, v: list):
+        for w in v:
+            text = w.text if isinstance(w, LearnedExample) else w
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError("examples must be non-empty strings or {text, intent}")
+        return [w.strip() if isinstance(w, str) else w for w in v]
+
+    @property
+    def learned_examples(self) -> list[LearnedExample]:
+        return [
+            w if isinstance(w, LearnedExample) else LearnedExample(text=w) for w in self.examples
+        ]
+
+    @property
+    def example_texts(self) -> list[str]:
+        return [w.text for w in self.learned_examples]
 
 
 class Hotline(_Strict):
@@ -117,7 +148,7 @@ class YearList(_Strict):
     hotline: Hotline
     # How many projects the list has: a project file that disappears is then an error, not a
     # quietly shorter list under a "20项" heading.
-    projects: int = Field(ge=1, le=99)
+    projects: int = Field(ge=1, le=9999)
     categories: list[str] = Field(min_length=1)
 
 
@@ -141,3 +172,19 @@ class Vocab(_Strict):
     intents: dict[str, IntentCues] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list)
     out_of_scope: dict[str, float] = Field(default_factory=dict)  # word -> weight
+    # Predicates of services the list does not provide (找谁来修, 续交医保): regex -> weight.
+    out_of_scope_patterns: dict[str, float] = Field(default_factory=dict)
+    # Spoken forms by position: regex -> replacement, applied before the synonyms.
+    dialect: dict[str, str] = Field(default_factory=dict)
+    # Single pinyin syllables typed in Latin letters that stand for one word (ma -> 吗).
+    pinyin_words: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("dialect", "out_of_scope_patterns")
+    @classmethod
+    def _dialect_compiles(cls, v: dict):
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"bad regex {p!r}: {e}") from e
+        return v

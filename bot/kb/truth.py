@@ -41,7 +41,11 @@ def truth_errors(p: Project, source_text: str) -> Iterator[tuple[str, tuple, str
                         where + (label,),
                         f"numbers {sorted(extra)} are not in the phrase",
                     )
-            if isinstance(fact, EntryPoint) and (fact.phone or fact.address):
+            # A phone or address the phrase itself quotes is the source's; any other needs a person.
+            stated = (
+                [x for x in (fact.phone, fact.address) if x] if isinstance(fact, EntryPoint) else []
+            )
+            if any(_squash(x) not in _squash(fact.phrase) for x in stated):
                 yield (
                     f"{section}.{i}",
                     where,
@@ -57,5 +61,7 @@ def _claims(fact) -> Iterator[tuple[str, str]]:
             yield label, value
     if isinstance(fact, Target):
         yield "value", format_number(fact.value)
+        if fact.from_value is not None:
+            yield "from", format_number(fact.from_value)
     if isinstance(fact, KeyDate):
         yield "date", " ".join(str(int(x)) for x in fact.date.split("-"))

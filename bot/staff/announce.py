@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from bot.staff.layouts import find_items
 from bot.text import chinese_to_int
 
 _CN_NUM = "零〇一二两三四五六七八九十百"
@@ -33,7 +34,7 @@ _QTY = re.compile(
     rf"(?P<u>(?:万|亿)?(?:余|多)?(?:{_UNITS}))(?!性)"
 )
 _RANGE = re.compile(
-    rf"从(?P<v1>{_NUMBER})(?P<u1>(?:万|亿)?(?:{_UNITS}))"
+    rf"从(?:每[\u4e00-\u9fff]{{1,2}}){{0,3}}(?P<v1>{_NUMBER})(?P<u1>(?:万|亿)?(?:{_UNITS}))"
     rf"(?P<verb>提高|增加|提升|上调|降低|减少|下调|调整|扩大)?到(?P<v>{_NUMBER})(?P<u>(?:万|亿)?(?:{_UNITS}))"
 )
 _FULL_DATE = re.compile(
@@ -142,6 +143,18 @@ class Quantity:
     value: float
     unit: str
     phrase: str
+    from_value: float | None = None  # 从600元提高到800元: 600
+
+
+@dataclass
+class Contact:
+    """Where to apply or ask, as the announcement states it (phone, address), with its phrase."""
+
+    name: str
+    text: str
+    phone: str | None
+    address: str | None
+    phrase: str
 
 
 @dataclass
@@ -161,6 +174,7 @@ class Item:
     targets: list[Quantity] = field(default_factory=list)
     dates: list[DateFact] = field(default_factory=list)
     places: list[tuple[str, str]] = field(default_factory=list)  # (name, phrase)
+    contacts: list[Contact] = field(default_factory=list)
 
 
 def norm(text: str) -> str:
@@ -208,16 +222,47 @@ def clauses(text: str) -> list[str]:
     return [c.strip() for c in re.split(f"[{_CLAUSE_END}]", text) if c.strip()]
 
 
-def parse_item(number: int, paragraph: str) -> Item:
-    title, body = title_of(paragraph)
+def parse_item(number: int, paragraph: str, title: str | None = None, body: str = "") -> Item:
+    if title is None:
+        title, body = title_of(paragraph)
     item = Item(number, title, paragraph, body)
     parts = clauses(body)
     for i, clause in enumerate(parts):
         nxt = parts[i + 1] if i + 1 < len(parts) else None
+        if _contact(item, clause):
+            continue  # 咨询电话：022-… is neither a quantity nor a date
         rest = _dates(item, clause, nxt, paragraph)
         _targets(item, clause, rest)
         _places(item, clause)
     return item
+
+
+# Phones with an area code or mobiles, and addresses after a label (办理地点：…).
+_PHONE = re.compile(r"(?<!\d)(?:0\d{2,3}-?\d{7,8}|1[3-9]\d{9}|\(0\d{2,3}\)\d{7,8})(?!\d)")
+_ADDRESS = re.compile(
+    r"(?P<label>办理地点|受理地点|服务地点|咨询地点|申请地点|地点|地址)[:：]\s*(?P<a>[^，,。；;]+)"
+)
+_PHONE_LABEL = re.compile(r"(?P<label>[\u4e00-\u9fff]{0,6}(?:电话|热线|手机))[:：]?")
+
+
+def _contact(item: Item, clause: str) -> bool:
+    """A clause stating a phone number or an address becomes an `apply` entry, verbatim."""
+    n = norm(clause)
+    phone = _PHONE.search(n)
+    addr = _ADDRESS.search(clause)
+    if not phone and not addr:
+        return False
+    phone_text = clause[phone.start() : phone.end()] if phone else None  # NFKC keeps lengths
+    if phone_text is not None and norm(phone_text) != phone.group(0):
+        phone_text = None  # full-width digits: keep the clause, let staff copy the number
+    label = addr.group("label") if addr else None
+    if label is None:
+        m = _PHONE_LABEL.search(clause)
+        label = m.group("label") if m else "联系电话"
+    item.contacts.append(
+        Contact(label, clause, phone_text, addr.group("a").strip() if addr else None, clause)
+    )
+    return True
 
 
 def _dates(item: Item, clause: str, nxt: str | None, paragraph: str) -> str:
@@ -267,8 +312,9 @@ def _targets(item: Item, clause: str, normalised: str) -> None:
         n = norm(piece) if len(pieces) > 1 else normalised
         for m in _RANGE.finditer(n):
             what = _clean_what(n[: m.start("v")] + n[m.end("u") :])
+            old = number(m.group("v1")) if m.group("u1") == m.group("u") else None
             item.targets.append(
-                Quantity(what or item.title, number(m.group("v")), m.group("u"), piece)
+                Quantity(what or item.title, number(m.group("v")), m.group("u"), piece, old)
             )
             n = n[: m.start()] + " " * (m.end() - m.start()) + n[m.end() :]
         for m in _QTY.finditer(n):
@@ -317,6 +363,6 @@ def _place_name(seg: str) -> str | None:
 
 
 def parse_announcement(text: str) -> tuple[str, list[Item]]:
-    """(heading line, items) of an announcement."""
+    """(heading line, items) of an announcement, in any layout bot.staff.layouts reads."""
     heading = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return heading, [parse_item(n, para) for n, para in split_items(text)]
+    return heading, [parse_item(r.number, r.source, r.title, r.body) for r in find_items(text)]

@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from bot.kb.loader import DEFAULT_DIR, SOURCE_NAME, available_years, load_kb
 from bot.kb.schema import YearList
 from bot.staff.announce import Item, parse_announcement
+from bot.staff.layouts import EXPECTED, LayoutError
 from bot.text import chinese_to_int
 
 # Keyword map for the category guess, in the browse menu's order; the title counts three times.
@@ -124,22 +125,26 @@ def project_yaml(item: Item, category: str, announcement: str, today: dt.date) -
     d["aliases"] = _flow()
     d["keywords"] = _flow()
     d["examples"] = _flow()
-    d["targets"] = [
-        {"what": t.what, "value": _num(t.value), "unit": t.unit, "phrase": t.phrase}
-        for t in item.targets
-    ]
+    d["targets"] = [_target(t) for t in item.targets]
     d["benefits"] = _flow()
     d["eligibility"] = _flow()
-    d["apply"] = _flow()
+    d["apply"] = [
+        {"name": c.name, "text": c.text, "phrase": c.phrase, "phone": c.phone, "address": c.address}
+        for c in item.contacts
+    ]
     d["dates"] = [
         {"what": x.what, "date": x.date, "kind": x.kind, "phrase": x.phrase} for x in item.dates
     ]
     d["places"] = [{"name": name, "phrase": phrase} for name, phrase in item.places]
-    todo = {k: v for k, v in TODO_NOTES.items() if k != "deadline" or not item.dates}
+    todo = {
+        k: v
+        for k, v in TODO_NOTES.items()
+        if not (k == "deadline" and item.dates) and not (k == "apply" and item.contacts)
+    }
     d["todo"] = CommentedMap(todo)
     d["progress"] = _flow()
     d["source"] = item.source
-    for key in ("targets", "dates", "places"):
+    for key in ("targets", "dates", "places", "apply"):
         if not d[key]:
             d[key] = _flow()
     d.yaml_set_start_comment(
@@ -156,6 +161,14 @@ def project_yaml(item: Item, category: str, announcement: str, today: dt.date) -
         "todo", before="\n原文未说明的事实：回答时说“原文未说明”，并请居民拨打热线"
     )
     return _dump(d)
+
+
+def _target(t) -> dict:
+    d = {"what": t.what, "value": _num(t.value), "unit": t.unit}
+    if t.from_value is not None:
+        d["from"] = _num(t.from_value)  # the old figure; value is the new one
+    d["phrase"] = t.phrase
+    return d
 
 
 def summary_of(item: Item, limit: int = 120) -> str:
@@ -204,9 +217,16 @@ def import_announcement(
         text = announcement.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise AnnouncementError(f"读不了公告 {announcement}: {e}") from None
-    heading, items = parse_announcement(text)
+    try:
+        heading, items = parse_announcement(text)
+    except LayoutError as e:
+        raise AnnouncementError(str(e)) from None
     if not items:
-        raise AnnouncementError("公告里没有找到编号的项目（一、二、… 或 第一项、第二项…）")
+        lines = [(k, x.strip()) for k, x in enumerate(text.splitlines(), 1) if x.strip()]
+        k, first = lines[1] if len(lines) > 1 else (lines[0] if lines else (1, ""))
+        raise AnnouncementError(
+            f"公告里没有找到编号的项目：第{k}行「{first[:40]}」不是项目的开头；应为{EXPECTED}"
+        )
     if len(items) > 99:
         raise AnnouncementError(f"找到 {len(items)} 项，超过了项目编号的上限 99")
     if out.name != str(year):

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from bot.kb.model import KnowledgeBase
 from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
 from bot.services import ProgressNote
+from bot.staff import lint_calendar as dates
 from bot.text import compact
 
 NEAR_DUPLICATE = 90  # fuzz.ratio of two projects' example phrasings that confuses the router
@@ -75,10 +76,15 @@ def lint(
     today: dt.date,
     admin_progress: dict[int, list[ProgressNote]] | None = None,
     stale_days: int = STALE_DAYS,
+    year_end_days: int = dates.YEAR_END_DAYS,
 ) -> list[Issue]:
     """Every semantic problem of a KB that already passed `kb check`, errors first."""
     where = _Lines(kb)
     issues = [
+        *dates.old_list(kb, today, Issue),
+        *dates.silent_after_year_end(kb, today, admin_progress or {}, year_end_days, where, Issue),
+        *dates.no_aliases(kb, where, Issue),
+        *dates.shared_bare_words(kb, where, Issue),
         *_shared_words(kb, where),
         *_near_duplicate_examples(kb, where),
         *_todo(kb, where),
@@ -93,7 +99,8 @@ def _shared_words(kb: KnowledgeBase, where: _Lines):
     owners: dict[str, dict[int, tuple[str, int, str]]] = defaultdict(dict)
     for n, p in sorted(kb.projects.items()):
         for fld in WORD_FIELDS:
-            for i, word in enumerate(getattr(p, fld)):
+            words = p.example_texts if fld == "examples" else getattr(p, fld)
+            for i, word in enumerate(words):
                 owners[fold(compact(word))].setdefault(n, (fld, i, word))
     for key, by in owners.items():
         if key and len(by) > 1:
@@ -116,7 +123,7 @@ def _near_duplicate_examples(kb: KnowledgeBase, where: _Lines):
     flat = [
         (n, i, ex, fold(compact(ex)))
         for n, p in sorted(kb.projects.items())
-        for i, ex in enumerate(p.examples)
+        for i, ex in enumerate(p.example_texts)
     ]
     keys = [k for *_, k in flat]
     for n, i, ex, key in flat:

@@ -132,6 +132,29 @@ def html_report(s: Stats, title: str, generated: dt.datetime | None = None) -> s
         )
         or '<tr><td colspan="5">（没有未答问题）</td></tr>'
     )
+    helpful_rows = (
+        "".join(
+            f"<tr><td>第{h.project}项 {escape(h.title)}</td><td>{h.helpful}</td><td>{h.unhelpful}</td></tr>"
+            for h in s.helpfulness
+        )
+        or '<tr><td colspan="3">（还没有居民评价）</td></tr>'
+    )
+    bad_rows = (
+        "".join(
+            f"<tr><td>第{f.project}项</td><td>{INTENT_NAMES.get(f.intent, f.intent)}</td>"
+            f"<td>{escape(f.question or '')}</td></tr>"
+            for f in s.unhelpful[:30]
+        )
+        or '<tr><td colspan="3">（无）</td></tr>'
+    )
+    suggestion_rows = (
+        "".join(
+            f"<tr><td>{escape(topic)}</td><td>{len(items)}</td>"
+            f"<td>{'<br>'.join(escape(x.text) for x in items[:20])}</td></tr>"
+            for topic, items in s.suggestions
+        )
+        or '<tr><td colspan="3">（无）</td></tr>'
+    )
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -156,6 +179,12 @@ def html_report(s: Stats, title: str, generated: dt.datetime | None = None) -> s
 {bars_chart("intents", intents, INTENT, "每种意图的问题数")}
 <h2>未答问题最多的几组</h2>
 <table><tr><th>#</th><th>编号</th><th>次数</th><th>人数</th><th>问法</th></tr>{clusters}</table>
+<h2>回答是否有用</h2>
+<table><tr><th>项目</th><th>有用</th><th>没用</th></tr>{helpful_rows}</table>
+<h3>居民说“没用”的问题</h3>
+<table><tr><th>项目</th><th>意图</th><th>问题</th></tr>{bad_rows}</table>
+<h2>居民建议（按主题）</h2>
+<table><tr><th>主题</th><th>条数</th><th>建议</th></tr>{suggestion_rows}</table>
 <p class="meta">收录到项目：python -m bot inbox accept 编号 --project N；忽略：python -m bot inbox dismiss 编号</p>
 </body></html>
 """

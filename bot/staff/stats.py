@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 
 from bot.kb.model import KnowledgeBase
 from bot.router import Router
+from bot.staff import voices
 from bot.staff.cluster import Cluster, build_clusters
+from bot.staff.voices import Helpfulness
 from bot.storage.db import utcnow
+from bot.storage.feedback import Feedback, FeedbackRepo, Suggestion
 from bot.storage.qlog import LoggedQuestion, QuestionLogRepo
 
 # Staff read days as they are in China, whatever the server's zone.
@@ -54,6 +57,10 @@ class Stats:
     intents: list[tuple[str, int]]
     channels: list[tuple[str, int]]
     clusters: list[Cluster] = field(default_factory=list)
+    # 有用/没用 per project, the 没用 answers' questions, suggestions by topic (issue 17)
+    helpfulness: list[Helpfulness] = field(default_factory=list)
+    unhelpful: list[Feedback] = field(default_factory=list)
+    suggestions: list[tuple[str, list[Suggestion]]] = field(default_factory=list)
 
     @property
     def answer_rate(self) -> float:
@@ -114,6 +121,7 @@ async def period_stats(
     router: Router,
     days: int,
     now: dt.datetime | None = None,
+    feedback: FeedbackRepo | None = None,
 ) -> Stats:
     """Statistics of the last `days` local days, today included."""
     now = now or utcnow()
@@ -121,7 +129,12 @@ async def period_stats(
     first = last - dt.timedelta(days=days - 1)
     since = dt.datetime.combine(first, dt.time(), LOCAL_TZ)
     questions = await repo.questions(since)
-    return compute(questions, kb, router, first, last, await repo.decisions())
+    s = compute(questions, kb, router, first, last, await repo.decisions())
+    if feedback is not None:
+        said = await feedback.feedback(since)
+        s.helpfulness, s.unhelpful = voices.helpfulness(said, kb), voices.unhelpful(said)
+        s.suggestions = voices.by_topic(await feedback.suggestions(since), kb)
+    return s
 
 
 def text_report(s: Stats, width: int = 30) -> str:
@@ -145,4 +158,6 @@ def text_report(s: Stats, width: int = 30) -> str:
         lines.append(f"  {k}. [{c.id}] {c.size} 次：" + " / ".join(c.examples()))
     if not s.clusters:
         lines.append("  （无）")
+    lines += ["", *voices.helpfulness_lines(s.helpfulness, s.unhelpful)]
+    lines += ["", *voices.suggestion_lines(s.suggestions)]
     return "\n".join(lines)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from bot.text import compact
@@ -59,7 +59,7 @@ def add_examples(
         raise EditError(f"{path.name}: not a project file (a mapping of fields)")
 
     known = {
-        compact(str(w))
+        compact(str(w.get("text", "")) if hasattr(w, "get") else str(w))
         for field in ("aliases", "keywords", "examples")
         for w in (data.get(field) or [])
     }
@@ -81,9 +81,10 @@ def add_examples(
     last = len(seq) - 1
     tail = seq.ca.items.pop(last, None) if last >= 0 else None  # blank line after the last item
     for p in new:
-        seq.append(p)
+        seq.append(_example_item(p, intent))
         # Two spaces after the item: "  - wording" is 4 + len(wording) characters wide.
-        seq.yaml_add_eol_comment(note, len(seq) - 1, column=4 + len(p) + 2)
+        shown = p if intent is None else f"{{text: {p}, intent: {intent}}}"
+        seq.yaml_add_eol_comment(note, len(seq) - 1, column=4 + len(shown) + 2)
     if tail is not None:
         _move_tail(seq, tail, last)
 
@@ -93,6 +94,15 @@ def add_examples(
     _check_only_inserted(original, edited, path.name)
     _write_atomically(path, edited)
     return new
+
+
+def _example_item(text: str, intent: str | None):
+    """A plain phrasing, or `{text: …, intent: …}` so the router routes it to that intent too."""
+    if intent is None:
+        return text
+    item = CommentedMap([("text", text), ("intent", intent)])
+    item.fa.set_flow_style()
+    return item
 
 
 def _fresh_seq(data) -> CommentedSeq:

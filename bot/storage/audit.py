@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select, update
 from sqlalchemy.sql import Insert
 
+from bot.privacy import redact
 from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
 
 audit_log = Table(
@@ -79,7 +80,7 @@ class AuditRepo:
             who=await self.actor_key(who),
             who_name=who_name[:128],
             action=action[:32],
-            details=details,
+            details=redact(details),  # an admin's note or a refused message may quote a phone
             count=count,
         )
 

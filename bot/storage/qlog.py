@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bot.models import PROJECT_INTENTS, Message, Route
+from bot.privacy import redact
 from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,6 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 300  # the router does not read longer messages either
 PURGE_EVERY = 24 * 3600.0  # seconds between automatic retention purges
 LOW_CONFIDENCE = 0.35  # same threshold as Dialogue.ASK_CONFIDENCE: below it the bot asked back
-# Phone numbers, ID-card numbers and the like say who asked: mask runs of 7+ digits (and an
-# ID card's trailing X) before they are stored.
-_LONG_DIGITS = re.compile(r"\d{7,}[xX]?")
 
 question_log = Table(
     "question_log",
@@ -76,9 +73,21 @@ inbox_decisions = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 
+# Which notices a user has been shown (first contact, personal data removed), by HMAC key:
+# each is shown once; /forget deletes the row, so a returning resident is told again.
+privacy_notices = Table(
+    "privacy_notices",
+    metadata,
+    Column("user_hash", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # first | pii
+    Column("shown_at", DateTime(timezone=True), nullable=False),
+)
+
 MIGRATIONS.append(
     Migration("0300_question_log", create_tables(question_log, question_log_meta, inbox_decisions))
 )
+MIGRATIONS.append(Migration("0310_privacy_notices", create_tables(privacy_notices)))
+MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,8 @@ async def stored_secret(db: Database) -> bytes:
 
 
 def mask_digits(text: str) -> str:
-    return _LONG_DIGITS.sub(lambda m: "#" * len(m.group(0)), text)
+    """Personal information replaced by placeholders (kept under its old name for callers)."""
+    return redact(text)
 
 
 def _aware(at: dt.datetime) -> dt.datetime:
@@ -163,6 +173,7 @@ class QuestionLogRepo:
         self._secret = secret.encode() if secret else None
         self._clock = clock
         self._next_purge = clock()  # start() purges; then record() once a day
+        self._noticed: dict[tuple[str, str], None] = {}  # (user_hash, kind) known to be shown
 
     @classmethod
     def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
@@ -258,11 +269,35 @@ class QuestionLogRepo:
         """Delete every question one user asked (what /forget calls with the raw user key)."""
         user_hash = await self.key(user_key)
         self._pending = [r for r in self._pending if r["user_hash"] != user_hash]
+        self._noticed = {k: v for k, v in self._noticed.items() if k[0] != user_hash}
         async with self.db.engine.begin() as conn:
             res = await conn.execute(
                 delete(question_log).where(question_log.c.user_hash == user_hash)
             )
+            await conn.execute(
+                delete(privacy_notices).where(privacy_notices.c.user_hash == user_hash)
+            )
         return res.rowcount or 0
+
+    async def first_time(self, user_key: str, kind: str) -> bool:
+        """True once per user and kind of notice (it is recorded as shown); False after."""
+        key = (await self.key(user_key), kind[:16])
+        if key in self._noticed:
+            return False
+        try:
+            async with self.db.engine.begin() as conn:
+                await conn.execute(
+                    privacy_notices.insert().values(
+                        user_hash=key[0], kind=key[1], shown_at=utcnow()
+                    )
+                )
+            first = True
+        except IntegrityError:
+            first = False
+        self._noticed[key] = None
+        if len(self._noticed) > MAX_NOTICED:
+            self._noticed.pop(next(iter(self._noticed)))
+        return first
 
     async def questions(
         self, since: dt.datetime, until: dt.datetime | None = None

@@ -120,12 +120,12 @@ class UserOrderProcessor(BaseUpdateProcessor):
         verdict = await self.flood.acheck(user)
         if verdict == DROP:
             coroutine.close()
-            log.info("flood control: dropped an update from user %s", user)
+            log.info("flood control: dropped an update from user tg:%s", user)
             await self.on_drop(update)
             return
         if verdict == WARN:
             coroutine.close()
-            log.info("flood control: user %s told to slow down", user)
+            log.info("flood control: user tg:%s told to slow down", user)
             coroutine = self.on_flood(update)  # after the answers already on their way
         entry = self._locks.get(user)
         if entry is None:

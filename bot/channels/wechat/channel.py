@@ -39,6 +39,7 @@ from bot.channels.wechat.sender import WeChatSender
 from bot.channels.wechat.settings import WeChatConfig
 from bot.httplog import quiet_malformed_http
 from bot.models import Message, Reply
+from bot.privacy import asks_to_forget
 from bot.shared.once import CLAIMED, SharedOnce
 from bot.web import WebServer
 
@@ -202,7 +203,9 @@ class WeChatEndpoint:
                 self._memory_complete_at = now + RECENT_TTL
 
     async def _compute(self, key: str, message) -> str:
-        leaving = getattr(message, "event", "") == "unsubscribe"
+        leaving = getattr(message, "event", "") == "unsubscribe" or (
+            message.type == "text" and asks_to_forget(message.content or "")  # 删除我的记录
+        )
         if leaving:  # their replies queued for storage must be stored before it is cleared
             await self.dedupe.flush()
         try:

@@ -1,0 +1,184 @@
+"""Residents in voices nobody tuned for: dialect, pinyin, situations, bare words, learned phrasings."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.cli import main
+from bot.kbholder import KBHolder
+from bot.pinyin import split_syllables
+from bot.router import MAX_CHARS
+from tests.conftest import ROOT
+
+
+def _pi(holder, text):
+    r = holder.router.route(text)
+    return r.project, r.intent
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("老人家食堂嘛时候开门", (4, "deadline")),  # 嘛 before a noun is 什么
+        ("介个租房补贴上哪申请", (7, "apply")),  # 介个 = 这个, 上哪 = 去哪
+        ("俺家能领租房补贴不", (7, "eligibility")),  # 俺家 = 我家
+        ("租房补贴咋整", (7, "apply")),  # 咋整 = 怎么办
+        ("好嘛谢谢", (None, "greeting")),  # 嘛 as a particle stays a particle
+    ],
+)
+def test_dialect_question_words_keep_the_intent(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_dialect_rules_rewrite_by_position(holder):
+    lex = holder.router.lex
+    assert lex.rewrite("老人家食堂嘛时候开门") == "老人家食堂什么时候开门"
+    assert lex.rewrite("好嘛") == "好嘛"
+    assert lex.rewrite("介绍一下") == "介绍一下"  # 介 only before 个/是/事…
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("zufang butie zenme shenqing", (7, "apply")),
+        ("dibao 在哪办", (6, "apply")),  # pinyin and 汉字 mixed
+        ("nihao", (None, "greeting")),
+        ("help", (None, "help")),  # an English word the vocabulary knows stays itself
+    ],
+)
+def test_pinyin_typed_in_latin_letters_routes_like_chinese(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_latin_runs_split_into_syllables(holder):
+    assert split_syllables("laorenjiashitang") == ["lao", "ren", "jia", "shi", "tang"]
+    assert split_syllables("xian") == ["xian"]  # fewest syllables, as an IME reads it
+    assert split_syllables("apply") is None
+    assert holder.router.lex.rewrite("laorenjia shitang zai nar") == "老人家食堂在哪儿"
+
+
+def test_a_life_situation_finds_its_project(holder):
+    assert holder.router.route("家里老人一个人住没人照顾").project == 4
+    assert holder.router.route("我刚下岗了有啥帮扶").project == 1
+
+
+def test_a_situation_two_projects_share_offers_both(holder):
+    r = holder.router.route("我家孩子当过兵现在失业了")
+    assert r.project == 20
+    assert [a.project for a in r.alternatives] == [20, 1]
+
+
+def test_a_bare_shared_word_offers_a_choice_not_a_rejection(holder):
+    r = holder.router.route("改造")
+    assert (r.project, r.intent, r.confidence) == (8, "overview", 0.3)
+    assert [a.project for a in r.alternatives] == [8, 11, 15]
+
+
+def test_a_named_project_outweighs_an_everyday_off_topic_word(holder):
+    assert _pi(holder, "健身园的器材坏了") == (16, "overview")
+    assert _pi(holder, "老旧小区改造包括加装电梯吗") == (8, "overview")
+
+
+def test_a_near_miss_service_word_still_rejects(holder):
+    assert _pi(holder, "社区医院专家号怎么挂") == (None, "out_of_scope")
+    assert _pi(holder, "路灯不亮了找谁") == (None, "out_of_scope")
+
+
+def test_a_long_story_is_routed_and_only_a_very_long_one_refused(holder):
+    story = "我家住在老小区楼很旧了，" * 30 + "老旧小区改造什么时候轮到我们"
+    assert 300 < len(story) <= MAX_CHARS == 600
+    assert _pi(holder, story) == (8, "deadline")
+    assert holder.router.route("老旧小区" * 160).too_long
+
+
+def test_an_accepted_phrasing_fixes_project_and_intent_and_near_variants_follow(tmp_path, capsys):
+    kb = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kb)
+    before = KBHolder(kb).router
+    assert before.route("小区门口想摆个卖早点的摊子").intent == "out_of_scope"
+
+    code = main(
+        ["--knowledge", str(kb), "kb", "example", "add", "12", "小区门口想摆个卖早点的摊子"]
+        + ["--intent", "apply", "--by", "王芳"]
+    )
+    assert code == 0
+    assert (
+        "12-bianmin.yaml: 已收录「小区门口想摆个卖早点的摊子」 -> 第12项 apply"
+        in capsys.readouterr().out
+    )
+    text = (kb / "2023" / "12-bianmin.yaml").read_text(encoding="utf-8")
+    assert "  - {text: 小区门口想摆个卖早点的摊子, intent: apply}" in text
+
+    after = KBHolder(kb).router
+    for variant in ("小区门口想摆个卖早点的摊子", "请问小区门口想摆个卖早点的摊子啊"):
+        r = after.route(variant)
+        assert (r.project, r.intent) == (12, "apply"), variant
+
+
+def test_a_list_with_more_than_99_projects_loads(tmp_path):
+    kb = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kb)
+    year = kb / "2023"
+    src = (year / "20-tuiyijunren.yaml").read_text(encoding="utf-8")
+    for n in range(21, 121):  # a city's list: 120 projects, files 21-… to 120-…
+        (year / f"{n}-copy.yaml").write_text(src.replace("number: 20", f"number: {n}"), "utf-8")
+    listing = (year / "_list.yaml").read_text(encoding="utf-8")
+    (year / "_list.yaml").write_text(listing.replace("projects: 20", "projects: 120"), "utf-8")
+    holder = KBHolder(kb)
+    assert len(holder.kb.projects) == 120
+    assert holder.router.route("第120项").project == 120
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("唔该，边度可以办低保", (6, "apply")),  # Cantonese 边度 = 哪里
+        ("家庭养老床位点样申请", (4, "apply")),  # 点样 = 怎么
+        ("烦请告知租房补贴如何申领", (7, "apply")),  # formal 如何申领
+    ],
+)
+def test_southern_and_formal_question_words(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家水管漏了找谁来修",
+        "社保断了三个月还能补交吗",
+    ],  # repairs, paying premiums: not in the list
+)
+def test_a_predicate_of_another_service_rejects(holder, text):
+    assert _pi(holder, text) == (None, "out_of_scope")
+
+
+def test_a_weak_off_topic_predicate_yields_to_a_named_road(holder):
+    assert _pi(holder, "万东路老堵车什么时候修好") == (9, "deadline")
+
+
+def test_a_complaint_naming_a_project_asks_for_a_person(holder):
+    assert _pi(holder, "我要投诉供热管网改造施工把路挖坏了") == (None, "human")
+
+
+def test_in_a_long_story_the_last_clauses_ask_the_question(holder):
+    story = (
+        "我家住的楼是八十年代的老楼，去年冬天暖气就不热，什么时候来人看过一次也没弄好，"
+        "邻居们都挺着急的，家里老人孩子都冻感冒了，想问一下室内供热改造怎么报名？"
+    )
+    assert _pi(holder, story) == (11, "apply")  # not deadline: 什么时候 is in the story part
+
+
+def test_a_word_told_twice_is_one_piece_of_evidence(holder):
+    story = (
+        "我们一家在这边租房好几年了，租房开销不小，为了孩子才租房，听说那边新建了学校，孩子能去吗"
+    )
+    assert holder.router.route(story).project == 2
+
+
+def test_initials_stand_for_a_name_only_when_one_name_fits(holder):
+    assert _pi(holder, "ylcw zenme shenqing") == (4, "apply")  # 养老床位怎么申请
+    assert holder.router.lex.rewrite("wdl shenme shihou tongche") == "万东路什么时候通车"
+    # sybx: 失业保险, 生育保险 or 商业保险 — three names fit, so the letters stay letters.
+    assert holder.router.lex.rewrite("sybx") == " sybx "
