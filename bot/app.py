@@ -26,6 +26,7 @@ from bot.reload import Reloader, ReloadResult
 from bot.roles import Roles
 from bot.services import Services
 from bot.shared import SharedState
+from bot.shared.budget import RedisPacer
 from bot.shared.contexts import RedisContextStore
 from bot.storage import Database
 from bot.storage.audit import AuditRepo
@@ -41,6 +42,7 @@ from handlers import admin
 from handlers.admin_broadcast import target_of
 
 log = logging.getLogger(__name__)
+ADOPT_EVERY = 2.0  # seconds between looks for open broadcasts other instances started
 
 
 def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
@@ -114,6 +116,7 @@ class App:
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task | None = None
         self.shared: SharedState | None = None
+        self._adopter: asyncio.Task | None = None
 
     async def start(self, receive: bool = True) -> None:
         """Storage, services, channels, senders, the engine; then (receive) serve and watch."""
@@ -174,11 +177,30 @@ class App:
                 await sender.open()
                 self.senders[channel.name] = sender
         t = self.tools
-        engine = BroadcastEngine(t.broadcasts, t.subscriptions, self.senders, self.config.broadcast)
+        several = self.shared is not None and not self.db.is_sqlite
+        engine = BroadcastEngine(
+            t.broadcasts,
+            t.subscriptions,
+            self.senders,
+            self.config.broadcast,
+            # Several instances: one global budget in Redis, rows claimed with SKIP LOCKED.
+            pacer=(lambda ch, rate: RedisPacer(self.shared, ch, rate)) if several else None,
+            shared=several,
+        )
         t.engine = engine
         self.desk = Desk(engine, t.broadcasts, self.config.broadcast, lambda j: target_of(t, j))
         self.core.desk = self.desk
         await self.desk.resume(t.audit, self._status_view)
+        if several:  # join jobs confirmed on other instances, and those a dead one left
+            self._adopter = asyncio.create_task(self._adopt_forever(engine))
+
+    async def _adopt_forever(self, engine: BroadcastEngine) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(ADOPT_EVERY)
+            try:
+                await engine.adopt()
+            except Exception as e:  # the database may be restarting: try again shortly
+                log.warning("joining open broadcasts failed: %s", e)
 
     def _status_view(self, chat: str, message: str):
         for channel in self.channels:
@@ -212,6 +234,10 @@ class App:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        if self._adopter is not None:
+            self._adopter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._adopter
         await self.web.stop()  # in-flight WeChat answers and webhook posts complete first
         for channel in reversed(self.channels):
             await channel.stop()

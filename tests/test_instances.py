@@ -91,3 +91,32 @@ async def test_a_flood_across_both_instances_is_limited_once(api, holder):
         assert len(texts) == 4
         assert [t.startswith("我能回答") for t in texts] == [True, True, True, False]
         assert texts[3] == "您发送得太快了，请稍后再试。"
+
+
+async def _done(repo, job_id: int, timeout: float = 60) -> None:
+    async def wait():
+        while (await repo.job(job_id)).state != "done":
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def test_two_instances_send_one_broadcast_together_within_one_budget(api, holder):
+    # The fake Bot API refuses (429) anything over 20 messages a second; our budget is 20/s
+    # for the whole deployment, so together the instances never go over it.
+    api.set_rate_limit(20, burst=3, retry_after=1)
+    broadcast = {"rate_per_second": 20, "per_chat_interval": 0}
+    async with instances(holder, api=api, broadcast=broadcast) as apps:
+        a, b = apps
+        repo = a.tools.broadcasts
+        chats = [str(5000 + i) for i in range(60)]
+        job = await repo.create_draft(None, "第9项进展：万东路已通车。", "staff", "tg:1")
+        assert await repo.confirm(job, [(f"tg:{c}", "telegram", c) for c in chats])
+        a.tools.engine.start(job)  # as the admin's confirmation on instance A does
+        await _done(repo, job)
+        assert api.rate_limited == 0
+        assert all(api.sent_per_chat[int(c)] == 1 for c in chats)  # everyone once
+        assert sum(api.sent_per_chat.values()) == 60
+        shares = [app.tools.engine.stats["claimed"] for app in apps]
+        assert sum(shares) == 60 and min(shares) > 0  # both instances sent part of it
+        assert (await repo.counts(job))["sent"] == 60
