@@ -2,6 +2,8 @@
 fake Bot API in its own process, which enforces a token bucket and answers 429 + retry_after.
 
 Run: .venv/bin/python benchmarks/bench_broadcast.py [--n 10000] [--limit 300] [--db-url URL]
+(--db-url must name an empty database; one with tables is refused unless --i-know is given,
+and then this project's tables in it are dropped.)
 Prints achieved rate / limit (target >= 0.9), 429s after the first second (target 0),
 duplicates (0) and lost (0). Asserts nothing.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
+import benchdb  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 from bot.broadcast import BroadcastEngine, RateLimited  # noqa: E402
@@ -33,7 +35,7 @@ from bot.channels.telegram.sender import TelegramSender  # noqa: E402
 from bot.config import BroadcastConfig  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.broadcast import BroadcastRepo  # noqa: E402
-from bot.storage.db import metadata, utcnow  # noqa: E402
+from bot.storage.db import utcnow  # noqa: E402
 from bot.storage.subscriptions import SubscriptionRepo, subscriptions, users  # noqa: E402
 
 TOKEN = "123456789:BENCH-token_for_the_fake_api"
@@ -108,13 +110,9 @@ async def fill(db: Database, n: int) -> None:
 
 
 async def bench(args, port: int, db_url: str) -> None:
+    if args.db_url:  # check() let it in: empty, or --i-know
+        await benchdb.empty(db_url)
     db = Database(db_url)
-    if args.db_url:  # a database given for the benchmark is emptied first
-        import bot.storage.tables  # noqa: F401  (every table known)
-
-        async with db.engine.begin() as conn:
-            await conn.run_sync(metadata.drop_all)
-            await conn.execute(text("DROP TABLE IF EXISTS schema_migrations"))
     await db.start()
     await fill(db, args.n)
     subs = SubscriptionRepo(db)
@@ -137,6 +135,8 @@ async def bench(args, port: int, db_url: str) -> None:
     counts = await repo.counts(job_id)
     await bot.shutdown()
     await db.close()
+    if args.db_url:  # left empty, as it was found
+        await benchdb.empty(db_url)
 
     stats = control(port, "stats")
     per_chat = Counter({int(k): v for k, v in stats["sent_per_chat"].items()})
@@ -164,12 +164,10 @@ def main() -> None:
     p.add_argument("--limit", type=float, default=300.0, help="server and engine msg/s")
     p.add_argument("--burst", type=float, default=None, help="server bucket (default limit/10)")
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument(
-        "--db-url",
-        default=None,
-        help="a database to EMPTY and use (default: a temporary SQLite file)",
-    )
+    benchdb.add_arguments(p)
     args = p.parse_args()
+    if args.db_url:
+        benchdb.check(args.db_url, args.i_know)  # refuses a database that has tables
     args.burst = args.burst or max(1.0, args.limit / 10)
     port = free_port()
     fake = start_fake(port)

@@ -1,13 +1,16 @@
-"""Telegram end to end: updates per second through the fake Bot API, our bot vs a PTB echo bot.
+"""Telegram end to end: updates per second through the fake Bot API, our bot vs a PTB echo bot,
+each on both network layers (PTB's default httpx, and our aiohttp transport).
 
-Both bots run the same way in this process (python-telegram-bot Application, long polling,
-the same number of concurrent updates) against one fake Bot API server in a separate process, so the server's
-own CPU is not counted against either bot. Each round pushes N text updates (residents'
-questions from the held-out set, spread over many users) and times until N replies were sent.
-Rounds alternate between the two bots; medians are printed, with CPU milliseconds per update
-spent in this process (the bot's own cost), and the ratio of costs. Our bot does all it does in
-production: routing, dialogue context, the question log (one INSERT per question) and the
-reachability row of each new user, on a fresh SQLite file.
+All bots run the same way in this process (python-telegram-bot Application, long polling,
+the same number of concurrent updates) against one fake Bot API server in a separate process, so
+the server's own CPU is not counted against any bot. Each round pushes N text updates
+(residents' questions from the held-out set, spread over many users) and times until N replies
+were sent. Every round runs all four, in turn (echo/httpx, ours/httpx, echo/aiohttp,
+ours/aiohttp); medians are printed with CPU milliseconds per update spent in this process (the
+bot's own cost) and the ratios that matter: ours vs an echo bot on the same transport, and ours
+now (aiohttp) vs ours before (httpx). Our bot does all it does in production: routing, dialogue
+context, the question log (batched every 0.5 s) and the reachability row of each new user
+(write-behind), on a fresh SQLite file.
 
 Run: .venv/bin/python benchmarks/bench_telegram.py [--updates 2000] [--users 200] [--rounds 5]
 (prints figures; asserts nothing)
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import socket
 import statistics
 import subprocess
@@ -37,6 +41,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 from tgupdates import text_update  # noqa: E402
 
 from bot.channels.telegram.channel import CONCURRENT_UPDATES  # noqa: E402
+from bot.channels.telegram.request import AiohttpRequest  # noqa: E402
 from bot.cli.run import serve  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.kbholder import KBHolder  # noqa: E402
@@ -96,14 +101,17 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.message.reply_text(update.message.text)
 
 
-async def run_echo(server: FakeServer, updates: list[dict]) -> tuple[float, float]:
-    app = (
+async def run_echo(server: FakeServer, updates: list[dict], transport: str) -> tuple[float, float]:
+    builder = (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(f"{server.base}/bot")
         .concurrent_updates(CONCURRENT_UPDATES)
-        .build()
     )
+    if transport == "aiohttp":  # exactly as our bot builds it
+        builder.request(AiohttpRequest(connection_pool_size=CONCURRENT_UPDATES + 8))
+        builder.get_updates_request(AiohttpRequest(connection_pool_size=1))
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     async with app:
         await app.start()
@@ -115,13 +123,17 @@ async def run_echo(server: FakeServer, updates: list[dict]) -> tuple[float, floa
 
 
 async def run_ours(
-    server: FakeServer, updates: list[dict], holder: KBHolder
+    server: FakeServer, updates: list[dict], holder: KBHolder, transport: str
 ) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         config = Config.model_validate(
             {
                 "database": {"url": f"sqlite+aiosqlite:///{tmp}/bench.db"},
-                "telegram": {"token": TOKEN, "base_url": f"{server.base}/bot"},
+                "telegram": {
+                    "token": TOKEN,
+                    "base_url": f"{server.base}/bot",
+                    "transport": transport,
+                },
                 "knowledge": {"watch": False},
                 "privacy": {"hmac_secret": "bench-secret"},
             }
@@ -162,27 +174,34 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     holder = KBHolder()
-    figures: dict[str, list[tuple[float, float]]] = {"echo": [], "ours": []}
+    kinds = [(bot, t) for t in ("httpx", "aiohttp") for bot in ("echo", "ours")]
+    figures: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in kinds}
     async with FakeServer() as server:
-        await run_echo(server, make_updates(200, 50, 99))  # warm-up: imports, connections
+        for t in ("httpx", "aiohttp"):  # warm-up: imports, connections
+            await run_echo(server, make_updates(200, 50, 99), t)
         for r in range(args.rounds):
             updates = make_updates(args.updates, args.users, r)
-            figures["echo"].append(await run_echo(server, updates))
-            figures["ours"].append(await run_ours(server, updates, holder))
+            for bot, t in kinds:
+                run = run_echo(server, updates, t) if bot == "echo" else (
+                    run_ours(server, updates, holder, t))  # fmt: skip
+                figures[bot, t].append(await run)
             print(
-                f"round {r + 1}: echo {figures['echo'][-1][0]:.0f}/s, "
-                f"ours {figures['ours'][-1][0]:.0f}/s",
+                f"round {r + 1}: "
+                + ", ".join(f"{b}/{t} {figures[b, t][-1][0]:.0f}/s" for b, t in kinds)
+                + f"  (load average {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
     med = {k: (statistics.median(x for x, _ in v), statistics.median(c for _, c in v))
            for k, v in figures.items()}  # fmt: skip
     print(f"\n{args.updates} updates from {args.users} users per round, {args.rounds} rounds")
-    print(f"PTB echo bot : {med['echo'][0]:7.0f} updates/s   {med['echo'][1]:.2f} ms CPU/update")
-    print(f"民心通 bot    : {med['ours'][0]:7.0f} updates/s   {med['ours'][1]:.2f} ms CPU/update")
-    print(
-        f"cost ratio (ours / echo): wall {med['echo'][0] / med['ours'][0]:.2f}x, "
-        f"CPU {med['ours'][1] / med['echo'][1]:.2f}x   (target <= 2x)"
-    )
+    for b, t in kinds:
+        name = "PTB echo bot" if b == "echo" else "民心通 bot  "
+        print(f"{name} on {t:<7}: {med[b, t][0]:7.0f} updates/s   {med[b, t][1]:.2f} ms CPU/update")
+    for t in ("httpx", "aiohttp"):
+        (eu, ec), (ou, oc) = med["echo", t], med["ours", t]
+        print(f"ours / echo on {t:<7}: CPU {oc / ec:.2f}x, wall {eu / ou:.2f}x   (target <= 1.5x)")
+    (hu, hc), (au, ac) = med["ours", "httpx"], med["ours", "aiohttp"]
+    print(f"ours aiohttp / ours httpx: updates/s {au / hu:.2f}x (target >= 2x), CPU {ac / hc:.2f}x")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError
 
 from bot.channels.settings import Section as _Section
 from bot.channels.telegram.settings import FloodConfig, TelegramConfig, WebhookConfig
+from bot.channels.web.settings import WebConfig
 from bot.channels.wechat.settings import WeChatConfig
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "RedisConfig",
     "TelegramConfig",
     "WeChatConfig",
+    "WebConfig",
     "WebhookConfig",
     "load_config",
 ]
@@ -89,6 +91,7 @@ class Config(_Section):
     redis: RedisConfig = Field(default_factory=RedisConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     wechat: WeChatConfig | None = None
+    web: WebConfig | None = None  # the resident chat page (bot/channels/web)
     broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     # Roles by channel and the user's id there, e.g. {"wechat": ["oAbC…"], "console": ["local"]}

@@ -108,4 +108,5 @@ async def test_a_resident_who_blocked_the_bot_gets_no_apology_and_no_broadcasts(
     assert await repo.recipients(3) == []  # unreachable: broadcasts skip them
     api.restore(RESIDENT)  # they unblock and write again
     await bot.say(RESIDENT, "你好")
+    await repo.db.later.flush()  # reachability is written just after the answer
     assert await repo.recipients(3) == [("tg:42", "telegram", "42")]

@@ -80,6 +80,7 @@ async def test_following_gets_a_welcome_and_how_to_use(wx, holder, db):
     assert reply.startswith("感谢关注")
     assert "直接用自己的话提问" in reply
     assert "12345" in reply  # the hotline, from the KB
+    await db.later.flush()  # last seen is written after the answer
     async with db.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.user_key == "wx:oNew"))).one()
     assert (row.channel, row.chat_id) == ("wechat", "oNew")
@@ -143,6 +144,7 @@ async def test_unfollowing_also_forgets_the_users_questions(holder, db):
 
 async def test_every_message_updates_last_seen_for_the_48_hour_window(wx, db):
     await wx.ask("oChen", "你好")
+    await db.later.flush()  # last seen is written after the answer
     async with db.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.user_key == "wx:oChen"))).one()
     assert row.active and row.channel == "wechat"

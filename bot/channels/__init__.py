@@ -12,6 +12,7 @@ import importlib
 REGISTRY: dict[str, str] = {
     "telegram": "bot.channels.telegram.channel:TelegramChannel",
     "wechat": "bot.channels.wechat.channel:WeChatChannel",
+    "web": "bot.channels.web.channel:WebChannel",
     "console": "bot.channels.console:ConsoleChannel",  # no config section: `chat` asks for it
 }
 

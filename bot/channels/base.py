@@ -49,6 +49,7 @@ class Store(Protocol):
     """The storage a channel may use."""
 
     async def touch_user(self, user_key: str, channel: str, chat_id: str) -> None: ...
+    def seen(self, user_key: str, channel: str, chat_id: str) -> None: ...  # touch, not awaited
     async def last_seen(self, user_key: str) -> dt.datetime | None: ...
     def dedupe(self, channel: str) -> Any: ...  # the channel's reply memory (WeChat's retries)
 

@@ -20,6 +20,7 @@ COMMANDS = {
     "kb": "bot.cli.kbcmd",
     "run": "bot.cli.run",
     "wechat": "bot.cli.wechat",
+    "web": "bot.cli.webcmd",
     "progress": "bot.cli.admin",
     "audit": "bot.cli.admin",
     "inbox": "bot.cli.staff",

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 NO_CHANNEL = (
     "没有配置任何渠道 no channel configured: set telegram.token in the config file or the "
-    "TELEGRAM_BOT_TOKEN environment variable (or add a wechat section)."
+    "TELEGRAM_BOT_TOKEN environment variable (or add a wechat or web section)."
 )
 
 

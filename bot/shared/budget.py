@@ -64,8 +64,11 @@ class RedisPacer:
                 log.warning("shared send budget unavailable, pacing locally: %s", e)
                 await self._local.acquire()
                 return
+            due = time.monotonic() + wait
             if wait > 0:
                 await asyncio.sleep(wait)
+            if time.monotonic() - due > 2 * self.interval_ms / 1000.0:
+                continue  # woke late (a busy loop): sending now would bunch with later slots
             if not self.paused():
                 return
             # a 429 arrived (on any instance) while this sender waited: queue again after it

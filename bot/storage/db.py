@@ -12,14 +12,31 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, event, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
+
+from bot.storage.writebehind import WriteBehind
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
+T = TypeVar("T")
 
 schema_migrations = Table(
     "schema_migrations",
@@ -66,12 +83,18 @@ class Database:
                 "pool_size": 1,
                 "max_overflow": 0,
                 "pool_timeout": 60,
+                # The reset below instead: it costs a turn of the driver's thread only when a
+                # transaction is really left open (every checkin would pay one otherwise).
+                "pool_reset_on_return": None,
             }
         else:
             kwargs = {"pool_size": 10, "max_overflow": 10}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine.pool, "reset", _sqlite_reset)
+        # Bookkeeping rows (last seen, stored replies) are written here, after the answer.
+        self.later = WriteBehind(self)
 
     async def start(self) -> None:
         """Apply pending migrations (importing every domain module so all are known)."""
@@ -97,6 +120,7 @@ class Database:
 
     async def forget_user(self, user_key: str) -> int:
         """Delete every row about one user, in every table that holds user data."""
+        await self.later.flush()  # a queued row must not bring the user back after this
         removed = 0
         async with self.engine.begin() as conn:
             for table in USER_TABLES:
@@ -104,8 +128,43 @@ class Database:
                 removed += res.rowcount or 0
         return removed
 
+    async def run_sync(self, fn: Callable[[Connection], T]) -> T:
+        """fn(connection) in one transaction. On SQLite the whole transaction is one call into
+        the driver's thread, so the process's one connection is held for this batch only, not
+        for the several event-loop turns that one turn per statement (and commit) would take."""
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(fn)
+        async with self.engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection  # aiosqlite.Connection
+            # aiosqlite's own queue to its thread (the one API it has for "run this there")
+            return await driver._execute(_in_sqlite_thread, driver._conn, fn)
+
     async def close(self) -> None:
+        await self.later.flush()
         await self.engine.dispose()
+
+
+_SYNC_ENGINES: dict[int, tuple[object, Engine]] = {}  # id(sqlite3 connection) -> its engine
+
+
+def _in_sqlite_thread(raw, fn):
+    """In aiosqlite's thread: a synchronous SQLAlchemy engine over that very sqlite3 connection
+    (same dialect, same type handling), one transaction."""
+    entry = _SYNC_ENGINES.get(id(raw))
+    if entry is None or entry[0] is not raw:
+        if len(_SYNC_ENGINES) > 16:  # connections replaced after errors: drop the old ones
+            _SYNC_ENGINES.clear()
+        engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+        entry = _SYNC_ENGINES[id(raw)] = (raw, engine)
+    with entry[1].begin() as conn:
+        return fn(conn)
+
+
+def _sqlite_reset(dbapi_conn, _record, _state) -> None:
+    # sqlite3's in_transaction is a flag read, not a call into the driver's thread.
+    if dbapi_conn._connection._conn.in_transaction:
+        dbapi_conn.rollback()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

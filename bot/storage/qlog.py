@@ -232,8 +232,7 @@ class QuestionLogRepo:
         rows, self._pending = self._pending, []
         if rows:
             try:
-                async with self.db.engine.begin() as conn:
-                    await conn.execute(question_log.insert(), rows)
+                await self.db.run_sync(lambda conn: conn.execute(question_log.insert(), rows))
             except Exception:  # the log must never take the bot down; the rows are lost
                 log.exception("question log: could not write %d questions", len(rows))
 

@@ -18,6 +18,10 @@ class ChannelStore:
     async def touch_user(self, user_key: str, channel: str, chat_id: str) -> None:
         await self.subscriptions.touch_user(user_key, channel, chat_id)
 
+    def seen(self, user_key: str, channel: str, chat_id: str) -> None:
+        """touch_user without waiting: written with the next write-behind batch."""
+        self.subscriptions.seen(user_key, channel, chat_id)
+
     async def last_seen(self, user_key: str) -> dt.datetime | None:
         return await last_seen(self.db, user_key)
 

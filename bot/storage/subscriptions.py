@@ -53,27 +53,35 @@ class SubscriptionRepo:
 
     def __init__(self, db: Database):
         self.db = db
+        self._upsert_stmt = None
 
     async def touch_user(self, user_key: str, channel: str, chat_id: str) -> None:
-        """Record that a user wrote to us (and where to reach them); reactivate if blocked."""
-        now = _now()
-        # One upsert, not update-then-insert: two instances may see a new user's first two
-        # messages at the same moment.
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        stmt = insert(users).values(
-            user_key=user_key,
-            channel=channel,
-            chat_id=chat_id,
-            active=True,
-            first_seen=now,
-            last_seen=now,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["user_key"],
-            set_={"chat_id": chat_id, "last_seen": now, "active": True},
-        )
-        async with self.db.engine.begin() as conn:
-            await conn.execute(stmt)
+        """Record that a user wrote to us (and where to reach them); reactivate if blocked.
+
+        One INSERT … ON CONFLICT DO UPDATE: two first messages of a new user at once cannot
+        both insert (an UPDATE-then-INSERT did, and PostgreSQL answered UniqueViolation)."""
+        row = _seen_row(user_key, channel, chat_id)
+        await self.db.run_sync(lambda conn: conn.execute(self._upsert, [row]))
+
+    def seen(self, user_key: str, channel: str, chat_id: str) -> None:
+        """touch_user without waiting: the upsert goes out with the next write-behind batch."""
+        self.db.later.put(self._upsert, user_key, _seen_row(user_key, channel, chat_id))
+
+    @property
+    def _upsert(self):
+        # Built once per repo: the write-behind groups rows by statement object.
+        if self._upsert_stmt is None:
+            insert = sqlite_insert if self.db.is_sqlite else pg_insert
+            stmt = insert(users)
+            self._upsert_stmt = stmt.on_conflict_do_update(
+                index_elements=["user_key"],
+                set_={
+                    "chat_id": stmt.excluded.chat_id,
+                    "last_seen": stmt.excluded.last_seen,
+                    "active": True,
+                },
+            )
+        return self._upsert_stmt
 
     async def subscribe(self, user_key: str, project: int | None) -> bool:
         p = ALL if project is None else project
@@ -81,8 +89,14 @@ class SubscriptionRepo:
         insert = sqlite_insert if self.db.is_sqlite else pg_insert
         stmt = insert(subscriptions).values(user_key=user_key, project=p, created_at=_now())
         stmt = stmt.on_conflict_do_nothing(index_elements=["user_key", "project"])
-        async with self.db.engine.begin() as conn:
-            return bool((await conn.execute(stmt)).rowcount)
+        seen = self.db.later.take(self._upsert, user_key)
+
+        def write(conn) -> bool:
+            if seen is not None:  # a subscriber is a recipient from this commit on
+                conn.execute(self._upsert, [seen])
+            return bool(conn.execute(stmt).rowcount)
+
+        return await self.db.run_sync(write)  # one turn of SQLite's thread
 
     async def unsubscribe(self, user_key: str, project: int | None) -> int:
         cond = subscriptions.c.user_key == user_key
@@ -126,3 +140,11 @@ class SubscriptionRepo:
             await conn.execute(
                 update(users).where(users.c.user_key == user_key).values(chat_id=new_chat_id)
             )
+
+
+def _seen_row(user_key: str, channel: str, chat_id: str) -> dict:
+    now = _now()
+    return dict(
+        user_key=user_key, channel=channel, chat_id=chat_id, active=True, first_seen=now,
+        last_seen=now,
+    )  # fmt: skip

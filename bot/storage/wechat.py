@@ -22,7 +22,7 @@ from bot.storage.subscriptions import users
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL = 15 * 60  # seconds; WeChat's retries all come within about 15 s
-BATCH_MAX = 500  # replies written per transaction (or keys looked up per query) at most
+BATCH_MAX = 500  # keys looked up per query at most
 GATHER_TURNS = 3  # event-loop turns a lookup waits for others to join it
 
 wechat_replies = Table(
@@ -42,16 +42,16 @@ class WeChatDedupe:
     """Replies already produced, by message key. Reads and writes are batched: under load one
     query serves many messages (SQLite has one writer at a time; every round trip costs).
 
-    A retry comes at least 5 s after the first try (that is WeChat's rule), and the writer
-    flushes within milliseconds, so a retry reaching any process finds the reply stored.
+    A retry comes at least 5 s after the first try (that is WeChat's rule), and the database's
+    write-behind stores replies within ~0.1 s, so a retry reaching any process finds it stored.
     """
 
     def __init__(self, db: Database, ttl: float = DEDUPE_TTL):
         self.db = db
         self.ttl = ttl
-        self._insert = sqlite_insert if db.is_sqlite else pg_insert
-        self._queue: asyncio.Queue[dict] = asyncio.Queue()
-        self._writer: asyncio.Task | None = None
+        insert = sqlite_insert if db.is_sqlite else pg_insert
+        # One statement object: the write-behind batches rows by statement.
+        self._store = insert(wechat_replies).on_conflict_do_nothing(index_elements=["key"])
         self._wanted: dict[str, list[asyncio.Future]] = {}
         self._reader: asyncio.Task | None = None
 
@@ -104,40 +104,17 @@ class WeChatDedupe:
             return set((await conn.execute(select(t.key).where(t.created_at >= cutoff))).scalars())
 
     def remember(self, key: str, user_key: str, reply: str) -> None:
-        """Queue a reply for storage (the writer task stores it within milliseconds)."""
-        self._queue.put_nowait(
-            {"key": key, "user_key": user_key, "reply": reply, "created_at": _now()}
-        )
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._write())
+        """Queue a reply for storage (the next write-behind batch, within ~0.1 s, stores it)."""
+        row = {"key": key, "user_key": user_key, "reply": reply, "created_at": _now()}
+        self.db.later.put(self._store, key, row, replace=False)  # the first answer stays
 
     async def flush(self) -> None:
         """Wait until every queued reply is stored."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
-
-    async def _write(self) -> None:
-        while not self._queue.empty():
-            rows = []
-            while not self._queue.empty() and len(rows) < BATCH_MAX:
-                rows.append(self._queue.get_nowait())
-            try:
-                await self.store_many(rows)
-            except Exception:  # one bad row must not cost the others their stored reply
-                log.warning("storing %d WeChat replies together failed; one by one", len(rows))
-                await self._store_each(rows)
-
-    async def _store_each(self, rows: list[dict]) -> None:
-        for row in rows:
-            try:
-                await self.store_many([row])
-            except Exception as e:  # losing this one costs at most a recomputed answer
-                log.error("a WeChat reply could not be stored: %s", str(e).splitlines()[0])
+        await self.db.later.flush()
 
     async def store_many(self, rows: list[dict]) -> None:
-        stmt = self._insert(wechat_replies).on_conflict_do_nothing(index_elements=["key"])
         async with self.db.engine.begin() as conn:
-            await conn.execute(stmt, rows)
+            await conn.execute(self._store, rows)
 
     async def purge(self) -> int:
         """Delete entries older than the TTL; returns how many."""

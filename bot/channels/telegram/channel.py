@@ -31,6 +31,7 @@ from bot.channels.telegram.handlers import (
     on_unreadable,
 )
 from bot.channels.telegram.render import render
+from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.send import send_plain, with_retry
 from bot.channels.telegram.sender import TelegramSender, status_view
 from bot.channels.telegram.settings import TelegramConfig
@@ -134,6 +135,9 @@ def build_application(core: Core, token: str) -> Application:
         on_drop=lambda update: _notice(app, update, None),
     )
     builder = ApplicationBuilder().token(token).concurrent_updates(processor)
+    if tg.transport == "aiohttp":  # every call, getUpdates included (its own connection)
+        builder.request(AiohttpRequest(connection_pool_size=CONCURRENT_UPDATES + 8))
+        builder.get_updates_request(AiohttpRequest(connection_pool_size=1))
     if tg.base_url:
         builder.base_url(tg.base_url).base_file_url(_file_url(tg.base_url))
     if tg.mode == "webhook":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -38,7 +37,6 @@ class Shared:
     touched: OrderedDict[str, float] = field(default_factory=OrderedDict)
     # One reachability write at a time: a burst of new users otherwise queues dozens of
     # SQLite writers on the file lock, and under load some outwait busy_timeout.
-    touch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 # ---- from Telegram to the dialogue ----------------------------------------------------------
@@ -60,22 +58,17 @@ async def incoming(update: Update, context, text: str) -> Message:
         private=chat is None or chat.type == ChatType.PRIVATE,
     )
     if chat is not None and chat.type == ChatType.PRIVATE:
-        await _touch(ch, msg.user_key, chat.id)
+        _touch(ch, msg.user_key, chat.id)
     return msg
 
 
-async def _touch(ch: Shared, user_key: str, chat_id: int) -> None:
-    store = ch.core.store
+def _touch(ch: Shared, user_key: str, chat_id: int) -> None:
+    """Reachability for broadcasts: queued for the next write-behind batch, not awaited."""
     now = time.monotonic()
     last = ch.touched.get(user_key)
     if last is not None and now - last < TOUCH_EVERY:
         return
-    try:
-        async with ch.touch_lock:
-            await store.touch_user(user_key, "telegram", str(chat_id))
-    except Exception as e:  # reachability bookkeeping must not cost the answer; next time
-        log.warning("touch_user failed for %s: %s", user_key, str(e).splitlines()[0])
-        return
+    ch.core.store.seen(user_key, "telegram", str(chat_id))
     ch.touched[user_key] = now
     ch.touched.move_to_end(user_key)
     while len(ch.touched) > 100_000:

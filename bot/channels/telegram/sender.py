@@ -23,7 +23,7 @@ class TelegramSender(Sender):
     @classmethod
     def for_token(cls, token: str, base_url: str | None, pool: int) -> TelegramSender:
         # Its own Bot: the engine paces and retries broadcasts itself, apart from replies.
-        request = AiohttpRequest(connection_pool_size=pool)
+        request = AiohttpRequest(connection_pool_size=pool, read_timeout=10.0, write_timeout=10.0)
         kwargs = {"base_url": base_url} if base_url else {}
         return cls(Bot(token, request=request, **kwargs))
 

@@ -27,6 +27,9 @@ class TelegramConfig(Section):
     token: str | None = None  # or TELEGRAM_BOT_TOKEN
     base_url: str | None = None  # a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot
     mode: Literal["polling", "webhook"] = "polling"
+    # aiohttp: our transport for every Bot API call; httpx: PTB's default (an escape hatch,
+    # e.g. behind a proxy only httpx speaks; it costs ~2-3x the CPU per update).
+    transport: Literal["aiohttp", "httpx"] = "aiohttp"
     webhook: WebhookConfig | None = None
     flood: FloodConfig = Field(default_factory=FloodConfig)
     admins: list[int] = Field(default_factory=list)

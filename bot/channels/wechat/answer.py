@@ -51,7 +51,7 @@ class Responder:
     async def _respond(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
         if m.type == "event":
             return await self._event(m, openid, user_key)
-        await self._touch(openid, user_key)
+        self._touch(openid, user_key)
         if m.type == "text":
             return await self.turns.answer(self._message(openid, m.content or ""))
         if m.type == "voice" and (m.recognition or "").strip():
@@ -64,7 +64,7 @@ class Responder:
         """Follow: welcome. Unfollow: forget them. Menu click: the key is a dialogue action."""
         event = (m.event or "").lower()
         if event in ("subscribe", "subscribe_scan"):
-            await self._touch(openid, user_key, force=True)
+            self._touch(openid, user_key, force=True)
             msg = self._message(openid, "")
             reply = await self.core.conversation.press(msg, actions.HELP, numbered=True)
             reply.text = f"{WELCOME}\n{reply.text}"
@@ -73,7 +73,7 @@ class Responder:
             await self._forget(user_key)
             return None  # WeChat delivers nothing to someone who just left
         if event == "click":
-            await self._touch(openid, user_key)
+            self._touch(openid, user_key)
             key = (getattr(m, "key", "") or "")[:MAX_KEY]
             return await self.turns.press(self._message(openid, ""), key)
         return None  # VIEW (a link in the menu), location reports, template receipts…
@@ -81,17 +81,15 @@ class Responder:
     def _message(self, openid: str, text: str) -> Message:
         return self.core.message("wechat", openid, text, prefix="wx", chat=openid)
 
-    async def _touch(self, openid: str, user_key: str, force: bool = False) -> None:
-        """Record last_seen (customer-service messages are allowed only within 48 h of it)."""
+    def _touch(self, openid: str, user_key: str, force: bool = False) -> None:
+        """Record last_seen (customer-service messages are allowed only within 48 h of it).
+
+        Not awaited: the upsert goes out with the next write-behind batch, after the answer."""
         now = time.monotonic()
         last = self._touched.get(user_key)
         if not force and last is not None and now - last < TOUCH_EVERY:
             return
-        try:
-            await self.core.store.touch_user(user_key, "wechat", openid)
-        except Exception:  # losing last_seen must not cost the resident an answer
-            log.exception("touch_user failed for a WeChat user")
-            return
+        self.core.store.seen(user_key, "wechat", openid)
         self._touched[user_key] = now
         self._touched.move_to_end(user_key)
         while len(self._touched) > 100_000:

@@ -1,0 +1,125 @@
+"""Write-behind: rows an answer produces (last seen, stored replies) are written after it is sent.
+
+Nothing on a resident's answer path awaits these writes. Rows are queued in memory and written
+together, one transaction per batch (one executemany per statement), at most `delay` seconds
+after the first of them was queued. On SQLite (one connection per process) this is what keeps
+the connection free for the reads answers do need: it is held for one statement batch every
+`delay` seconds instead of one transaction per message.
+
+At risk on a crash: at most `delay` seconds of these rows (a last_seen a little older, a retry
+answered again instead of from storage). `Database.close()` and `Database.forget_user()` flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Hashable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from sqlalchemy.sql import Executable
+
+if TYPE_CHECKING:
+    from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+DELAY = 0.1  # seconds; at 200 messages/s one batch carries ~20 messages' rows
+MAX_ROWS = 500  # rows per statement per transaction; more wait for the next batch
+
+
+class WriteBehind:
+    """Queued rows per statement, one per key (a statement batch must not touch a row twice)."""
+
+    def __init__(self, db: Database, delay: float = DELAY, max_rows: int = MAX_ROWS):
+        self.db = db
+        self.delay = delay
+        self.max_rows = max_rows
+        # id(statement) -> (statement, {key: row}); dicts keep insertion order
+        self._pending: dict[int, tuple[Executable, dict[Hashable, dict]]] = {}
+        self._task: asyncio.Task | None = None
+        self._wake: asyncio.Future | None = None  # resolved when the batch should go out
+
+    def put(self, statement: Executable, key: Hashable, row: dict, replace: bool = True) -> None:
+        """Queue one row for `statement` (the same statement object every time). A row already
+        queued under `key` is replaced (replace=True: last seen) or kept (False: first answer)."""
+        _, rows = self._pending.setdefault(id(statement), (statement, {}))
+        if key in rows and not replace:
+            return
+        rows.pop(key, None)  # re-inserted at the end: newest last
+        rows[key] = row
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    def take(self, statement: Executable, key: Hashable) -> dict | None:
+        """Remove and return the row queued under `key`, to write it in the caller's transaction."""
+        entry = self._pending.get(id(statement))
+        return entry[1].pop(key, None) if entry else None
+
+    def pending(self) -> int:
+        return sum(len(rows) for _, rows in self._pending.values())
+
+    def drop(self, predicate) -> int:
+        """Forget queued rows for which predicate(row) is true (e.g. a user who left)."""
+        dropped = 0
+        for _, rows in self._pending.values():
+            for key in [k for k, r in rows.items() if predicate(r)]:
+                del rows[key]
+                dropped += 1
+        return dropped
+
+    async def flush(self) -> None:
+        """Write every queued row now; return once written (or the failure logged)."""
+        while self.pending() or (self._task is not None and not self._task.done()):
+            if self._task is None or self._task.done():
+                self._task = asyncio.ensure_future(self._run())
+            if self._wake is not None and not self._wake.done():
+                self._wake.set_result(None)  # no need to wait out the delay
+            await asyncio.shield(self._task)  # a cancelled caller must not cut a batch in half
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._wake = loop.create_future()
+        timer = loop.call_later(self.delay, _wake_up, self._wake)
+        try:
+            await self._wake
+        finally:
+            timer.cancel()
+        while self.pending():
+            await self._write_batch()
+
+    async def _write_batch(self) -> None:
+        batch = []
+        for stmt_id, (statement, rows) in list(self._pending.items()):
+            keys = list(rows)[: self.max_rows]
+            if keys:  # (take() may have emptied it: executing with no rows inserts defaults)
+                batch.append((statement, [rows.pop(k) for k in keys]))
+            if not rows:
+                del self._pending[stmt_id]
+        try:
+            await self.db.run_sync(partial(_execute, batch=batch))
+            return
+        except Exception as e:
+            log.warning("write-behind: a batch of %d rows failed (%s); row by row",
+                        sum(len(r) for _, r in batch), str(e).splitlines()[0])  # fmt: skip
+        lost = 0
+        for statement, rows in batch:  # one bad row must cost only itself
+            for row in rows:
+                try:
+                    await self.db.run_sync(partial(_execute, batch=[(statement, [row])]))
+                except Exception as e:  # bookkeeping: a lost row costs no answer
+                    lost += 1
+                    log.debug("write-behind row lost: %s", str(e).splitlines()[0])
+        if lost:
+            log.error("write-behind: %d rows could not be written", lost)
+
+
+def _execute(conn, batch) -> None:
+    for statement, rows in batch:
+        conn.execute(statement, rows)
+
+
+def _wake_up(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
