@@ -79,7 +79,8 @@ async def instances(holder, n: int = 2, api=None, **extra):
     apps: list[App] = []
     try:
         for _ in range(n):  # one after another: the first runs the migrations
-            app = App(instance_config(prefix, api, free_port(), **extra), holder)
+            own = holder() if callable(holder) else holder  # a factory: a KB per instance
+            app = App(instance_config(prefix, api, free_port(), **extra), own)
             apps.append(app)
             await app.start()
         yield apps

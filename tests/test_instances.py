@@ -121,3 +121,27 @@ async def test_two_instances_send_one_broadcast_together_within_one_budget(api, 
         shares = [app.tools.engine.stats["claimed"] for app in apps]
         assert sum(shares) == 60 and min(shares) > 0  # both instances sent part of it
         assert (await repo.counts(job))["sent"] == 60
+
+
+async def test_a_knowledge_edit_goes_live_on_every_instance(tmp_path):
+    import shutil
+
+    from conftest import ROOT
+
+    from bot.kbholder import KBHolder
+
+    kb_dir = tmp_path / "knowledge"  # the shared storage both instances read
+    shutil.copytree(ROOT / "knowledge", kb_dir)
+    question = "小黄车停放点在哪"
+    async with instances(lambda: KBHolder(kb_dir), knowledge={"dir": str(kb_dir)}) as apps:
+        assert all(app.holder.router.route(question).project is None for app in apps)
+        for app in apps:
+            await asyncio.wait_for(app.watch_ready.wait(), 10)
+        f = kb_dir / "2023" / "10-tingche.yaml"
+        text = f.read_text(encoding="utf-8")
+        f.write_text(text.replace("aliases: [", "aliases: [小黄车停放点, ", 1), encoding="utf-8")
+        for _ in range(150):
+            if all(app.holder.router.route(question).project == 10 for app in apps):
+                break
+            await asyncio.sleep(0.2)
+        assert [app.holder.router.route(question).project for app in apps] == [10, 10]
