@@ -47,7 +47,7 @@ def check(url: str, i_know: bool) -> None:
 
 async def empty(url: str) -> None:
     """Drop every table this project knows (the benchmark's own, after check() let it in)."""
-    import bot.storage.tables  # noqa: F401  (every table known)
+    import bot.storage.schema  # noqa: F401  (every table known)
 
     db = Database(url)
     try:

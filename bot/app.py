@@ -56,15 +56,17 @@ def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
     services.handoff = config.handoff
     services.privacy_notices = config.privacy.notices
     services.feedback_buttons = config.feedback.buttons
-    services.forget = forget_everywhere(services, db)
+    services.forget = forget_everywhere(services, db)  # build_core adds channels' memory
     return services
 
 
 def forget_everywhere(services: Services, db: Database):
-    """删除我的记录 typed on any channel does what /forget does."""
+    """删除我的记录 typed on any channel does what /forget does (rows and dialogue context)."""
 
     async def forget(user_key: str) -> int:
-        return await forget_person(services, db, user_key)
+        removed = await forget_person(db, services.question_log, user_key)
+        services.contexts.forget(user_key)
+        return removed
 
     return forget
 
@@ -86,10 +88,11 @@ def build_core(config: Config, services: Services, db: Database) -> Core:
 
     async def forget_rows(user_key: str) -> int:
         # Rows in every table, the question log, and the person's audit rows anonymised.
-        return await forget_person(services, db, user_key)
+        return await forget_person(db, services.question_log, user_key)
 
     dialogue = Dialogue(services)
     commands = Commands(dialogue, tools, forget_rows)
+    services.forget = commands.forget  # and the channels' memory of the person (pages, options)
     store = ChannelStore(db, services.subscriptions)
     return Core(config, services, Conversation(dialogue, commands), Roles(config), store)
 
@@ -120,7 +123,8 @@ class App:
 
     async def start(self, receive: bool = True) -> None:
         """Storage, services, channels, senders, the engine; then (receive) serve and watch."""
-        self._lock = sqlite_lock(self.config.database.url)
+        # The command-line `broadcast` (receive=False) queues beside the running bot: no lock.
+        self._lock = sqlite_lock(self.config.database.url) if receive else None
         if self._lock is not None:
             self._lock.acquire()  # a second process on this SQLite file stops here, one line
         self.db = Database(self.config.database.url)
@@ -140,8 +144,9 @@ class App:
         for name in self.names or registry.configured(self.config):
             channel = registry.load(name)(self.core, getattr(self.config, name, None))
             self.channels.append(channel)
-        await self._start_broadcasts()
-        if not receive:
+            self.tools.channel_labels[channel.name] = channel.label
+        await self._start_broadcasts(resume=receive)
+        if not receive:  # `broadcast` on the command line: senders only, nobody listens
             return
         for channel in self.channels:
             await channel.start(self.web)
@@ -169,8 +174,9 @@ class App:
             self.web.checks["redis"] = self.shared.ping
         self.web.checks["knowledge"] = knowledge
 
-    async def _start_broadcasts(self) -> None:
-        """One engine over every channel's sender; resume jobs a restart interrupted."""
+    async def _start_broadcasts(self, resume: bool) -> None:
+        """One engine over every channel's sender; resume jobs a restart interrupted (not from
+        the command line: the running bot may be sending them)."""
         for channel in self.channels:
             sender = channel.sender()
             if sender is not None:
@@ -190,8 +196,9 @@ class App:
         t.engine = engine
         self.desk = Desk(engine, t.broadcasts, self.config.broadcast, lambda j: target_of(t, j))
         self.core.desk = self.desk
-        await self.desk.resume(t.audit, self._status_view)
-        if several:  # join jobs confirmed on other instances, and those a dead one left
+        if resume:
+            await self.desk.resume(t.audit, self._status_view)
+        if several and resume:  # join jobs confirmed on other instances, and those a dead one left
             self._adopter = asyncio.create_task(self._adopt_forever(engine))
 
     async def _adopt_forever(self, engine: BroadcastEngine) -> None:

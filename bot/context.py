@@ -1,4 +1,4 @@
-"""Per-user dialogue context: the last project and intent, and numbered options awaiting a pick."""
+"""Per-user dialogue context: the last project and intent (a follow-up is about it)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import contextlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-
-from bot.models import Button
 
 CONTEXT_TTL = 30 * 60  # a follow-up half an hour later is a new conversation
 MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten first
@@ -17,7 +15,6 @@ MAX_USERS = 200_000  # bounded memory: least recently active users are forgotten
 class Context:
     last_project: int | None = None
     last_intent: str | None = None
-    options: list[Button] = field(default_factory=list)
     # Hand-off and feedback (issue 17): misses in a row, whether the last reply asked back,
     # the conversation's questions (redacted) for the copyable summary, projects offered 有用/没用.
     misses: int = 0

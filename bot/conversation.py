@@ -16,32 +16,26 @@ class Conversation:
         self.dialogue = dialogue
         self.commands = commands
 
-    async def handle(self, msg: Message, numbered: bool = False) -> Reply:
-        """A text message. `numbered`: a text-only channel, whose options are typed numbers."""
+    async def handle(self, msg: Message) -> Reply:
+        """A text message: a /command, or a question."""
         async with self.dialogue.services.contexts.turn(msg.user_key):
-            return await self._handle(msg, numbered)
+            return await self._handle(msg)
 
-    async def _handle(self, msg: Message, numbered: bool) -> Reply:
-        if numbered:
-            picked = self.dialogue.pick(msg.user_key, msg.text)
-            if picked is not None:
-                return await self._press(msg, picked.action, numbered)
+    async def _handle(self, msg: Message) -> Reply:
         if Commands.parse(msg.text) is not None:
-            reply = await self.commands.run(msg)
-            return self.dialogue.keep(msg, reply, numbered)
-        return await self.dialogue.respond(msg, numbered)
+            return await self.commands.run(msg)
+        return await self.dialogue.respond(msg)
 
-    async def press(self, msg: Message, payload: str, numbered: bool = False) -> Reply:
+    async def press(self, msg: Message, payload: str) -> Reply:
         """A button, a menu key or a typed option number: its payload (bot.actions)."""
         async with self.dialogue.services.contexts.turn(msg.user_key):
-            return await self._press(msg, payload, numbered)
+            return await self._press(msg, payload)
 
-    async def _press(self, msg: Message, payload: str, numbered: bool) -> Reply:
+    async def _press(self, msg: Message, payload: str) -> Reply:
         if actions.is_admin_payload(payload):
-            reply = await self.commands.press(msg, payload)
-            return self.dialogue.keep(msg, reply, numbered)
-        return await self.dialogue.act(msg, payload, numbered)
+            return await self.commands.press(msg, payload)
+        return await self.dialogue.act(msg, payload)
 
-    def unreadable(self, msg: Message, numbered: bool = False) -> Reply:
+    def unreadable(self, msg: Message) -> Reply:
         """A photo, a sticker, voice without text: we read text only."""
-        return self.dialogue.keep(msg, smalltalk.unreadable(self.dialogue.services.kb.kb), numbered)
+        return smalltalk.unreadable(self.dialogue.services.kb.kb)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 
 from bot import actions
 from bot.context import Context
-from bot.models import PROJECT_INTENTS, Button, Message, Reply, Route
+from bot.intents import PROJECT_INTENTS
+from bot.models import Message, Reply, Route
 from bot.naming import number_of
 from bot.privacy import Redacted, scan
 from bot.router import Analysis
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 INHERITED_CONFIDENCE = 0.8
 MAX_NEW_WORDS = 2  # a follow-up may bring this many words the KB does not know
 ASK_CONFIDENCE = 0.5  # below this, close candidates become a "did you mean" choice
+ANSWERED, ASKED_BACK, OUT_OF_SCOPE = "answered", "asked_back", "out_of_scope"  # question log
 
 
 def _follows_up(a: Analysis) -> bool:
@@ -80,45 +81,43 @@ class Dialogue:
         self.services.contexts.put(user_key, ctx)
 
     # ---- answering -----------------------------------------------------------------------
-    async def respond(self, msg: Message, numbered: bool = False) -> Reply:
-        """Answer a text message. `numbered`: the channel shows buttons as numbered options."""
+    async def respond(self, msg: Message) -> Reply:
+        """Answer a text message."""
         text = msg.text or ""
-        if numbered:
-            picked = self.pick(msg.user_key, text)
-            if picked is not None:
-                return await self.act(msg, picked.action, numbered)
         if not text.strip():
-            return self.keep(msg, smalltalk.empty(self.services.kb.kb), numbered)
+            return smalltalk.empty(self.services.kb.kb)
         n = number_of(text)
         if n is not None and self.services.kb.kb.project(n):
-            return await self.act(msg, actions.answer(n, "overview"), numbered)
+            return await self.act(msg, actions.answer(n, "overview"))
         if privacy.asks_to_forget(text) and self.services.forget is not None:
-            return self.keep(msg, await privacy.forget(self.services, msg.user_key), numbered)
+            return await privacy.forget(self.services, msg.user_key)
         # Routing reads the original; everything stored or logged gets the redacted text.
         found = scan(text)
         if suggestions.is_suggestion(text):
             reply = await suggestions.take(self.services, msg, found.text)
-            return self.keep(msg, await self._noticed(msg, reply, found), numbered)
+            return await self._noticed(msg, reply, found)
         route = self.understand(msg.user_key, text)
         if handoff.wants_person(text) and route.intent != "human":
             route = Route(None, "human", 1.0)  # 投诉 names a project often; a person is asked for
-        if self.services.question_log is not None:
-            try:
-                await self.services.question_log.record(replace(msg, text=found.text), route)
-            except Exception:  # the log must never cost a resident their answer
-                log.exception("question log failed")
         asks = route.intent in PROJECT_INTENTS and (route.project is None or _asks_back(route))
         handoff.track(self.services, msg.user_key, route, found.text, asks)
-        reply = await self._answer(msg, route, text)
+        reply, outcome = await self._answer(msg, route, text)
         reply.route = route
+        if self.services.question_log is not None:
+            try:  # what the dialogue did, as it did it: the staff inbox reads this
+                await self.services.question_log.record(
+                    replace(msg, text=found.text), route, outcome
+                )
+            except Exception:  # the log must never cost a resident their answer
+                log.exception("question log failed")
         reply = handoff.with_offer_if_due(self.services, msg.user_key, route, reply)
-        return self.keep(msg, await self._noticed(msg, reply, found), numbered)
+        return await self._noticed(msg, reply, found)
 
-    async def act(self, msg: Message, action: str, numbered: bool = False) -> Reply:
-        """Carry out a button's action payload (also typed numbers on text-only channels)."""
-        return await self._noticed(msg, await self._act(msg, action, numbered))
+    async def act(self, msg: Message, action: str) -> Reply:
+        """Carry out a button's action payload (bot.actions)."""
+        return await self._noticed(msg, await self._act(msg, action))
 
-    async def _act(self, msg: Message, action: str, numbered: bool) -> Reply:
+    async def _act(self, msg: Message, action: str) -> Reply:
         kb = self.services.kb.kb
         act = actions.decode(action)
         kind = act.kind if act else ""
@@ -127,59 +126,61 @@ class Dialogue:
             ctx = self.services.contexts.get(msg.user_key)
             self._remember(msg.user_key, ctx, route)
             handoff.count(ctx, answered=True, out_of_scope=False, asked_back=False)
-            reply = await self._project_answer(act.number, act.word, msg)
-            return self.keep(msg, reply, numbered)
+            return await self._project_answer(act.number, act.word, msg)
         if kind == actions.FEEDBACK:
             ctx = self.services.contexts.get(msg.user_key)
             reply = await feedback.rate(self.services, msg, ctx, f"{act.number}:{act.word}")
             if reply is not None:
-                return self.keep(msg, reply, numbered)
+                return reply
         if kind == "src" and kb.project(act.number):
-            return self.keep(msg, projects.source_reply(kb.project(act.number)), numbered)
+            return projects.source_reply(kb.project(act.number))
         if kind == "cat":
-            return self.keep(msg, browse.category(kb, act.number), numbered)
+            return browse.category(kb, act.number)
         if kind == actions.CATEGORIES:
-            return self.keep(msg, browse.categories(kb), numbered)
+            return browse.categories(kb)
         if kind == actions.LIST:
-            return self.keep(msg, browse.full_list(kb), numbered)
+            return browse.full_list(kb)
         if kind == actions.HELP:
-            return self.keep(msg, smalltalk.help_text(kb), numbered)
+            return smalltalk.help_text(kb)
         if kind in ("sub", "unsub"):
             fn = subscriptions.subscribe if kind == "sub" else subscriptions.unsubscribe
-            return self.keep(msg, await fn(self.services, msg.user_key, act.number), numbered)
+            return await fn(self.services, msg.user_key, act.number)
         if kind == actions.MYSUBS:
-            reply = await subscriptions.my_subscriptions(self.services, msg.user_key)
-            return self.keep(msg, reply, numbered)
+            return await subscriptions.my_subscriptions(self.services, msg.user_key)
         log.info("unknown action %r", action[:64])
-        return self.keep(msg, browse.categories(kb), numbered)
+        return browse.categories(kb)
 
-    async def _answer(self, msg: Message, route: Route, text: str) -> Reply:
+    async def _answer(self, msg: Message, route: Route, text: str) -> tuple[Reply, str]:
+        """The reply, and what it does for the question log: answered | asked_back |
+        out_of_scope (staff see the last two in their inbox)."""
         kb = self.services.kb.kb
         if route.too_long:
-            return smalltalk.too_long(kb)
+            return smalltalk.too_long(kb), ASKED_BACK
         intent = route.intent
-        if intent in ("subscribe", "unsubscribe"):
-            if intent == "subscribe":
-                return await subscriptions.subscribe(
-                    self.services, msg.user_key, route.project, ask_first=route.project is None
-                )
-            return await subscriptions.unsubscribe(self.services, msg.user_key, route.project)
+        if intent == "subscribe":
+            reply = await subscriptions.subscribe(
+                self.services, msg.user_key, route.project, ask_first=route.project is None
+            )
+            return reply, ANSWERED
+        if intent == "unsubscribe":
+            reply = await subscriptions.unsubscribe(self.services, msg.user_key, route.project)
+            return reply, ANSWERED
         if intent in PROJECT_INTENTS:
             if route.project is None:
-                return browse.which_project(kb, intent)
+                return browse.which_project(kb, intent), ASKED_BACK
             if _asks_back(route):
-                return browse.did_you_mean(kb, route.alternatives, intent)
-            return await self._project_answer(route.project, intent, msg)
+                return browse.did_you_mean(kb, route.alternatives, intent), ASKED_BACK
+            return await self._project_answer(route.project, intent, msg), ANSWERED
         if intent == "list":
-            return browse.full_list(kb)
+            return browse.full_list(kb), ANSWERED
         if intent == "greeting":
-            return smalltalk.greeting(kb, text.lower())
+            return smalltalk.greeting(kb, text.lower()), ANSWERED
         if intent == "help":
-            return smalltalk.help_text(kb)
+            return smalltalk.help_text(kb), ANSWERED
         if intent == "human":
             asked = self.services.contexts.get(msg.user_key).asked
-            return handoff.human(kb, self.services.handoff, asked)
-        return smalltalk.out_of_scope(kb)
+            return handoff.human(kb, self.services.handoff, asked), ANSWERED
+        return smalltalk.out_of_scope(kb), OUT_OF_SCOPE
 
     async def _project_answer(self, number: int, intent: str, msg: Message | None = None) -> Reply:
         kb = self.services.kb.kb
@@ -196,26 +197,3 @@ class Dialogue:
 
     async def _noticed(self, msg: Message, reply: Reply, found: Redacted | None = None) -> Reply:
         return await privacy.with_notices(self.services, msg.user_key, reply, found)
-
-    # ---- numbered options (console, WeChat) ----------------------------------------------
-    def keep(self, msg: Message, reply: Reply, numbered: bool) -> Reply:
-        if numbered:
-            ctx = self.services.contexts.get(msg.user_key)
-            if reply.numbers_pick_projects:
-                kb = self.services.kb.kb
-                top = max(kb.projects)
-                ctx.options = [
-                    Button(str(n), actions.answer(n, "overview")) for n in range(1, top + 1)
-                ]
-            else:
-                ctx.options = reply.flat_buttons()
-            self.services.contexts.put(msg.user_key, ctx)
-        return reply
-
-    def pick(self, user_key: str, text: str) -> Button | None:
-        m = re.fullmatch(r"\s*(\d{1,2})\s*", text or "")
-        if not m:
-            return None
-        options = self.services.contexts.get(user_key).options
-        k = int(m.group(1))
-        return options[k - 1] if 1 <= k <= len(options) else None

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-
-# The router's fixed vocabulary (DESIGN.md, Intents).
-PROJECT_INTENTS = ("overview", "benefit", "eligibility", "apply", "deadline", "progress")
-INTENTS = PROJECT_INTENTS + (
-    "list",
-    "subscribe",
-    "unsubscribe",
-    "help",
-    "greeting",
-    "human",
-    "out_of_scope",
-)
 
 
 @dataclass(frozen=True)
@@ -84,3 +73,16 @@ class Reply:
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
+
+
+@dataclass(frozen=True)
+class ProgressNote:
+    """One progress entry, from the KB (staff) or from the database (admin /progress)."""
+
+    project: int
+    status: str  # 未开始 | 进行中 | 已完成
+    percent: int | None
+    note: str
+    author: str
+    on: dt.date
+    origin: str = "kb"  # kb | admin

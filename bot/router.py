@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.intents import PROJECT_INTENTS
 from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon
-from bot.models import PROJECT_INTENTS, Alternative, Route
+from bot.models import Alternative, Route
 from bot.pinyin import pinyin_codes
 from bot.text import normalise
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -10,20 +9,7 @@ from typing import Protocol
 from bot.config import HandoffConfig
 from bot.context import ContextStore
 from bot.kbholder import KBHolder
-from bot.models import Message, Route
-
-
-@dataclass(frozen=True)
-class ProgressNote:
-    """One progress entry, from the KB (staff) or from the database (admin /progress)."""
-
-    project: int
-    status: str  # 未开始 | 进行中 | 已完成
-    percent: int | None
-    note: str
-    author: str
-    on: dt.date
-    origin: str = "kb"  # kb | admin
+from bot.models import Message, ProgressNote, Route
 
 
 class ProgressSource(Protocol):
@@ -31,7 +17,7 @@ class ProgressSource(Protocol):
 
 
 class QuestionLog(Protocol):
-    async def record(self, msg: Message, route: Route) -> None: ...
+    async def record(self, msg: Message, route: Route, outcome: str | None = None) -> None: ...
 
 
 class FeedbackStore(Protocol):

@@ -5,8 +5,7 @@ Broadcast commands are in handlers.admin_broadcast.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot import actions
 from bot.broadcast import BroadcastEngine
@@ -36,6 +35,8 @@ class AdminTools:
     audit: AuditRepo
     engine: BroadcastEngine | None = None
     reloader: Reloader | None = None
+    # Each running channel's name as staff read it (Channel.label): {"wechat": "微信"}.
+    channel_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -129,7 +130,7 @@ async def audit_log(tools: AdminTools, args: str, most: int = 50) -> Reply:
         return Reply("审计日志为空。")
     lines = []
     for e in entries:
-        at = e.at.replace(tzinfo=e.at.tzinfo or dt.timezone.utc).astimezone(LOCAL_TZ)
+        at = e.at.astimezone(LOCAL_TZ)
         who = f"{e.who_name}({e.who})" if e.who_name else e.who
         count = f" ×{e.count}" if e.count is not None else ""
         lines.append(f"{at:%m-%d %H:%M} {who} {e.action}{count} {e.details}".rstrip())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot import actions
 from bot.broadcast.status import status_text, target_name
 from bot.kb.model import KnowledgeBase
@@ -14,7 +12,6 @@ from bot.storage.progress import LOCAL_TZ
 from handlers.admin import AdminTools
 
 MAX_TEXT = 3500  # a broadcast fits one message with room for the platform's limits
-CHANNEL_NAMES = {"telegram": "Telegram", "wechat": "微信", "console": "控制台"}
 BROADCAST_USAGE = "用法：/broadcast <项目编号|all> <通知内容>\n例：/broadcast 9 万东路本周六通车"
 
 
@@ -91,7 +88,7 @@ async def _reach_by_channel(tools: AdminTools, recipients) -> tuple[str, str]:
     senders = tools.engine.senders if tools.engine else {}
     counts, reach, missed = [], [], []
     for channel, rows in sorted(per.items()):
-        name = CHANNEL_NAMES.get(channel, channel)
+        name = tools.channel_labels.get(channel, channel)
         sender = senders.get(channel)
         n = await sender.reachable(rows) if sender is not None else 0
         counts.append(f"{name} {len(rows)}" + ("" if sender else "（无法推送，将跳过）"))
@@ -145,7 +142,7 @@ async def list_broadcasts(tools: AdminTools) -> Reply:
             "cancelled": "已取消",
             "discarded": "未发送",
         }.get(j.state, j.state)
-        when = j.created_at.replace(tzinfo=j.created_at.tzinfo or dt.timezone.utc)
+        when = j.created_at
         lines.append(
             f"#{j.id} {when.astimezone(LOCAL_TZ):%m-%d %H:%M} {target_of(tools, j)} {state} "
             f"送达 {c['sent']}/{j.total}（{j.author}）"

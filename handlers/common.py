@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from bot import actions
+from bot.intents import FOLLOW_UPS
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project
 from bot.models import Button
 from bot.naming import date_text
 
 NOT_STATED = "原文未说明"
-FOLLOW_UPS = (
-    ("benefit", "待遇"),
-    ("eligibility", "条件"),
-    ("apply", "怎么办"),
-    ("deadline", "时间"),
-    ("progress", "进展"),
-)
 
 
 def hotline(kb: KnowledgeBase) -> str:

@@ -6,7 +6,8 @@ import logging
 
 from bot import actions
 from bot.context import Context
-from bot.models import PROJECT_INTENTS, Button, Message, Reply
+from bot.intents import PROJECT_INTENTS
+from bot.models import Button, Message, Reply
 from bot.services import Services
 from handlers import handoff
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project
-from bot.models import Button, Reply
-from bot.services import ProgressNote
+from bot.models import Button, ProgressNote, Reply
 from bot.text import format_number
 from handlers.common import (
     NOT_STATED,
@@ -22,14 +21,7 @@ MAX_ITEMS = 6  # a phone screen: the key facts, then 查看原文 for the rest
 
 def answer(kb: KnowledgeBase, p: Project, intent: str, history: list[ProgressNote]) -> Reply:
     """Build the reply for one project and one of the six project intents."""
-    body = {
-        "overview": _overview,
-        "benefit": _benefit,
-        "eligibility": _eligibility,
-        "apply": _apply,
-        "deadline": _deadline,
-    }.get(intent)
-    text = _progress(kb, p, history) if intent == "progress" else body(kb, p)
+    text = _progress(kb, p, history) if intent == "progress" else ANSWERS[intent](kb, p)
     buttons = follow_up_buttons(p, intent)
     buttons.append(
         [Button("订阅进展", actions.subscribe(p.number)), Button("全部项目", actions.LIST)]
@@ -120,3 +112,13 @@ def _progress(kb: KnowledgeBase, p: Project, history: list[ProgressNote]) -> str
         text += f"\n{last.note}"
     who = "工作人员" if last.origin == "kb" else "管理员"
     return text + f"\n（{who}{last.author}发布）"
+
+
+# The answer builder of each project intent (bot.intents) but progress, which reads history.
+ANSWERS = {
+    "overview": _overview,
+    "benefit": _benefit,
+    "eligibility": _eligibility,
+    "apply": _apply,
+    "deadline": _deadline,
+}

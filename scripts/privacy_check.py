@@ -115,7 +115,7 @@ async def run_session(url: str) -> None:
                 if is_button:
                     await dialogue.act(msg, said)
                 else:
-                    reply = await dialogue.respond(msg, numbered=channel == "wechat")
+                    reply = await dialogue.respond(msg)
                     logging.getLogger("privacy_check").info(
                         "%s asked %r: %s", user_key, said, reply.text[:40]
                     )
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _wipe(url: str) -> None:
     """A PostgreSQL check starts from empty tables (use a database of its own)."""
-    import bot.storage.tables  # noqa: F401
+    import bot.storage.schema  # noqa: F401
     from bot.storage import Database
     from bot.storage.db import metadata
 

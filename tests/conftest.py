@@ -12,7 +12,7 @@ from bot.dialogue import Dialogue
 from bot.kbholder import KBHolder
 from bot.services import Services
 from bot.storage import Database
-from bot.storage.db import metadata
+from bot.storage.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
@@ -63,8 +63,6 @@ async def db(request, tmp_path) -> Database:
 
 
 async def wipe_postgres(database: Database) -> None:
-    import bot.storage.tables  # noqa: F401  (all tables known to metadata)
-
     async with database.engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
         await conn.execute(text("DROP TABLE IF EXISTS schema_migrations"))

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.models import PROJECT_INTENTS, Message
-from bot.services import ProgressNote
+from bot.intents import PROJECT_INTENTS
+from bot.models import Message, ProgressNote
 from bot.text import numbers_in
 from tests.conftest import ROOT
 

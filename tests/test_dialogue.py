@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from bot.channels.console import render
+from bot.channels.text import TextTurns
+from bot.conversation import Conversation
 from bot.models import Message
 
 
-async def say(dialogue, text, user="张阿姨", numbered=False):
-    return await dialogue.respond(Message("console", user, text), numbered=numbered)
+async def say(dialogue, text, user="张阿姨"):
+    return await dialogue.respond(Message("console", user, text))
+
+
+async def typed(turns: TextTurns, text: str, user="张阿姨") -> str:
+    """On a text-only channel (the console's rendering): what the resident reads."""
+    return await turns.answer(Message("console", user, text))
+
+
+def text_turns(dialogue) -> TextTurns:
+    return TextTurns(Conversation(dialogue, None), render, 100_000)
 
 
 async def test_follow_ups_inherit_the_last_project(dialogue):
@@ -52,19 +64,19 @@ async def test_subscribe_this_project_uses_context_and_needs_a_channel(dialogue)
 
 
 async def test_numbered_options_pick_by_typing_the_number(dialogue):
-    r = await say(dialogue, "冬病夏治是什么", numbered=True)
-    labels = [b.label for b in r.flat_buttons()]
-    k = labels.index("怎么办") + 1
-    r = await say(dialogue, str(k), numbered=True)
-    assert r.text.startswith("【第11项") and "地点和电话" in r.text and "12345" in r.text
+    turns = text_turns(dialogue)
+    shown = await typed(turns, "冬病夏治是什么")
+    options = shown.split("\n")[-2].split("  ")  # [1] 待遇  [2] 条件 …
+    k = [o.split(" ", 1)[1] for o in options].index("怎么办") + 1
+    shown = await typed(turns, str(k))
+    assert shown.startswith("【第11项") and "地点和电话" in shown and "12345" in shown
 
 
 async def test_after_the_list_a_number_opens_that_project(dialogue):
-    await say(dialogue, "民心工程有哪些", numbered=True)
-    r = await say(dialogue, "13", numbered=True)
-    assert r.text.startswith("【第13项 加强食品安全监管】")
-    r = await say(dialogue, "第5项")
-    assert r.text.startswith("【第5项")
+    turns = text_turns(dialogue)
+    await typed(turns, "民心工程有哪些")
+    assert (await typed(turns, "13")).startswith("【第13项 加强食品安全监管】")
+    assert (await typed(turns, "第5项")).startswith("【第5项")
 
 
 async def test_did_you_mean_offers_candidates_instead_of_guessing(dialogue):

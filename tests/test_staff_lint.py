@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.kb import load_kb
-from bot.services import ProgressNote
+from bot.models import ProgressNote
 from bot.staff.lint import lint, period_end
 from bot.staff.yamledit import add_examples
 

@@ -14,8 +14,8 @@ from bot.dialogue import Dialogue
 from bot.models import Message, Route
 from bot.services import Services
 from bot.storage import Database
-from bot.storage.db import utcnow
 from bot.storage.qlog import PURGE_EVERY, QuestionLogRepo, question_log
+from bot.storage.schema import utcnow
 
 RAW_IDS = ("tg:7301234567", "wx:oAbCdEfGhIjKlMnOpQrStUvWx")
 

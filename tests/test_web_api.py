@@ -51,7 +51,7 @@ async def test_a_resident_asks_follows_up_and_keeps_the_conversation(holder, tmp
         assert bot["text"].startswith("【第4项 完善社区养老服务】")
         assert "建设家庭养老床位406张" in bot["text"]
         labels = [(b["n"], b["label"]) for row in bot["buttons"] for b in row]
-        assert (1, "待遇") in labels and (6, "查看原文") in labels
+        assert labels == [(1, "待遇"), (2, "怎么办"), (3, "查看原文"), (4, "有用"), (5, "没用")]
 
         # 查看原文 opens the official paragraph under that same answer, not as a new message.
         status, data = await _post(s, url, "/api/action", {"action": "src:4", "of": bot["id"]}, h)
@@ -59,8 +59,8 @@ async def test_a_resident_asks_follows_up_and_keeps_the_conversation(holder, tmp
         assert data["updated"]["id"] == bot["id"]
         assert data["updated"]["quote"].startswith("四、完善社区养老服务。推进老年人助餐服务")
 
-        # A typed number presses the last answer's button of that number: 3 = 怎么办.
-        status, data = await _post(s, url, "/api/message", {"text": "3"}, h)
+        # A typed number presses the last answer's button of that number: 2 = 怎么办.
+        status, data = await _post(s, url, "/api/message", {"text": "2"}, h)
         assert [e["who"] for e in data["entries"]] == ["me", "bot"]
         assert data["entries"][1]["text"].startswith("【第4项 完善社区养老服务】")
 

@@ -31,7 +31,15 @@ class WebPlayer:
 
     def __init__(self, holder, db_url: str):
         web = WebConfig(session_secret=SECRET).model_copy(update={"port": 0})
-        config = Config(web=web, database={"url": db_url}, knowledge={"watch": False})
+        # As on the other channels, the privacy notice and 有用/没用 rows are played in
+        # tests/test_privacy_*.py, not here.
+        config = Config(
+            web=web,
+            database={"url": db_url},
+            knowledge={"watch": False},
+            privacy={"notices": False},
+            feedback={"buttons": False},
+        )
         self.app = App(config, holder, channels=["web"], question_log=False)
         self.last: dict | None = None
 

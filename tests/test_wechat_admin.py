@@ -4,12 +4,16 @@ reported as not reachable now; a resident's /progress is refused and audited."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import shutil
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from transcript_players import ADMIN, RESIDENT, WeChatPlayer
 
+from bot.kb.loader import DEFAULT_DIR
+from bot.kbholder import KBHolder
 from bot.storage.audit import AuditRepo
 from bot.storage.subscriptions import users
 
@@ -72,3 +76,37 @@ async def test_a_wechat_admin_publishes_progress_and_broadcasts_it(holder, tmp_p
             "万东路主体完工",
             "（管理员发布）",
         ]
+
+
+async def test_staff_on_wechat_hear_about_a_rejected_knowledge_edit(tmp_path, monkeypatch):
+    """The knowledge watcher's notices reach staff on every channel: here WeChat alone."""
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_DIR, knowledge)
+    holder = KBHolder(knowledge)
+    player = WeChatPlayer(
+        holder,
+        f"sqlite+aiosqlite:///{tmp_path / 'wx.db'}",
+        knowledge={"dir": str(knowledge), "watch": True},
+        staff={"wechat": ["oStaff"]},
+    )
+    async with player as wx:
+        await wx.wx.ask("oStaff", "你好")  # staff wrote today: inside the 48-hour window
+        await asyncio.wait_for(wx.app.watch_ready.wait(), 20)
+        road = knowledge / "2023" / "09-daolu.yaml"
+        text = road.read_text(encoding="utf-8")
+        road.write_text(
+            text.replace("在向阳楼街建设3条基础设施配套道路", "在向阳楼街建设5条基础设施配套道路"),
+            encoding="utf-8",
+        )  # 5: a number the official text never says
+        for _ in range(400):
+            sent = [b for e, b in wx.wxapi.calls if e == "message/custom/send"]
+            if sent:
+                break
+            await asyncio.sleep(0.05)
+        [notice] = sent
+        assert notice["touser"] == "oStaff"
+        assert notice["text"]["content"].startswith(
+            "知识库未更新（改动：2023/09-daolu.yaml）：发现 1 处错误，仍在使用旧版本。\n"
+            "2023/09-daolu.yaml:6: summary: "
+        )

@@ -119,7 +119,8 @@ async def test_subscribing_by_words_and_unfollowing_drops_everything(wx, service
     assert await wx.send("event_unsubscribe", openid="oFeng") == ""  # WeChat shows nothing
     assert await repo.subscriptions("wx:oFeng") == []
     assert await repo.recipients(None) == []
-    assert services.contexts.get("wx:oFeng").options == []
+    assert wx.endpoint.responder.turns.options.pick("wx:oFeng", "1") is None  # none pending
+    assert services.contexts.get("wx:oFeng").last_project is None
     async with db.engine.connect() as conn:
         left = (await conn.execute(select(users).where(users.c.user_key == "wx:oFeng"))).all()
         kept = await conn.scalar(

@@ -142,7 +142,7 @@ async def test_every_menu_key_is_an_action_the_dialogue_understands(holder, capl
     dialogue = Dialogue(Services(holder))
     for b in build_menu(holder.kb)["button"]:
         for s in b["sub_button"]:
-            reply = await dialogue.act(Message("wechat", "wx:o1", ""), s["key"], numbered=True)
+            reply = await dialogue.act(Message("wechat", "wx:o1", ""), s["key"])
             assert reply.text
     assert "unknown action" not in caplog.text
 

@@ -198,9 +198,10 @@ class WeChatPlayer:
     label = "微信"
     ids = {RESIDENT: "oResident", ADMIN: "oAdmin"}
 
-    def __init__(self, holder, db_url: str):
+    def __init__(self, holder, db_url: str, **extra):
         self.holder = holder
         self.db_url = db_url
+        self.extra = extra  # more config: {"knowledge": {...}, "staff": {...}}
         self.last: dict[str, Seen] = {}
         self._read: dict[str, int] = {}
 
@@ -223,6 +224,7 @@ class WeChatPlayer:
                     "admins": ["oAdmin"],
                 },
                 "broadcast": {"status_interval": 0.2},
+                **self.extra,
             }
         )
         # Port 0: the OS picks a free port (the schema wants 1..65535 from people).

@@ -158,7 +158,7 @@ class RecordingQuestionLog:
     def __init__(self):
         self.questions: list[tuple[str, str]] = []
 
-    async def record(self, msg, route) -> None:
+    async def record(self, msg, route, outcome=None) -> None:
         self.questions.append((msg.user_key, msg.text))
 
 

@@ -97,6 +97,16 @@ class Core:
 
         return RedisContinuations(self.shared, channel)
 
+    def pending_options(self, channel: str):
+        """A text channel's numbered options awaiting a number: in Redis when shared."""
+        if self.shared is None:
+            from bot.channels.text import PendingOptions
+
+            return PendingOptions()
+        from bot.shared.pages import RedisPendingOptions
+
+        return RedisPendingOptions(self.shared, channel)
+
 
 class Channel(ABC):
     """One messaging platform. Subclasses set the class attributes and the four methods."""

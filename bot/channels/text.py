@@ -1,19 +1,22 @@
-"""What every text-only channel shares (WeChat, the console, later others): numbered options
-typed as numbers, replies cut into pages within a byte budget, and 更多 for the next page.
+"""What every text-only channel shares (WeChat, the console, later others): buttons become
+numbered options typed back as numbers, replies are cut into pages within a byte budget, and
+更多 shows the next page.
 
-`TextChannel.answer` is the whole turn: 更多 shows the next page; anything else goes to the
-Conversation with numbered options, is rendered by the channel and cut into pages.
+`TextTurns.answer` is the whole turn: 更多 shows the next page; a number picks one of the last
+reply's options; anything else goes to the Conversation. Every reply shown remembers its
+options (pending, per user) and its remaining pages.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
 from bot.conversation import Conversation
-from bot.models import Message, Reply
+from bot.models import Button, Message, Reply
 from bot.text import cut_line
 
 MORE_WORDS = frozenset({"更多", "更多。", "更多内容", "more", "下一页", "继续"})
@@ -21,6 +24,7 @@ MORE_HINT = "……回复「更多」看下一部分"
 NO_MORE = "没有更多内容了。请直接提问，或回复「帮助」查看用法。"
 CONTINUATION_TTL = 30 * 60  # seconds, like the dialogue context
 MAX_USERS = 100_000
+_OPTION = re.compile(r"\s*(\d{1,2})\s*")
 
 
 class TextTurns:
@@ -32,11 +36,15 @@ class TextTurns:
         render: Callable[[Reply], str],
         max_bytes: int,
         pages: Continuations | None = None,
+        options: PendingOptions | None = None,
     ):
         self.conversation = conversation
         self.render = render
         self.max_bytes = max_bytes
         self.pages = pages if pages is not None else Continuations()
+        self.options = options if options is not None else PendingOptions()
+        if conversation.commands is not None:  # /forget and unfollow clear this memory too
+            conversation.commands.forgetters.append(self.forget)
         # A broadcast confirmed here: the channel's way to report on it (it cannot edit).
         self.on_job: Callable[[Message, int], None] | None = None
 
@@ -44,22 +52,61 @@ class TextTurns:
         """The text of the reply to one typed message (its first page)."""
         if msg.text.strip().lower() in MORE_WORDS:
             return self.pages.next(msg.user_key) or NO_MORE
-        return self._shown(msg, await self.conversation.handle(msg, numbered=True))
+        payload = self.options.pick(msg.user_key, msg.text)
+        if payload is not None:
+            return await self.press(msg, payload)
+        return self.show(msg, await self.conversation.handle(msg))
 
     async def press(self, msg: Message, payload: str) -> str:
-        """A menu key or another button-like payload."""
-        return self._shown(msg, await self.conversation.press(msg, payload, numbered=True))
+        """A menu key, or an option picked by its number."""
+        return self.show(msg, await self.conversation.press(msg, payload))
 
-    def _shown(self, msg: Message, reply: Reply) -> str:
+    def show(self, msg: Message, reply: Reply) -> str:
+        """The first page now; its options and the rest of its pages wait for the next turn."""
         if reply.job is not None and self.on_job is not None:
             self.on_job(msg, reply.job)
-        return self.page(msg.user_key, reply)
-
-    def page(self, user_key: str, reply: Reply) -> str:
-        """The first page now; the rest waits for 更多 (a new question replaces it)."""
+        # A numbered list of projects (numbers_pick_projects) has no options: a typed number
+        # then names the project itself, which the dialogue reads.
+        self.options.put(msg.user_key, [] if reply.numbers_pick_projects else reply.flat_buttons())
         pages = paginate(self.render(reply), self.max_bytes)
-        self.pages.put(user_key, pages[1:])
+        self.pages.put(msg.user_key, pages[1:])
         return pages[0]
+
+    def forget(self, user_key: str) -> None:
+        self.pages.forget(user_key)
+        self.options.forget(user_key)
+
+
+class PendingOptions:
+    """Per-user payloads of the last reply's options, picked by typing 1, 2, …; they expire."""
+
+    def __init__(self, ttl: float = CONTINUATION_TTL, max_users: int = MAX_USERS):
+        self.ttl = ttl
+        self.max_users = max_users
+        self._data: OrderedDict[str, tuple[list[str], float]] = OrderedDict()
+
+    def put(self, user_key: str, buttons: list[Button]) -> None:
+        self._data[user_key] = ([b.action for b in buttons], time.monotonic() + self.ttl)
+        self._data.move_to_end(user_key)
+        while len(self._data) > self.max_users:
+            self._data.popitem(last=False)
+
+    def pick(self, user_key: str, text: str) -> str | None:
+        """The payload of option `text` (a number) of this user's last reply, if there is one."""
+        m = _OPTION.fullmatch(text or "")
+        entry = self._data.get(user_key)
+        if not m or entry is None or entry[1] < time.monotonic():
+            return None
+        k = int(m.group(1))
+        return entry[0][k - 1] if 1 <= k <= len(entry[0]) else None
+
+    def forget(self, user_key: str) -> None:
+        self._data.pop(user_key, None)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user_key: str):
+        """Around one message of this user: here nothing; shared options load and save."""
+        yield
 
 
 def _utf8_len(s: str) -> int:

@@ -23,6 +23,7 @@ COMMANDS = {
     "web": "bot.cli.webcmd",
     "progress": "bot.cli.admin",
     "audit": "bot.cli.admin",
+    "broadcast": "bot.cli.broadcast",
     "inbox": "bot.cli.staff",
     "stats": "bot.cli.staff",
     "suggestions": "bot.cli.staff",

@@ -75,7 +75,9 @@ def run_progress(args) -> int:
         print(text, file=sys.stderr)
         return 1
     print(text)
-    print("要通知订阅者：在 Telegram 管理员对话里发送 /broadcast <项目> <通知内容>。")
+    print(
+        '要通知订阅者：python -m bot broadcast <项目> "通知内容"，或在管理员对话里发送 /broadcast。'
+    )
     return 0
 
 

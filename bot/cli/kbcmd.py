@@ -154,7 +154,7 @@ def run_import(args) -> int:
 
 def run_example_add(args) -> int:
     """Append the phrasing to the project's `examples` (with its intent); check the KB still loads."""
-    from bot.models import PROJECT_INTENTS
+    from bot.intents import PROJECT_INTENTS
     from bot.router import Router
     from bot.staff.yamledit import EditError, add_examples
 

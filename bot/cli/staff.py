@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import config_of, holder_of
-from bot.models import PROJECT_INTENTS
+from bot.intents import PROJECT_INTENTS
 from bot.staff import inbox as inbox_ops
 from bot.staff import voices
 from bot.staff.cluster import find_cluster

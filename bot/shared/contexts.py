@@ -11,28 +11,26 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import fields
 
 from bot.context import CONTEXT_TTL, Context, ContextStore
-from bot.models import Button
 from bot.shared.hub import SharedState
 
 log = logging.getLogger(__name__)
 
 
 def encode(ctx: Context) -> str:
-    return json.dumps(
-        {
-            "p": ctx.last_project,
-            "i": ctx.last_intent,
-            "o": [[b.label, b.action] for b in ctx.options],
-        },
-        ensure_ascii=False,
-    )
+    """Every field but the local clock (`updated`), as JSON."""
+    data = {f.name: getattr(ctx, f.name) for f in fields(Context) if f.name != "updated"}
+    return json.dumps(data, ensure_ascii=False)
 
 
 def decode(raw: str) -> Context:
-    d = json.loads(raw)
-    return Context(d.get("p"), d.get("i"), [Button(lab, act) for lab, act in d.get("o", [])])
+    known = {f.name for f in fields(Context)} - {"updated"}
+    data = {k: v for k, v in json.loads(raw).items() if k in known}
+    if "asked" in data:  # JSON has lists, the dialogue compares tuples
+        data["asked"] = [tuple(a) for a in data["asked"]]
+    return Context(**data)
 
 
 class Turns:

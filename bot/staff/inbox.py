@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.intents import PROJECT_INTENTS
 from bot.kb import KnowledgeBase, load_kb
-from bot.models import PROJECT_INTENTS, Route
+from bot.models import Route
 from bot.router import Router
 from bot.staff.cluster import Cluster, build_clusters
 from bot.staff.yamledit import EditError, add_examples

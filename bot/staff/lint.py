@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
-from bot.services import ProgressNote
+from bot.models import ProgressNote
 from bot.staff import lint_calendar as dates
 from bot.text import compact
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from bot.intents import LABELS
 from bot.kb.model import KnowledgeBase
 from bot.router import Router
 from bot.staff import voices
@@ -17,21 +18,7 @@ from bot.storage.qlog import LoggedQuestion, QuestionLogRepo
 
 # Staff read days as they are in China, whatever the server's zone.
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
-INTENT_NAMES = {
-    "overview": "概况",
-    "benefit": "待遇",
-    "eligibility": "条件",
-    "apply": "办理",
-    "deadline": "时间",
-    "progress": "进展",
-    "list": "清单",
-    "subscribe": "订阅",
-    "unsubscribe": "退订",
-    "help": "帮助",
-    "greeting": "问候",
-    "human": "转人工",
-    "out_of_scope": "范围外",
-}
+INTENT_NAMES = LABELS  # how staff read intents: bot.intents
 
 
 @dataclass

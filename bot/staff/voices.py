@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from bot.intents import LABELS as INTENT_NAMES
 from bot.kb.model import KnowledgeBase
 from bot.storage.feedback import Feedback, Suggestion
 
@@ -55,8 +56,6 @@ def by_topic(items: list[Suggestion], kb: KnowledgeBase) -> list[tuple[str, list
 
 
 def helpfulness_lines(rows: list[Helpfulness], bad: list[Feedback], limit: int = 10) -> list[str]:
-    from bot.staff.stats import INTENT_NAMES  # late: stats imports this module
-
     lines = ["回答是否有用（有用 / 没用）："]
     lines += [f"  第{h.project}项 {h.title}  {h.helpful} / {h.unhelpful}" for h in rows] or [
         "  （无）"

@@ -11,25 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select, update
+from sqlalchemy import select, update
 from sqlalchemy.sql import Insert
 
 from bot.privacy import redact
-from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
-
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("who", String(128), nullable=False),  # u:<pseudonym>, cli:ops, watcher, system
-    Column("who_name", String(128), nullable=False, default=""),
-    Column("action", String(32), nullable=False),
-    Column("details", Text, nullable=False, default=""),
-    Column("count", Integer, nullable=True),  # recipients, rows removed, errors…
-)
-
-MIGRATIONS.append(Migration("0202_audit_log", create_tables(audit_log)))
+from bot.storage.db import Database
+from bot.storage.qlog import pseudonym, stored_secret
+from bot.storage.schema import audit_log, utcnow
 
 PERSON_PREFIXES = ("tg:", "wx:", "console:")  # channel keys of people; cli:/system are operators
 FORGOTTEN = "已删除"  # what a forgotten person's rows say instead of who
@@ -59,11 +47,7 @@ class AuditRepo:
         if not who.startswith(PERSON_PREFIXES):
             return who[:128]
         if self._secret is None:
-            from bot.storage.qlog import stored_secret  # late: keeps migration order as listed
-
             self._secret = await stored_secret(self.db)
-        from bot.storage.qlog import pseudonym
-
         return "u:" + pseudonym(self._secret, who)[:PSEUDONYM_CHARS]
 
     async def entry(

@@ -14,14 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     and_,
     func,
     select,
@@ -29,15 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Executable
 
-from bot.storage.db import (
-    MIGRATIONS,
-    USER_TABLES,
-    Database,
-    Migration,
-    create_tables,
-    metadata,
-    utcnow,
-)
+from bot.storage.db import Database
+from bot.storage.schema import broadcast_jobs, broadcast_outbox, utcnow
 
 ROW_STATES = (
     "pending",
@@ -50,45 +35,6 @@ ROW_STATES = (
     "cancelled",
 )
 OPEN_JOB_STATES = ("queued", "running")
-
-broadcast_jobs = Table(
-    "broadcast_jobs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project", Integer, nullable=True),  # None: every subscriber
-    Column("text", Text, nullable=False),
-    Column("author", String(128), nullable=False),
-    Column("author_id", String(128), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("total", Integer, nullable=False, default=0),
-    Column("origin", String(64), nullable=False, default=""),  # e.g. progress:12
-    Column("status_chat", String(64), nullable=True),  # the admin's editable status message
-    Column("status_message", String(64), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=True),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
-)
-
-broadcast_outbox = Table(
-    "broadcast_outbox",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("job_id", Integer, nullable=False),
-    Column("user_key", String(128), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(128), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("error", String(200), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("job_id", "user_key", name="uq_outbox_recipient"),
-    Index("ix_outbox_job_state", "job_id", "state"),
-)
-
-MIGRATIONS.append(
-    Migration("0201_broadcast_jobs_outbox", create_tables(broadcast_jobs, broadcast_outbox))
-)
-USER_TABLES.append(broadcast_outbox)  # whom we message is data about them: /forget removes it
 
 
 @dataclass(frozen=True)
@@ -112,7 +58,7 @@ class Job:
         if self.started_at is None:
             return 0.0
         end = self.finished_at or now or utcnow()
-        return max(0.0, (_aware(end) - _aware(self.started_at)).total_seconds())
+        return max(0.0, (end - self.started_at).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -130,10 +76,6 @@ _ROW_COLUMNS = [
     broadcast_outbox.c[name]
     for name in ("id", "job_id", "user_key", "channel", "chat_id", "state", "attempts")
 ]
-
-
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)  # SQLite returns naive UTC
 
 
 class BroadcastRepo:

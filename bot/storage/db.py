@@ -1,70 +1,24 @@
-"""Engine, versioned migrations and the per-user delete that /forget relies on.
-
-Tables are SQLAlchemy Core; each domain module declares its tables on `metadata`, adds a named
-migration to MIGRATIONS, and lists tables with a `user_key` column in USER_TABLES.
-Migrations run in list order, each once, recorded in `schema_migrations`: upgrades keep data.
-"""
+"""The engine, applying bot.storage.schema's migrations, and the per-user delete /forget uses."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    delete,
-    event,
-    select,
-    text,
-)
+from sqlalchemy import Connection, Engine, create_engine, delete, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
+from bot.storage.schema import MIGRATIONS, USER_TABLES, metadata, schema_migrations, utcnow
 from bot.storage.writebehind import WriteBehind
 
+__all__ = ["Database", "metadata", "utcnow"]  # metadata, utcnow: for older imports
+
 log = logging.getLogger(__name__)
-metadata = MetaData()
 T = TypeVar("T")
-
-schema_migrations = Table(
-    "schema_migrations",
-    metadata,
-    Column("id", String(100), primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
-
-
-@dataclass(frozen=True)
-class Migration:
-    id: str
-    up: Callable[[AsyncConnection], Awaitable[None]]
-
-
-MIGRATIONS: list[Migration] = []
-USER_TABLES: list[Table] = []  # tables holding data about a user, keyed by `user_key`
-
-
-def create_tables(*tables: Table) -> Callable[[AsyncConnection], Awaitable[None]]:
-    async def up(conn: AsyncConnection) -> None:
-        await conn.run_sync(lambda sync: metadata.create_all(sync, tables=list(tables)))
-
-    return up
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class Database:
@@ -97,9 +51,7 @@ class Database:
         self.later = WriteBehind(self)
 
     async def start(self) -> None:
-        """Apply pending migrations (importing every domain module so all are known)."""
-        import bot.storage.tables  # noqa: F401  (registers domain tables and migrations)
-
+        """Apply pending migrations, in schema.MIGRATIONS order."""
         async with self.engine.begin() as conn:
             if not self.is_sqlite:
                 # One process migrates at a time; the others wait here.

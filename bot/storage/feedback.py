@@ -10,38 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, delete, select
+from sqlalchemy import delete, select
 
 from bot.privacy import redact
-from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
+from bot.storage.db import Database
+from bot.storage.schema import answer_feedback, suggestions, utcnow
 
 MAX_TEXT = 300
-
-answer_feedback = Table(
-    "answer_feedback",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("channel", String(16), nullable=False),
-    Column("project", Integer, nullable=False),
-    Column("intent", String(20), nullable=False),
-    Column("helpful", Boolean, nullable=False),
-    Column("question", Text, nullable=True),  # what was asked (redacted), when it was typed
-)
-
-suggestions = Table(
-    "suggestions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("channel", String(16), nullable=False),
-    Column("text", Text, nullable=False),  # redacted
-    Column("project", Integer, nullable=True),  # the project it is about, when the router saw one
-)
-
-MIGRATIONS.append(
-    Migration("0320_feedback_suggestions", create_tables(answer_feedback, suggestions))
-)
 
 
 @dataclass(frozen=True)
@@ -60,10 +35,6 @@ class Suggestion:
     channel: str
     text: str
     project: int | None
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else at
 
 
 class FeedbackRepo:
@@ -103,14 +74,14 @@ class FeedbackRepo:
         q = q.where(t.c.at >= since).order_by(t.c.at, t.c.id)
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(q)).all()
-        return [Feedback(_aware(r[0]), r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+        return [Feedback((r[0]), r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
     async def suggestions(self, since: dt.datetime) -> list[Suggestion]:
         t = suggestions
         q = select(t.c.at, t.c.channel, t.c.text, t.c.project).where(t.c.at >= since)
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(q.order_by(t.c.at, t.c.id))).all()
-        return [Suggestion(_aware(r[0]), *r[1:]) for r in rows]
+        return [Suggestion((r[0]), *r[1:]) for r in rows]
 
     async def purge(self, now: dt.datetime | None = None) -> int:
         """Delete rows older than the retention period."""

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from bot.services import Services
 from bot.storage.audit import AuditRepo
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
-async def forget_person(services: Services, db: Database | None, user_key: str) -> int:
+async def forget_person(db: Database, question_log, user_key: str) -> int:
     """Delete the person's rows (user tables, question log); anonymise their audit rows."""
-    removed = await db.forget_user(user_key) if db is not None else 0
-    qlog = services.question_log
+    removed = await db.forget_user(user_key)
     secret = None
-    if qlog is not None and hasattr(qlog, "forget"):  # rows keyed by an HMAC of the user key
-        removed += await qlog.forget(user_key) or 0
-        secret = await qlog.secret()
-    if db is not None:
-        removed += await AuditRepo(db, secret).forget(user_key)
-    services.contexts.forget(user_key)
+    if question_log is not None and hasattr(question_log, "forget"):  # keyed by an HMAC
+        removed += await question_log.forget(user_key) or 0
+        secret = await question_log.secret()
+    removed += await AuditRepo(db, secret).forget(user_key)
     return removed

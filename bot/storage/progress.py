@@ -7,36 +7,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
+from sqlalchemy import select
 from sqlalchemy.sql import Executable
 
-from bot.services import ProgressNote
-from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
+from bot.models import ProgressNote
+from bot.storage.db import Database
+from bot.storage.schema import progress_entries, utcnow
 
 STATUSES = ("未开始", "进行中", "已完成")
 # Residents live in China: an entry's date is the date there, whatever the server's zone.
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
-progress_entries = Table(
-    "progress_entries",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project", Integer, nullable=False, index=True),
-    Column("status", String(8), nullable=False),
-    Column("percent", Integer, nullable=True),
-    Column("note", Text, nullable=False, default=""),
-    Column("author", String(128), nullable=False),  # shown to residents: 管理员<author>发布
-    Column("author_id", String(128), nullable=False, default=""),  # e.g. tg:123, cli:ops
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-MIGRATIONS.append(Migration("0200_progress_entries", create_tables(progress_entries)))
-
 
 def local_date(at: dt.datetime) -> dt.date:
-    """The date in China of a stored instant (SQLite hands back naive UTC)."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.timezone.utc)
+    """The date in China of a stored instant."""
     return at.astimezone(LOCAL_TZ).date()
 
 

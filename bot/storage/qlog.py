@@ -20,73 +20,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Column,
-    DateTime,
-    Float,
-    Integer,
-    String,
-    Table,
-    Text,
     delete,
     select,
 )
 from sqlalchemy.exc import IntegrityError
 
-from bot.models import PROJECT_INTENTS, Message, Route
+from bot.intents import PROJECT_INTENTS
+from bot.models import Message, Route
 from bot.privacy import redact
-from bot.storage.db import MIGRATIONS, Database, Migration, create_tables, metadata, utcnow
+from bot.storage.db import Database
+from bot.storage.schema import (
+    inbox_decisions,
+    privacy_notices,
+    question_log,
+    question_log_meta,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 300  # the router does not read longer messages either
 PURGE_EVERY = 24 * 3600.0  # seconds between automatic retention purges
-LOW_CONFIDENCE = 0.35  # same threshold as Dialogue.ASK_CONFIDENCE: below it the bot asked back
-
-question_log = Table(
-    "question_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("asked_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("user_hash", String(64), nullable=False, index=True),  # HMAC, never the raw id
-    Column("channel", String(16), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("project", Integer, nullable=True),
-    Column("intent", String(20), nullable=False),
-    Column("confidence", Float, nullable=False),
-)
-
-question_log_meta = Table(
-    "question_log_meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", String(256), nullable=False),
-)
-
-# Staff decisions on inbox clusters, by normalised wording: decided wording leaves the inbox.
-inbox_decisions = Table(
-    "inbox_decisions",
-    metadata,
-    Column("wording", String(300), primary_key=True),
-    Column("action", String(10), nullable=False),  # accepted | dismissed
-    Column("project", Integer, nullable=True),
-    Column("decided_by", String(128), nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
-)
-
-# Which notices a user has been shown (first contact, personal data removed), by HMAC key:
-# each is shown once; /forget deletes the row, so a returning resident is told again.
-privacy_notices = Table(
-    "privacy_notices",
-    metadata,
-    Column("user_hash", String(64), primary_key=True),
-    Column("kind", String(16), primary_key=True),  # first | pii
-    Column("shown_at", DateTime(timezone=True), nullable=False),
-)
-
-MIGRATIONS.append(
-    Migration("0300_question_log", create_tables(question_log, question_log_meta, inbox_decisions))
-)
-MIGRATIONS.append(Migration("0310_privacy_notices", create_tables(privacy_notices)))
+# Rows logged before the dialogue's own outcome was stored (migration 0301): below this the
+# dialogue asked back (Dialogue.ASK_CONFIDENCE when those rows were written).
+LEGACY_ASK_CONFIDENCE = 0.5
+OUTCOMES = ("answered", "asked_back", "out_of_scope")
 MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
 
 
@@ -99,15 +57,18 @@ class LoggedQuestion:
     project: int | None
     intent: str
     confidence: float
+    outcome: str | None = None  # what the dialogue did; None for rows logged before 0301
 
     @property
     def unanswered(self) -> bool:
-        """Out of scope, no project for a project question, or a guess the bot asked back about."""
+        """Out of scope, or asked back (which project? did you mean?): as the dialogue did it."""
+        if self.outcome is not None:
+            return self.outcome != "answered"
         if self.intent == "out_of_scope":
             return True
         if self.intent in PROJECT_INTENTS and self.project is None:
             return True
-        return self.project is not None and self.confidence < LOW_CONFIDENCE
+        return self.project is not None and self.confidence < LEGACY_ASK_CONFIDENCE
 
 
 def pseudonym(secret: bytes, user_key: str) -> str:
@@ -144,11 +105,6 @@ async def stored_secret(db: Database) -> bytes:
 def mask_digits(text: str) -> str:
     """Personal information replaced by placeholders (kept under its old name for callers)."""
     return redact(text)
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything stored here is UTC.
-    return at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else at
 
 
 class QuestionLogRepo:
@@ -200,8 +156,15 @@ class QuestionLogRepo:
         """The pseudonymous key stored for a user: hex HMAC-SHA256(secret, user_key)."""
         return pseudonym(await self._ensure_secret(), user_key)
 
-    async def record(self, msg: Message, route: Route, at: dt.datetime | None = None) -> None:
-        """Store one question and its route (one INSERT; a purge at most once a day)."""
+    async def record(
+        self,
+        msg: Message,
+        route: Route,
+        outcome: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Store one question, its route and what the dialogue did (answered / asked_back /
+        out_of_scope); one INSERT, a purge at most once a day."""
         await self._purge_if_due()
         values = dict(
             asked_at=at or utcnow(),
@@ -211,6 +174,7 @@ class QuestionLogRepo:
             project=route.project,
             intent=route.intent[:20],
             confidence=float(route.confidence),
+            outcome=outcome if outcome in OUTCOMES else None,
         )
         if self.batch_seconds <= 0:
             async with self.db.engine.begin() as conn:
@@ -315,13 +279,14 @@ class QuestionLogRepo:
                 question_log.c.project,
                 question_log.c.intent,
                 question_log.c.confidence,
+                question_log.c.outcome,
             )
             .where(cond)
             .order_by(question_log.c.asked_at, question_log.c.id)
         )
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(q)).all()
-        return [LoggedQuestion(_aware(r[0]), *r[1:]) for r in rows]
+        return [LoggedQuestion(*r) for r in rows]
 
     async def decide(
         self, wordings: list[str], action: str, by: str, project: int | None = None

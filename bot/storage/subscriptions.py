@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    String,
-    Table,
-    UniqueConstraint,
     and_,
     delete,
     select,
@@ -18,34 +11,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.storage.db import MIGRATIONS, USER_TABLES, Database, Migration, create_tables, metadata
-from bot.storage.db import utcnow as _now
+from bot.storage.db import Database
+from bot.storage.schema import subscriptions, users
+from bot.storage.schema import utcnow as _now
 
 ALL = 0  # project number stored for "all projects"
-
-users = Table(
-    "users",
-    metadata,
-    Column("user_key", String(128), primary_key=True),  # e.g. tg:123, wx:<openid>
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(128), nullable=False),  # where to send: Telegram chat id / OpenID
-    Column("active", Boolean, nullable=False, default=True),  # False once they blocked us
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),  # WeChat's 48-hour window
-)
-
-subscriptions = Table(
-    "subscriptions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_key", String(128), nullable=False, index=True),
-    Column("project", Integer, nullable=False),  # 0 = all projects
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("user_key", "project", name="uq_subscription"),
-)
-
-MIGRATIONS.append(Migration("0001_users_subscriptions", create_tables(users, subscriptions)))
-USER_TABLES.extend([subscriptions, users])
 
 
 class SubscriptionRepo:

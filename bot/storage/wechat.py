@@ -11,31 +11,19 @@ import asyncio
 import datetime as dt
 import logging
 
-from sqlalchemy import Column, DateTime, String, Table, Text, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.storage.db import MIGRATIONS, USER_TABLES, Database, Migration, create_tables, metadata
-from bot.storage.db import utcnow as _now
-from bot.storage.subscriptions import users
+from bot.storage.db import Database
+from bot.storage.schema import users, wechat_replies
+from bot.storage.schema import utcnow as _now
 
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL = 15 * 60  # seconds; WeChat's retries all come within about 15 s
 BATCH_MAX = 500  # keys looked up per query at most
 GATHER_TURNS = 3  # event-loop turns a lookup waits for others to join it
-
-wechat_replies = Table(
-    "wechat_replies",
-    metadata,
-    Column("key", String(128), primary_key=True),  # m:<MsgId> or e:<openid>:<CreateTime>:...
-    Column("user_key", String(128), nullable=False, index=True),
-    Column("reply", Text, nullable=False),  # exactly what was sent back (XML, or "success")
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
-)
-
-MIGRATIONS.append(Migration("0100_wechat_dedupe", create_tables(wechat_replies)))
-USER_TABLES.append(wechat_replies)  # stored replies can mention a user's subscriptions
 
 
 class WeChatDedupe:
@@ -130,6 +118,4 @@ async def last_seen(db: Database, user_key: str) -> dt.datetime | None:
     """When the user last wrote to us (None if unknown): WeChat's 48-hour window starts there."""
     async with db.engine.connect() as conn:
         value = await conn.scalar(select(users.c.last_seen).where(users.c.user_key == user_key))
-    if value is not None and value.tzinfo is None:  # SQLite returns naive UTC
-        value = value.replace(tzinfo=dt.timezone.utc)
     return value

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from sqlalchemy.sql import Executable
 
-if TYPE_CHECKING:
-    from bot.storage.db import Database
+
+class Transactions(Protocol):
+    """What the writer needs of bot.storage.db.Database (which owns one of these writers)."""
+
+    async def run_sync(self, fn: Callable[[Any], Any]) -> Any: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,7 @@ MAX_ROWS = 500  # rows per statement per transaction; more wait for the next bat
 class WriteBehind:
     """Queued rows per statement, one per key (a statement batch must not touch a row twice)."""
 
-    def __init__(self, db: Database, delay: float = DELAY, max_rows: int = MAX_ROWS):
+    def __init__(self, db: Transactions, delay: float = DELAY, max_rows: int = MAX_ROWS):
         self.db = db
         self.delay = delay
         self.max_rows = max_rows

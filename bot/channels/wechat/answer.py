@@ -33,7 +33,8 @@ class Responder:
         self.core = core
         self.config = config
         pages = core.continuations("wechat")
-        self.turns = TextTurns(core.conversation, render, config.reply_max_bytes, pages)
+        options = core.pending_options("wechat")
+        self.turns = TextTurns(core.conversation, render, config.reply_max_bytes, pages, options)
         self._touched: OrderedDict[str, float] = OrderedDict()
         core.conversation.commands.forgetters.append(self._forget_memory)
 
@@ -45,7 +46,12 @@ class Responder:
         """The reply text for one message, or None when WeChat expects no reply."""
         user_key = user_key_of(m.source or "")
         # One turn: with shared state the user's context and pages come from Redis and go back.
-        async with self.core.services.contexts.turn(user_key), self.pages.turn(user_key):
+        t = self.turns
+        async with (
+            self.core.services.contexts.turn(user_key),
+            t.pages.turn(user_key),
+            t.options.turn(user_key),
+        ):
             return await self._respond(m, m.source or "", user_key)
 
     async def _respond(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
@@ -58,7 +64,7 @@ class Responder:
             return await self.turns.answer(self._message(openid, m.recognition))
         # Images, other voice, locations, links, videos: we read text only.
         msg = self._message(openid, "")
-        return self.turns.page(user_key, self.core.conversation.unreadable(msg, numbered=True))
+        return self.turns.show(msg, self.core.conversation.unreadable(msg))
 
     async def _event(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
         """Follow: welcome. Unfollow: forget them. Menu click: the key is a dialogue action."""
@@ -66,9 +72,9 @@ class Responder:
         if event in ("subscribe", "subscribe_scan"):
             self._touch(openid, user_key, force=True)
             msg = self._message(openid, "")
-            reply = await self.core.conversation.press(msg, actions.HELP, numbered=True)
+            reply = await self.core.conversation.press(msg, actions.HELP)
             reply.text = f"{WELCOME}\n{reply.text}"
-            return self.turns.page(user_key, reply)
+            return self.turns.show(msg, reply)
         if event == "unsubscribe":
             await self._forget(user_key)
             return None  # WeChat delivers nothing to someone who just left
@@ -96,7 +102,6 @@ class Responder:
             self._touched.popitem(last=False)
 
     def _forget_memory(self, user_key: str) -> None:
-        self.pages.forget(user_key)
         self._touched.pop(user_key, None)
 
     async def _forget(self, user_key: str) -> None:
