@@ -10,6 +10,8 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from sqlalchemy import text as sql_text
+
 from bot import channels as registry
 from bot.broadcast.desk import Desk
 from bot.broadcast.engine import BroadcastEngine
@@ -18,10 +20,14 @@ from bot.commands import Commands
 from bot.config import Config
 from bot.conversation import Conversation
 from bot.dialogue import Dialogue
+from bot.instancelock import sqlite_lock
 from bot.kbholder import KBHolder
 from bot.reload import Reloader, ReloadResult
 from bot.roles import Roles
 from bot.services import Services
+from bot.shared import SharedState
+from bot.shared.budget import RedisPacer
+from bot.shared.contexts import RedisContextStore
 from bot.storage import Database
 from bot.storage.audit import AuditRepo
 from bot.storage.broadcast import BroadcastRepo
@@ -37,6 +43,7 @@ from handlers import admin
 from handlers.admin_broadcast import target_of
 
 log = logging.getLogger(__name__)
+ADOPT_EVERY = 2.0  # seconds between looks for open broadcasts other instances started
 
 
 def build_services(config: Config, holder: KBHolder, db: Database) -> Services:
@@ -113,9 +120,15 @@ class App:
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task | None = None
         self._sweeper: asyncio.Task | None = None
+        self.shared: SharedState | None = None
+        self._adopter: asyncio.Task | None = None
 
     async def start(self, receive: bool = True) -> None:
         """Storage, services, channels, senders, the engine; then (receive) serve and watch."""
+        # The command-line `broadcast` (receive=False) queues beside the running bot: no lock.
+        self._lock = sqlite_lock(self.config.database.url) if receive else None
+        if self._lock is not None:
+            self._lock.acquire()  # a second process on this SQLite file stops here, one line
         self.db = Database(self.config.database.url)
         await self.db.start()
         self.services = build_services(self.config, self.holder, self.db)
@@ -123,8 +136,12 @@ class App:
             self.services.question_log = None
         else:
             await self.services.question_log.start()  # a secret exists; expired ones purged
+        if self.config.redis.url:  # several instances: what they must share goes to Redis
+            self.shared = SharedState(self.config.redis.url, self.config.redis.prefix)
+            self.services.contexts = RedisContextStore(self.shared)
         await self.services.feedback.purge()  # feedback and suggestions past the retention
         self.core = build_core(self.config, self.services, self.db)
+        self.core.shared = self.shared
         self.tools = self.core.conversation.commands.tools
         for name in self.names or registry.configured(self.config):
             channel = registry.load(name)(self.core, getattr(self.config, name, None))
@@ -135,6 +152,7 @@ class App:
             return
         for channel in self.channels:
             await channel.start(self.web)
+        self._readiness()
         if self.web.needed:
             await self.web.start()
         for channel in self.channels:
@@ -143,6 +161,22 @@ class App:
             self._watcher = asyncio.create_task(self._watch())
         # Every per-user cache expires by time too: an idle bot gives its memory back.
         self._sweeper = asyncio.create_task(sweep_forever(self.services.caches))
+
+    def _readiness(self) -> None:
+        """What GET /readyz checks: the database answers, Redis answers, a KB is loaded."""
+
+        async def database() -> bool:
+            async with self.db.engine.connect() as conn:
+                await conn.execute(sql_text("SELECT 1"))
+            return True
+
+        async def knowledge() -> bool:
+            return bool(self.holder.kb.projects)
+
+        self.web.checks["database"] = database
+        if self.shared is not None:
+            self.web.checks["redis"] = self.shared.ping
+        self.web.checks["knowledge"] = knowledge
 
     async def _start_broadcasts(self, resume: bool) -> None:
         """One engine over every channel's sender; resume jobs a restart interrupted (not from
@@ -153,12 +187,31 @@ class App:
                 await sender.open()
                 self.senders[channel.name] = sender
         t = self.tools
-        engine = BroadcastEngine(t.broadcasts, t.subscriptions, self.senders, self.config.broadcast)
+        several = self.shared is not None and not self.db.is_sqlite
+        engine = BroadcastEngine(
+            t.broadcasts,
+            t.subscriptions,
+            self.senders,
+            self.config.broadcast,
+            # Several instances: one global budget in Redis, rows claimed with SKIP LOCKED.
+            pacer=(lambda ch, rate: RedisPacer(self.shared, ch, rate)) if several else None,
+            shared=several,
+        )
         t.engine = engine
         self.desk = Desk(engine, t.broadcasts, self.config.broadcast, lambda j: target_of(t, j))
         self.core.desk = self.desk
         if resume:
             await self.desk.resume(t.audit, self._status_view)
+        if several and resume:  # join jobs confirmed on other instances, and those a dead one left
+            self._adopter = asyncio.create_task(self._adopt_forever(engine))
+
+    async def _adopt_forever(self, engine: BroadcastEngine) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(ADOPT_EVERY)
+            try:
+                await engine.adopt()
+            except Exception as e:  # the database may be restarting: try again shortly
+                log.warning("joining open broadcasts failed: %s", e)
 
     def _status_view(self, chat: str, message: str):
         for channel in self.channels:
@@ -184,24 +237,35 @@ class App:
                     log.info("cannot tell %s staff %s about the reload: %s", name, uid, e)
 
     async def stop(self) -> None:
+        """SIGTERM lands here: not ready at once; the web server stops taking requests and
+        lets those in flight finish (their answers are sent); then channels, broadcasts, storage."""
         self._stop.set()
+        self.web.draining = True
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        if self._adopter is not None:
+            self._adopter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._adopter
+        await self.web.stop()  # in-flight WeChat answers and webhook posts complete first
         for channel in reversed(self.channels):
             await channel.stop()
         if self.desk is not None:
             await self.desk.stop()  # let broadcast sends in flight settle
         for sender in self.senders.values():
             await sender.close()
-        await self.web.stop()
         if getattr(self, "services", None) and self.services.question_log is not None:
             await self.services.question_log.close()  # the last half second of questions
+        if self.shared is not None:
+            await self.shared.close()
         if hasattr(self, "db"):
             await self.db.close()
+        if getattr(self, "_lock", None) is not None:
+            self._lock.release()
 
     def channel(self, name: str) -> Channel:
         return next(c for c in self.channels if c.name == name)

@@ -22,6 +22,7 @@ __all__ = [
     "FloodConfig",
     "KnowledgeConfig",
     "PrivacyConfig",
+    "RedisConfig",
     "TelegramConfig",
     "WeChatConfig",
     "WebConfig",
@@ -49,6 +50,13 @@ def default_database_url() -> str:
 
 class DatabaseConfig(_Section):
     url: str = Field(default_factory=default_database_url)
+
+
+class RedisConfig(_Section):
+    # Set on every instance of a multi-instance deployment: context, pages, answer-once and
+    # flood counters are then shared. Unset: all of it lives in this process's memory.
+    url: str | None = None  # e.g. redis://127.0.0.1:6379/0
+    prefix: str = "minxin:"  # keys of one deployment (one bot) start with this
 
 
 class BroadcastConfig(_Section):
@@ -80,6 +88,7 @@ class FeedbackConfig(_Section):
 class Config(_Section):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     wechat: WeChatConfig | None = None
     web: WebConfig | None = None  # the resident chat page (bot/channels/web)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -73,3 +74,8 @@ class ContextStore:
 
     def __len__(self) -> int:
         return len(self._data)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user_key: str):
+        """Around one message of this user: here nothing; a shared store loads and saves."""
+        yield

@@ -18,12 +18,20 @@ class Conversation:
 
     async def handle(self, msg: Message) -> Reply:
         """A text message: a /command, or a question."""
+        async with self.dialogue.services.contexts.turn(msg.user_key):
+            return await self._handle(msg)
+
+    async def _handle(self, msg: Message) -> Reply:
         if Commands.parse(msg.text) is not None:
             return await self.commands.run(msg)
         return await self.dialogue.respond(msg)
 
     async def press(self, msg: Message, payload: str) -> Reply:
         """A button, a menu key or a typed option number: its payload (bot.actions)."""
+        async with self.dialogue.services.contexts.turn(msg.user_key):
+            return await self._press(msg, payload)
+
+    async def _press(self, msg: Message, payload: str) -> Reply:
         if actions.is_admin_payload(payload):
             return await self.commands.press(msg, payload)
         return await self.dialogue.act(msg, payload)

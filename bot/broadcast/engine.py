@@ -3,6 +3,12 @@
 Crash safety: a row is marked `sending` (committed) before its message goes out and `sent` right
 after. If the process dies, only rows in flight (at most `concurrency`) are left `sending`; at
 start-up `resume()` marks those `uncertain` (reported, never re-sent) and sends the pending rest.
+
+Several instances (`shared=True`, PostgreSQL): every instance works on every open job; each row
+is claimed with FOR UPDATE SKIP LOCKED right before its send, so instances never take the same
+row; the pacers (bot.shared.budget) draw from one global budget. A row left `sending` past
+LEASE belonged to an instance that died: it is sent again (the only duplicates are the sends in
+flight at the kill), and whichever instance is alive finishes the job.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import asyncio
 import logging
 import random
 from collections import Counter
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.broadcast.limits import ChatSpacing, Pacer
@@ -30,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_MOVES = 3  # a chat that keeps moving is not followed forever
 BATCH = 500
 PASSES = 3
+LEASE = 30.0  # seconds a row may stay `sending` (one send attempt) before it counts as orphaned
 
 
 class Sender(Protocol):
@@ -50,6 +58,8 @@ class BroadcastEngine:
         config: BroadcastConfig | None = None,
         *,
         backoff_base: float = 0.5,
+        pacer: Callable[[str, float], Pacer] | None = None,
+        shared: bool = False,
     ):
         self.repo = repo
         self.recipients = recipients
@@ -58,10 +68,12 @@ class BroadcastEngine:
         self.backoff_base = backoff_base
         self.writer = OutboxWriter(repo)  # group commit: one transaction for many rows
         self.stats: Counter = Counter()  # rate_limited, retries, moved — for logs and benchmarks
+        self.shared = shared
+        make = pacer or (lambda _ch, rate: Pacer(rate))
         self._pacers: dict[str, Pacer] = {}
         for ch, sender in senders.items():
             rate = getattr(sender, "rate_per_second", None) or self.config.rate_per_second
-            self._pacers[ch] = Pacer(rate)  # evenly spaced: never a burst for a limit to notice
+            self._pacers[ch] = make(ch, rate)  # evenly spaced: never a burst for a limit to notice
         self._spacing = ChatSpacing(self.config.per_chat_interval)
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._tasks: dict[int, asyncio.Task] = {}
@@ -80,6 +92,8 @@ class BroadcastEngine:
     async def resume(self) -> list[int]:
         """At start-up: rows left in flight become uncertain; every open job carries on."""
         resumed = []
+        if self.shared:
+            return await self.adopt()
         for job in await self.repo.open_jobs():
             if job.id in self._tasks:
                 continue
@@ -88,6 +102,21 @@ class BroadcastEngine:
             self.start(job.id)
             resumed.append(job.id)
         return resumed
+
+    async def adopt(self) -> list[int]:
+        """Several instances: join every open job not running here (confirmed on another
+        instance, or left by one that died)."""
+        joined = []
+        for job in await self.repo.open_jobs():
+            task = self._tasks.get(job.id)
+            if self._stopping or (task is not None and not task.done()):
+                continue
+            orphaned = await self.repo.requeue_stale(job.id, LEASE)
+            if orphaned:
+                log.info("broadcast %s: %d rows of a dead instance sent again", job.id, orphaned)
+            self.start(job.id)
+            joined.append(job.id)
+        return joined
 
     def task(self, job_id: int) -> asyncio.Task | None:
         return self._tasks.get(job_id)
@@ -133,6 +162,8 @@ class BroadcastEngine:
         if await self.repo.pending(job_id, limit=1):
             log.error("broadcast %s: rows still pending; it resumes at the next start", job_id)
             return
+        if self.shared and await self.repo.in_flight(job_id):
+            return  # other instances' sends in flight: the last of them finishes the job
         # Every delivery has ended: a row still `sending` lost its outcome to a database error.
         lost = await self.repo.recover(job_id)
         if lost:
@@ -150,8 +181,10 @@ class BroadcastEngine:
             if not t.cancelled() and t.exception() is not None:
                 log.error("broadcast %s: delivery crashed", job_id, exc_info=t.exception())
 
+        if self.shared:
+            await self._claiming_pass(job_id, text, inflight, done)
         after = 0
-        while not self._halted(job_id):
+        while not self.shared and not self._halted(job_id):
             rows = await self.repo.pending(job_id, after_id=after, limit=BATCH)
             if not rows:
                 break
@@ -167,10 +200,28 @@ class BroadcastEngine:
         if inflight:
             await asyncio.gather(*list(inflight), return_exceptions=True)
 
+    async def _claiming_pass(self, job_id: int, text: str, inflight: set, done) -> None:
+        """Several instances: claim the next row nobody holds (it then waits for the budget)."""
+        while not self._halted(job_id):
+            await self._slots.acquire()
+            row = None
+            try:
+                if not self._halted(job_id):
+                    row = await self.repo.claim_next(job_id)
+            except Exception:
+                log.exception("broadcast %s: claiming a row failed", job_id)
+            if row is None:
+                self._slots.release()
+                return
+            self.stats["claimed"] += 1  # this instance's share of the job
+            t = asyncio.create_task(self._deliver(job_id, text, row, claimed=True))
+            inflight.add(t)
+            t.add_done_callback(done)
+
     def _halted(self, job_id: int) -> bool:
         return self._stopping or job_id in self._cancelled
 
-    async def _deliver(self, job_id: int, text: str, row: OutboxRow) -> None:
+    async def _deliver(self, job_id: int, text: str, row: OutboxRow, claimed: bool = False) -> None:
         """Send one row; its outcome is committed before the concurrency slot is freed."""
         sender = self.senders.get(row.channel)
         if sender is None:
@@ -182,7 +233,12 @@ class BroadcastEngine:
             key = f"{row.channel}:{chat}"
             await self._spacing.wait(key)
             await pacer.acquire()
-            if self._halted(job_id) or not await self.writer.claim(row.id):
+            if claimed:  # claimed by claim_next (several instances): not sent yet
+                claimed = False
+                if self._halted(job_id):  # shutting down: give the row back to the others
+                    await self.writer.mark(row.id, "pending")
+                    return
+            elif self._halted(job_id) or not await self.writer.claim(row.id):
                 return  # stopped while waiting, or the row was cancelled meanwhile
             if pacer.paused():  # a 429 arrived while this row was being claimed: not now
                 await self.writer.mark(row.id, "pending")

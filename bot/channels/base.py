@@ -72,6 +72,7 @@ class Core:
     roles: Roles
     store: Store
     desk: Desk | None = None  # set once the broadcast engine exists
+    shared: Any = None  # bot.shared.SharedState when redis.url is set: state all instances share
     extras: dict = field(default_factory=dict)  # for tests: what else is running
 
     def message(
@@ -86,6 +87,26 @@ class Core:
             role=self.roles.role(channel, str(user_id)),
             **kw,
         )
+
+    def continuations(self, channel: str):
+        """A text channel's pages not yet shown: in Redis when shared, else in memory."""
+        if self.shared is None:
+            from bot.channels.text import Continuations
+
+            return Continuations()
+        from bot.shared.pages import RedisContinuations
+
+        return RedisContinuations(self.shared, channel)
+
+    def pending_options(self, channel: str):
+        """A text channel's numbered options awaiting a number: in Redis when shared."""
+        if self.shared is None:
+            from bot.channels.text import PendingOptions
+
+            return PendingOptions()
+        from bot.shared.pages import RedisPendingOptions
+
+        return RedisPendingOptions(self.shared, channel)
 
 
 class Channel(ABC):

@@ -9,6 +9,7 @@ options (pending, per user) and its remaining pages.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections import OrderedDict
@@ -34,12 +35,14 @@ class TextTurns:
         conversation: Conversation,
         render: Callable[[Reply], str],
         max_bytes: int,
+        pages: Continuations | None = None,
+        options: PendingOptions | None = None,
     ):
         self.conversation = conversation
         self.render = render
         self.max_bytes = max_bytes
-        self.pages = Continuations()
-        self.options = PendingOptions()
+        self.pages = pages if pages is not None else Continuations()
+        self.options = options if options is not None else PendingOptions()
         if conversation.commands is not None:  # /forget and unfollow clear this memory too
             conversation.commands.forgetters.append(self.forget)
         # A broadcast confirmed here: the channel's way to report on it (it cannot edit).
@@ -99,6 +102,11 @@ class PendingOptions:
 
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user_key: str):
+        """Around one message of this user: here nothing; shared options load and save."""
+        yield
 
 
 def _utf8_len(s: str) -> int:
@@ -173,3 +181,8 @@ class Continuations:
         if len(expired) > len(self._data):  # a dict never shrinks its table on deletes
             self._data = OrderedDict(self._data)
         return len(expired)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, user_key: str):
+        """Around one message of this user: here nothing; shared pages load and save."""
+        yield

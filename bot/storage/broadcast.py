@@ -301,6 +301,56 @@ class BroadcastRepo:
             )
             return set(res.scalars())
 
+    # ---- several instances on PostgreSQL -------------------------------------------------------
+    async def claim_next(self, job_id: int) -> OutboxRow | None:
+        """pending -> sending for the next row no other instance holds (FOR UPDATE SKIP LOCKED),
+        while the job is open; None when nothing is left to claim."""
+        t, j = broadcast_outbox, broadcast_jobs
+        pick = (
+            select(t.c.id)
+            .where(
+                and_(
+                    t.c.job_id == job_id,
+                    t.c.state == "pending",
+                    t.c.job_id.in_(
+                        select(j.c.id).where(j.c.id == job_id, j.c.state.in_(OPEN_JOB_STATES))
+                    ),
+                )
+            )
+            .order_by(t.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(t)
+            .where(t.c.id == pick)
+            .values(state="sending", attempts=t.c.attempts + 1, updated_at=utcnow())
+            .returning(*_ROW_COLUMNS)
+        )
+        async with self.db.engine.begin() as conn:
+            row = (await conn.execute(stmt)).first()
+        return OutboxRow(*row) if row else None
+
+    async def requeue_stale(self, job_id: int, older_than: float) -> int:
+        """Rows `sending` for longer than any send takes: their instance died mid-send. Sent
+        again (at-least-once: the only duplicates are the sends in flight at the kill)."""
+        cutoff = utcnow() - dt.timedelta(seconds=older_than)
+        t = broadcast_outbox
+        async with self.db.engine.begin() as conn:
+            res = await conn.execute(
+                update(t)
+                .where(and_(t.c.job_id == job_id, t.c.state == "sending", t.c.updated_at < cutoff))
+                .values(state="pending", updated_at=utcnow())
+            )
+            return res.rowcount or 0
+
+    async def in_flight(self, job_id: int) -> int:
+        t = broadcast_outbox
+        q = select(func.count()).where(and_(t.c.job_id == job_id, t.c.state == "sending"))
+        async with self.db.engine.connect() as conn:
+            return await conn.scalar(q) or 0
+
     async def recover(self, job_id: int) -> int:
         """After a crash: rows left `sending` may have gone out — mark them uncertain."""
         async with self.db.engine.begin() as conn:

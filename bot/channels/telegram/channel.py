@@ -138,7 +138,7 @@ def build_application(core: Core, token: str) -> Application:
     """Build the Application and register every handler, in one visible place."""
     tg = core.config.telegram
     # The processor's callbacks are called only while running, after `app` below exists.
-    flood = FloodGate(tg.flood.max_messages, tg.flood.per_seconds)
+    flood = _flood_gate(core)
     processor = UserOrderProcessor(
         CONCURRENT_UPDATES,
         flood,
@@ -163,7 +163,8 @@ def build_application(core: Core, token: str) -> Application:
     shared = Shared(core)
     app.bot_data[KEY] = shared
     core.conversation.commands.forgetters.append(lambda key: shared.touched.pop(key, None))
-    core.services.caches += [flood, shared]  # swept for expired users (bot.sweep)
+    # swept for expired users (bot.sweep); Redis expires its own counters
+    core.services.caches += [c for c in (flood, shared) if hasattr(c, "sweep")]
 
     new = filters.UpdateType.MESSAGE  # edited messages never reach a handler
     private = filters.ChatType.PRIVATE
@@ -176,6 +177,16 @@ def build_application(core: Core, token: str) -> Application:
     app.add_handler(MessageHandler(new & private & ~filters.TEXT, on_unreadable))
     app.add_error_handler(on_error)
     return app
+
+
+def _flood_gate(core: Core):
+    """Per-user flood limits: counted in Redis when instances share state, else here."""
+    f = core.config.telegram.flood
+    if core.shared is None:
+        return FloodGate(f.max_messages, f.per_seconds)
+    from bot.shared.flood import RedisFloodGate
+
+    return RedisFloodGate(core.shared, "telegram", f.max_messages, f.per_seconds)
 
 
 def _file_url(base_url: str) -> str:

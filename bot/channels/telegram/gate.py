@@ -59,6 +59,10 @@ class FloodGate:
         warned[0] = True
         return WARN
 
+    async def acheck(self, user: Any) -> str:
+        """check(), as a shared gate (bot.shared.flood) is called."""
+        return self.check(user)
+
     def forget(self, user: Any) -> None:
         self._seen.pop(user, None)
 
@@ -133,7 +137,7 @@ class UserOrderProcessor(BaseUpdateProcessor):
             coroutine.close()  # never started: nothing to clean up
             return
         user = update.effective_user.id
-        verdict = self.flood.check(user)
+        verdict = await self.flood.acheck(user)
         if verdict == DROP:
             coroutine.close()
             log.info("flood control: dropped an update from user tg:%s", user)

@@ -33,7 +33,9 @@ class Responder:
     def __init__(self, core: Core, config: WeChatConfig):
         self.core = core
         self.config = config
-        self.turns = TextTurns(core.conversation, render, config.reply_max_bytes)
+        pages = core.continuations("wechat")
+        options = core.pending_options("wechat")
+        self.turns = TextTurns(core.conversation, render, config.reply_max_bytes, pages, options)
         self._touched: OrderedDict[str, float] = OrderedDict()
         core.conversation.commands.forgetters.append(self._forget_memory)
         core.services.caches += [self.turns.pages, self]  # swept for idle users (bot.sweep)
@@ -44,8 +46,17 @@ class Responder:
 
     async def respond(self, m: BaseMessage) -> str | None:
         """The reply text for one message, or None when WeChat expects no reply."""
-        openid = m.source or ""
-        user_key = user_key_of(openid)
+        user_key = user_key_of(m.source or "")
+        # One turn: with shared state the user's context and pages come from Redis and go back.
+        t = self.turns
+        async with (
+            self.core.services.contexts.turn(user_key),
+            t.pages.turn(user_key),
+            t.options.turn(user_key),
+        ):
+            return await self._respond(m, m.source or "", user_key)
+
+    async def _respond(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
         if m.type == "event":
             return await self._event(m, openid, user_key)
         self._touch(openid, user_key)

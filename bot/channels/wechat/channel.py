@@ -3,7 +3,8 @@
 GET verifies the URL; POST carries messages (plaintext or AES safe mode). Each message is
 answered once, within a time budget, as a passive text reply; WeChat's retries get the reply
 already produced (kept in memory for a minute, and in storage for retries after a restart).
-One process serves one Official Account: dialogue context and pending pages live in memory.
+With shared state (redis.url) several instances serve one Official Account: the first to claim
+a message in Redis answers it and every retry, on any instance, gets that same reply.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bot.channels.wechat.settings import WeChatConfig
 from bot.httplog import quiet_malformed_http
 from bot.models import Message, Reply
 from bot.privacy import asks_to_forget
+from bot.shared.once import CLAIMED, SharedOnce
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ class WeChatEndpoint:
         self.config = config
         self.budget = budget
         self.dedupe = core.store.dedupe("wechat")
+        self.once = SharedOnce(core.shared, "wechat") if core.shared is not None else None
         self.responder = Responder(core, config)
         self.responder.turns.on_job = self._follow
         self.notifier = notifier or WeChatNotifier(config, core.store)
@@ -154,7 +157,12 @@ class WeChatEndpoint:
     async def _once(self, key: str, message) -> str:
         """The reply for this message, computed at most once however often WeChat retries."""
         fut = self._recent_future(key)
-        if fut is None and (
+        if fut is None and self.once is not None:
+            given = await self._claim(key)
+            if given is not None:  # another instance answered it (or is answering it)
+                return given
+            fut = self._recent_future(key)  # a retry here may have started it meanwhile
+        elif fut is None and (
             key in self._answered_before or time.monotonic() < self._memory_complete_at
         ):
             try:
@@ -174,6 +182,23 @@ class WeChatEndpoint:
             log.warning("WeChat answer over the %.1f s budget; replied success", self.budget)
             self._deliver_late(key, fut, message.source)
             return SUCCESS
+
+    async def _claim(self, key: str) -> str | None:
+        """None: this instance answers the message. Else the reply another instance gave; or
+        'success' when it is still computing at our budget's end (it delivers late itself)."""
+        try:
+            value = await self.once.claim(key)
+            if value is None:
+                return None
+            if not value.startswith("pending:"):
+                return value
+            value = await self.once.wait(key, self.budget)
+        except Exception:  # Redis down: answer anyway rather than fall silent
+            log.exception("shared WeChat dedupe failed; answering without it")
+            return None
+        if value is CLAIMED:  # its first claimer died: ours now
+            return None
+        return SUCCESS if value is None else value
 
     def _recent_future(self, key: str) -> asyncio.Future | None:
         entry = self._recent.get(key)
@@ -205,6 +230,11 @@ class WeChatEndpoint:
         reply = self._xml(message, text) if text else SUCCESS
         if not leaving:  # nothing is kept about someone who just left
             self.dedupe.remember(key, user_key_of(message.source), reply)
+        if self.once is not None:
+            try:  # the claim becomes the reply; someone who just left: only for the claim's life
+                await self.once.publish(key, reply, self.once.claim_ttl if leaving else None)
+            except Exception:
+                log.exception("shared WeChat reply not published")
         return reply
 
     def _deliver_late(self, key: str, fut: asyncio.Future, openid: str) -> None:

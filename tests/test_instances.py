@@ -1,0 +1,147 @@
+"""Two instances behind one WeChat URL and one Telegram webhook, on PostgreSQL and Redis: a
+resident's conversation may land on either and reads as if one bot answered."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from instances import WEBHOOK_SECRET, hook_url, instances, wechat_url
+from tgupdates import next_update_id, text_update
+from wechat_support import FakeWeChat, field, message_xml
+
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TITLE7 = "【第7项 提高住房保障水平】"
+
+
+async def _wechat_pair(session, apps):
+    return [FakeWeChat(session, wechat_url(app)) for app in apps]
+
+
+async def test_a_conversation_alternating_between_instances_keeps_topic_and_choices(holder):
+    async with instances(holder) as apps, aiohttp.ClientSession() as session:
+        for app in apps:  # what the load balancer checks before sending residents there
+            async with session.get(wechat_url(app).replace("/wechat", "/readyz")) as r:
+                ready = (r.status, await r.json())
+            checks = {"database": True, "redis": True, "knowledge": True}
+            assert ready == (200, {"ready": True, "checks": checks})
+        a, b = await _wechat_pair(session, apps)
+        first = await a.ask("oAlt", "租房补贴怎么申请")
+        assert first.startswith(TITLE7 + "\n租房补贴申请审核：")
+        follow = await b.ask("oAlt", "那能领多少钱")  # no project named: the topic is shared
+        assert follow.startswith(TITLE7 + "\n原文未说明租房补贴的金额和发放方式。")
+        assert "回复 1 条件" in follow
+        picked = await a.ask("oAlt", "1")  # the choice offered by the other instance
+        assert picked.startswith(TITLE7 + "\n2023年：租房补贴面向中低收入住房困难家庭。")
+        # Someone else's "1" is not this resident's choice.
+        assert not (await b.ask("oOther", "1")).startswith(TITLE7)
+
+
+async def test_the_same_msgid_posted_to_both_at_once_is_answered_once(holder):
+    async with instances(holder) as apps, aiohttp.ClientSession() as session:
+        a, b = await _wechat_pair(session, apps)
+        xml = message_xml("text", openid="oTwice", content="订阅万东路的进展")
+        (sa, ra), (sb, rb) = await asyncio.gather(a.post(xml), b.post(xml))
+        assert (sa, sb) == (200, 200)
+        assert ra == rb  # byte for byte: one computation, one reply
+        assert field(ra, "Content").startswith("已订阅：第9项")
+        # A later retry on either instance gets that reply again, not "already subscribed".
+        assert (await b.post(xml))[1] == ra
+        subs = apps[0].services.subscriptions
+        assert await subs.subscriptions("wx:oTwice") == [9]
+
+
+async def test_more_continues_the_pages_on_the_other_instance(holder):
+    async with (
+        instances(holder, wechat={"reply_max_bytes": 200}) as apps,
+        aiohttp.ClientSession() as session,
+    ):
+        a, b = await _wechat_pair(session, apps)
+        parts = [await a.ask("oPages", "民心工程有哪些")]
+        assert parts[0].startswith("河东区2023年20项民心工程（按类别）：")
+        while parts[-1].endswith("回复「更多」看下一部分"):
+            assert len(parts) < 20
+            parts.append(await (a, b)[len(parts) % 2].ask("oPages", "更多"))  # b, a, b…
+        assert len(parts) > 2
+        text = "\n".join(parts)
+        for line in ("1. 综合施策推动就业", "2. 优化教育资源配置", "3. 提升公共卫生服务"):
+            assert text.count(line) == 1  # each line once: no page shown twice or skipped
+        assert "没有更多内容" in await b.ask("oPages", "更多")
+
+
+async def test_a_flood_across_both_instances_is_limited_once(api, holder):
+    flood = {"max_messages": 3, "per_seconds": 600}
+    async with (
+        instances(holder, api=api, telegram={"flood": flood}) as apps,
+        aiohttp.ClientSession() as http,
+    ):
+        urls = [hook_url(app) for app in apps]
+        for i in range(8):
+            update = {"update_id": next_update_id(), **text_update(77, "/help")}
+            resp = await http.post(urls[i % 2], json=update, headers={HEADER: WEBHOOK_SECRET})
+            assert resp.status == 200
+            if i < 4:  # in order: three answers, then the one warning
+                await api.wait_for("sendMessage", i + 1, chat_id=77)
+        # Barrier: another resident answered by each instance after the flood was dealt with.
+        for i, url in enumerate(urls):
+            update = {"update_id": next_update_id(), **text_update(78, "/help")}
+            await http.post(url, json=update, headers={HEADER: WEBHOOK_SECRET})
+            await api.wait_for("sendMessage", i + 1, chat_id=78)
+        texts = api.texts(77)
+        assert len(texts) == 4
+        assert [t.startswith("我能回答") for t in texts] == [True, True, True, False]
+        assert texts[3] == "您发送得太快了，请稍后再试。"
+
+
+async def _done(repo, job_id: int, timeout: float = 60) -> None:
+    async def wait():
+        while (await repo.job(job_id)).state != "done":
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def test_two_instances_send_one_broadcast_together_within_one_budget(api, holder):
+    # The fake Bot API refuses (429) anything over 20 messages a second (a quarter second of
+    # burst, as a loaded machine's event loop may bunch sends); our budget is 20/s for the whole
+    # deployment, so together the instances never go over it (each alone at 20/s would).
+    api.set_rate_limit(20, burst=5, retry_after=1)
+    broadcast = {"rate_per_second": 20, "per_chat_interval": 0}
+    async with instances(holder, api=api, broadcast=broadcast) as apps:
+        a, b = apps
+        repo = a.tools.broadcasts
+        chats = [str(5000 + i) for i in range(60)]
+        job = await repo.create_draft(None, "第9项进展：万东路已通车。", "staff", "tg:1")
+        assert await repo.confirm(job, [(f"tg:{c}", "telegram", c) for c in chats])
+        a.tools.engine.start(job)  # as the admin's confirmation on instance A does
+        await _done(repo, job)
+        assert api.rate_limited == 0
+        assert all(api.sent_per_chat[int(c)] == 1 for c in chats)  # everyone once
+        assert sum(api.sent_per_chat.values()) == 60
+        shares = [app.tools.engine.stats["claimed"] for app in apps]
+        assert sum(shares) == 60 and min(shares) > 0  # both instances sent part of it
+        assert (await repo.counts(job))["sent"] == 60
+
+
+async def test_a_knowledge_edit_goes_live_on_every_instance(tmp_path):
+    import shutil
+
+    from conftest import ROOT
+
+    from bot.kbholder import KBHolder
+
+    kb_dir = tmp_path / "knowledge"  # the shared storage both instances read
+    shutil.copytree(ROOT / "knowledge", kb_dir)
+    question = "小黄车停放点在哪"
+    async with instances(lambda: KBHolder(kb_dir), knowledge={"dir": str(kb_dir)}) as apps:
+        assert all(app.holder.router.route(question).project is None for app in apps)
+        for app in apps:
+            await asyncio.wait_for(app.watch_ready.wait(), 10)
+        f = kb_dir / "2023" / "10-tingche.yaml"
+        text = f.read_text(encoding="utf-8")
+        f.write_text(text.replace("aliases: [", "aliases: [小黄车停放点, ", 1), encoding="utf-8")
+        for _ in range(150):
+            if all(app.holder.router.route(question).project == 10 for app in apps):
+                break
+            await asyncio.sleep(0.2)
+        assert [app.holder.router.route(question).project for app in apps] == [10, 10]
