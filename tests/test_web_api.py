@@ -15,6 +15,7 @@ from bot.channels import configured
 from bot.channels.web.session import COOKIE
 from bot.cli.run import channel_problem
 from bot.config import ConfigError, load_config
+from bot.storage.audit import AuditRepo
 
 SINCE = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -111,7 +112,7 @@ async def test_forget_asks_first_then_deletes_and_starts_a_new_session(holder, t
 
 async def test_hostile_requests_are_refused_without_details(holder, tmp_path):
     config = web_only(tmp_path, flood={"max_messages": 7, "per_seconds": 60})
-    async with serving(config, holder) as (url, _), _client() as s:
+    async with serving(config, holder) as (url, running), _client() as s:
         h = await _visit(s, url)
         # Markup in a question comes back as the same characters (the page sets it as text).
         _, data = await _post(s, url, "/api/message", {"text": "<img src=x onerror=alert(1)>"}, h)
@@ -138,6 +139,9 @@ async def test_hostile_requests_are_refused_without_details(holder, tmp_path):
         # A resident's admin command is refused (and audited by the shared commands).
         _, data = await _post(s, url, "/api/message", {"text": "/progress 9 60% 主体完工"}, h)
         assert data["entries"][1]["text"] == "无权限：这个命令只供管理员或工作人员使用。"
+        [refused] = await AuditRepo(running["db"]).recent(action="refused")
+        # A pseudonym and the command alone: never the page's session id or what was typed.
+        assert refused.who.startswith("u:") and refused.details == "/progress"
 
         # Session flood: seven requests a minute here (refused ones count too), then a refusal.
         answers = [await _post(s, url, "/api/message", {"text": "你好"}, h) for _ in range(3)]

@@ -19,7 +19,7 @@ from bot.storage.db import Database
 from bot.storage.qlog import pseudonym, stored_secret
 from bot.storage.schema import audit_log, utcnow
 
-PERSON_PREFIXES = ("tg:", "wx:", "console:")  # channel keys of people; cli:/system are operators
+PERSON_PREFIXES = ("tg:", "wx:", "console:", "web:")  # people; cli:/system are operators
 FORGOTTEN = "已删除"  # what a forgotten person's rows say instead of who
 PSEUDONYM_CHARS = 24  # 96 bits of the HMAC: no collisions among a city's residents
 
