@@ -31,12 +31,22 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+class NotARouterSet(ValueError):
+    """A file whose lines are not labelled router questions (an answer-check file, say)."""
+
+
 def score_file(dialogue: Dialogue, path: Path) -> Score:
     s = Score()
     for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if not line.strip():
             continue
         item = json.loads(line)
+        if (
+            "intent" not in item
+            or "project" not in item
+            or not (item.get("turns") or "text" in item)
+        ):
+            raise NotARouterSet(f"{path}:{i + 1}: needs text (or turns), project and intent")
         turns = item.get("turns") or [item["text"]]
         user = f"eval:{path.name}:{i}"
         for turn in turns:
@@ -65,7 +75,11 @@ def score_file(dialogue: Dialogue, path: Path) -> Score:
 def run(args) -> int:
     dialogue = Dialogue(Services(holder_of(args)))
     for name in args.files:
-        s = score_file(dialogue, Path(name))
+        try:
+            s = score_file(dialogue, Path(name))
+        except (NotARouterSet, json.JSONDecodeError) as e:
+            print(f"{name}: not scored ({e})")
+            continue
         if not s.total:
             print(f"{name}: empty")
             continue
