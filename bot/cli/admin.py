@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
 
-from bot.cli.common import config_of, holder_of
+from bot.cli.common import author_of, config_of, holder_of
 from bot.models import Message
 from bot.services import Services
 from bot.storage import Database
@@ -38,19 +37,10 @@ def _common(p) -> None:
     p.add_argument("--config", default=argparse.SUPPRESS, help="config YAML")
 
 
-def _author(args) -> str:
-    if args.by:
-        return args.by
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "admin"
-
-
 def run_progress(args) -> int:
     config = config_of(args)
     holder = holder_of(args, config)
-    author = _author(args)
+    author = author_of(args)
     actor = Message("cli", f"cli:{author}", "", user_name=author, role="admin")
     words = f"{args.project} {args.state} {' '.join(args.note)}".strip()
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
 
 from bot import actions
 from bot.app import App
 from bot.broadcast import status
-from bot.cli.common import config_of, holder_of
+from bot.cli.common import author_of, config_of, holder_of
 from bot.models import Message
 from handlers import admin_broadcast
 
@@ -34,22 +33,13 @@ def register(sub) -> None:
     p.set_defaults(func=run_broadcast)
 
 
-def _author(args) -> str:
-    if args.by:
-        return args.by
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "admin"
-
-
 def run_broadcast(args) -> int:
     if not args.text.strip():
         print(USAGE, file=sys.stderr)
         return 2
     config = config_of(args)
     holder = holder_of(args, config)
-    author = _author(args)
+    author = author_of(args)
     msg = Message("cli", f"cli:{author}", "", user_name=author, role="admin")
     return asyncio.run(_run(App(config, holder, question_log=False), msg, args))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 from bot.config import Config, ConfigError, load_config
@@ -27,3 +28,13 @@ def holder_of(args, config: Config | None = None) -> KBHolder:
             print(err, file=sys.stderr)
         print(f"知识库有 {len(e.errors)} 处错误，无法启动。", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def author_of(args) -> str:
+    """Who an operator's command is recorded as: --by, else the login name."""
+    if args.by:
+        return args.by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "admin"
