@@ -154,6 +154,7 @@ class Lexicon:
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
         self.dialect = [(re.compile(p), to) for p, to in kb.vocab.dialect.items()]
+        self._narrative = re.compile("|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)")
         # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
         self.segmenter = domain_segmenter()
 
@@ -205,6 +206,10 @@ class Lexicon:
         if self._fold_re is None:
             return text
         return self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
+
+    def narrative_spans(self, q: str) -> list[tuple[int, int]]:
+        """Where the message tells a time rather than asks one (去年底, 上个月, 哪天真摔了)."""
+        return [m.span() for m in self._narrative.finditer(q)]
 
     def rewrite(self, text: str) -> str:
         """Normalised text (spaces kept) -> Chinese words the lexicon knows.

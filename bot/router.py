@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.clauses import find_ask
 from bot.intents import PROJECT_INTENTS
 from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon
@@ -22,7 +24,6 @@ AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0
 SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever else matched
 LONG_MESSAGE = 60  # characters: beyond this a message is a story with a question at the end
-ASK_CHARS = 12  # the question: the last clauses of a story, at least this long
 STORY_FACTOR = 0.3  # question words in the story part of a long message count this much
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
@@ -38,6 +39,8 @@ _ORDINAL = re.compile(r"第(\d{1,4})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
 _INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
+# A question mark on a clause with one of these already asks: no 吗 is implied.
+_ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -86,7 +89,7 @@ class Router:
         q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
-        ask = self._ask_start(spoken, q)
+        a, b, marked = self._ask_span(text, q)
         hits = self._hits(q)
         entries = self.lex.entries
         project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
@@ -114,16 +117,23 @@ class Router:
                 elif h.channel != "fuzzy":
                     ev.named = max(ev.named, w * h.factor)
         iscores: dict[str, float] = defaultdict(float)
+        told = self.lex.narrative_spans(q)  # 去年底关门了: a time told, not asked
         for h in cue_hits:
+            if any(s <= h.start and h.end <= e for s, e in told):
+                continue
             bonus = 1.0 + RECENCY_BONUS * h.end / len(q)
-            if h.start < ask:
+            if h.start < a or h.end > b:
                 bonus *= STORY_FACTOR
             for intent, w in entries[h.key].cues:
                 iscores[intent] += w * h.factor * bonus
+        asked = q[a:b]
+        if marked and not _ANSWERED_BY.search(asked):
+            asked += "吗"  # 有他的份？ reads as 有他的份吗: the mark is the particle
+        whole = (a, b) == (0, len(q))
         for pattern, intent, w in self.lex.patterns:
-            if pattern.search(q, ask):
+            if pattern.search(asked):
                 iscores[intent] += w
-            elif ask and pattern.search(q):
+            elif not whole and pattern.search(q):
                 iscores[intent] += w * STORY_FACTOR
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
@@ -152,19 +162,21 @@ class Router:
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
-    def _ask_start(self, spoken: str, q: str) -> int:
-        """Where the question starts in a long story: its last clauses (at least ASK_CHARS
-        characters). Residents tell what happened first and ask last; cues in the story part
-        (去年, 什么时候查出来的) count less. 0 for a short message: all of it is the question."""
-        if len(q) < LONG_MESSAGE:
-            return 0
-        tail = ""
-        for clause in reversed(spoken.split(" ")):
-            tail = clause + tail
-            if len(tail) >= ASK_CHARS:
-                break
-        folded = self.lex.fold(tail)
-        return len(q) - len(folded) if q.endswith(folded) else 0
+    def _ask_span(self, text: str, q: str) -> tuple[int, int, bool]:
+        """Where the question sits in q (start, end) and whether a question mark said so.
+
+        Residents tell what happened first and ask last; a salutation (网格员咨询：) opens;
+        a question mark marks the asking clause wherever it is. Cues outside it count less."""
+        ask = find_ask(text, story=len(q) >= LONG_MESSAGE)
+        if ask is None:
+            return 0, len(q), False
+        raw = unicodedata.normalize("NFKC", text)
+        a = min(len(q), len(self._folded(raw[: ask.start])))
+        b = max(a, min(len(q), len(q) - len(self._folded(raw[ask.end :]))))
+        return a, b, ask.marked
+
+    def _folded(self, text: str) -> str:
+        return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
 
     @staticmethod
     def _named_outweighs(ev: Evidence) -> bool:
@@ -191,10 +203,16 @@ class Router:
         hits = [
             Hit(end - len(key) + 1, end + 1, key, "exact") for end, key in self.lex.exact_ac.iter(q)
         ]
+        words = [(h.start, h.end) for h in hits if h.length >= 2]
         for end, (size, key) in self.lex.pinyin_ac.iter(pinyin_codes(q)):
-            w = q[end - size + 1 : end + 1]
-            if w not in entries and w not in stopwords:
-                hits.append(Hit(end - size + 1, end + 1, key, "pinyin", PINYIN_FACTOR))
+            start, w = end - size + 1, q[end - size + 1 : end + 1]
+            if w in entries or w in stopwords:
+                continue
+            if any(
+                s < end + 1 and start < e and not (start <= s and e <= end + 1) for s, e in words
+            ):
+                continue  # 有政策 is 有 + 政策, not the homophone 有证 straddling a known word
+            hits.append(Hit(start, end + 1, key, "pinyin", PINYIN_FACTOR))
         return hits
 
     def _fuzzy(self, tokens: list[Span], covered: set[int], choices: list[str]) -> list[Hit]:

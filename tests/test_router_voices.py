@@ -182,3 +182,60 @@ def test_initials_stand_for_a_name_only_when_one_name_fits(holder):
     assert holder.router.lex.rewrite("wdl shenme shihou tongche") == "万东路什么时候通车"
     # sybx: 失业保险, 生育保险 or 商业保险 — three names fit, so the letters stay letters.
     assert holder.router.lex.rewrite("sybx") == " sybx "
+
+
+# ---- where the question sits (bot/clauses.py) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # A salutation ending in a colon does not ask: its 咨询 is not "how to apply".
+        ("居委会同志咨询：家庭养老床位对老人有什么要求？", (4, "eligibility")),
+        # The question mark marks the asking clause; the story after it only explains.
+        (
+            "租房补贴能给多少钱？我们一家三口挤在出租屋里好几年了，年底房东还要涨房租",
+            (7, "benefit"),
+        ),
+        # An unmarked question right after the marked one asks too.
+        ("退役军人服务站离我家远吗？怎么联系", (20, "apply")),
+        # 有他的份？ — the mark is the particle: a yes/no question about who qualifies.
+        ("孙女跟着我过，困难群众商业保险有她的份？", (6, "eligibility")),
+    ],
+)
+def test_the_asking_clause_decides_the_intent(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_find_ask_slices_the_raw_text():
+    from bot.clauses import find_ask
+
+    text = "社区干部请教：老旧小区改造，楼道灯管不管换？"
+    ask = find_ask(text, story=False)
+    assert text[ask.start : ask.end] == "老旧小区改造，楼道灯管不管换"
+    assert find_ask("老旧小区改造管不管换楼道灯", story=False) is None  # one clause: all of it asks
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("失业保险金给不给涨", (1, "benefit")),  # A-not-A: 给不给 asks what one gets
+        ("政府对独居老人有没有什么照顾", (4, "benefit")),  # 有没有什么 = 有什么
+        ("外地来的孩子有没有得上特教学校", (2, "eligibility")),  # 有没有得 = 能不能
+        ("居民医保住院报销限额提高自哪一日起执行", (5, "deadline")),  # 哪一日 = 哪天
+        ("零就业家庭帮扶有何条件", (1, "eligibility")),  # 有何 = 有什么
+    ],
+)
+def test_question_forms_by_mechanism(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_a_time_told_in_the_story_is_not_asked(holder):
+    # 前年底 tells when the factory closed; the question is what training gives.
+    assert _pi(holder, "前年底我们厂子倒闭了，职业培训给不给补贴") == (1, "benefit")
+
+
+def test_a_homophone_straddling_a_known_word_is_not_read(holder):
+    # 有政策 is 有 + 政策; read as the homophone 有证 it would ask about certificates.
+    hits = holder.router._hits(holder.router.lex.fold("有政策吗"))
+    assert ("有证", "pinyin") not in {(h.key, h.channel) for h in hits}
