@@ -22,11 +22,13 @@ ASK_CHARS = 12  # the asking part of a story: its last clauses, at least this lo
 
 @dataclass(frozen=True)
 class Ask:
-    """The asking part of a message as a raw-text slice; `marked` when a question mark says so."""
+    """The asking part of a message as a raw-text slice; `marked` when a question mark says so.
+    `parts` are its clauses: 整好了没？能去了不？ asks twice, and each question is read alone."""
 
     start: int
     end: int
     marked: bool = False
+    parts: tuple[tuple[int, int], ...] = ()
 
 
 def clauses(text: str) -> list[tuple[int, int, str]]:
@@ -59,25 +61,29 @@ def find_ask(text: str, story: bool) -> Ask | None:
     marked = [k for k in marked if k >= first_start]
     if marked:
         k = j = marked[-1]
-        while (
-            j > first_start
-            and parts[k][1] - parts[j][0] < ASK_CHARS
-            and not _QUESTION_MARK.search(parts[j - 1][2])
+        while j > first_start and (
+            parts[k][1] - parts[j][0] < ASK_CHARS or _QUESTION_MARK.search(parts[j - 1][2])
         ):
-            j -= 1  # 卫生间门太窄，有办法吗？: 有办法吗 alone says too little
-        end = parts[k][1]
-        for s, e, _ in parts[k + 1 :]:
-            if not _ASKS.search(text[s:e]):
-                break
-            end = e  # 服务站在哪儿？怎么联系: the unmarked question after the mark asks too
-        return Ask(parts[j][0], end, marked=True)
+            ps, pe, pd = parts[j - 1]
+            if (
+                not _QUESTION_MARK.search(pd)
+                and pe - ps > ASK_CHARS
+                and not _ASKS.search(text[ps:pe])
+            ):
+                break  # a long told clause before a short question: story, not the ask
+            j -= 1  # 卫生间门太窄，有办法吗？ / 修好了没？能用了不？
+        end = k + 1
+        while end < len(parts) and _ASKS.search(text[parts[end][0] : parts[end][1]]):
+            end += 1  # 服务站在哪儿？怎么联系: the unmarked question after the mark asks too
+        spans = tuple((s, e) for s, e, _ in parts[j:end])
+        return Ask(parts[j][0], parts[end - 1][1], marked=True, parts=spans)
     if story:
         start = parts[-1][0]
         for s, _e, _ in reversed(parts[first_start:-1]):
             if parts[-1][1] - start >= ASK_CHARS:
                 break
             start = s
-        return Ask(start, len(text))
+        return Ask(start, len(text), parts=((start, len(text)),))
     if first_start:
-        return Ask(parts[1][0], len(text))
+        return Ask(parts[1][0], len(text), parts=((parts[1][0], len(text)),))
     return None

@@ -41,6 +41,7 @@ _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事
 _INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
 # A question mark on a clause with one of these already asks: no 吗 is implied.
 _ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
+_TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -89,7 +90,7 @@ class Router:
         q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
-        a, b, marked = self._ask_span(text, q)
+        a, b, marked, questions = self._ask_span(text, q)
         hits = self._hits(q)
         entries = self.lex.entries
         project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
@@ -126,12 +127,11 @@ class Router:
                 bonus *= STORY_FACTOR
             for intent, w in entries[h.key].cues:
                 iscores[intent] += w * h.factor * bonus
-        asked = q[a:b]
-        if marked and not _ANSWERED_BY.search(asked):
-            asked += "吗"  # 有他的份？ reads as 有他的份吗: the mark is the particle
+        # The asking part whole (我家…，能给更新不) and each of its questions alone (修好了没？能用了不？)
+        asked = [_as_question(c, marked) for c in {q[a:b], *questions} if c]
         whole = (a, b) == (0, len(q))
         for pattern, intent, w in self.lex.patterns:
-            if pattern.search(asked):
+            if any(pattern.search(c) for c in asked):
                 iscores[intent] += w
             elif not whole and pattern.search(q):
                 iscores[intent] += w * STORY_FACTOR
@@ -162,18 +162,23 @@ class Router:
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
-    def _ask_span(self, text: str, q: str) -> tuple[int, int, bool]:
-        """Where the question sits in q (start, end) and whether a question mark said so.
+    def _ask_span(self, text: str, q: str) -> tuple[int, int, bool, list[str]]:
+        """Where the question sits in q (start, end), whether a question mark said so, and
+        its clauses as q slices.
 
         Residents tell what happened first and ask last; a salutation (网格员咨询：) opens;
         a question mark marks the asking clause wherever it is. Cues outside it count less."""
         ask = find_ask(text, story=len(q) >= LONG_MESSAGE)
         if ask is None:
-            return 0, len(q), False
+            return 0, len(q), False, [q]
         raw = unicodedata.normalize("NFKC", text)
-        a = min(len(q), len(self._folded(raw[: ask.start])))
-        b = max(a, min(len(q), len(q) - len(self._folded(raw[ask.end :]))))
-        return a, b, ask.marked
+
+        def span(s: int, e: int) -> tuple[int, int]:
+            a = min(len(q), len(self._folded(raw[:s])))
+            return a, max(a, min(len(q), len(q) - len(self._folded(raw[e:]))))
+
+        a, b = span(ask.start, ask.end)
+        return a, b, ask.marked, [q[x:y] for x, y in (span(s, e) for s, e in ask.parts)]
 
     def _folded(self, text: str) -> str:
         return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
@@ -312,6 +317,15 @@ class Evidence:
     topics: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     topic_unknown: Callable[[], list[str]] = list  # content words beside the shared ones
     example: tuple | None = None
+
+
+def _as_question(clause: str, marked: bool) -> str:
+    """One asking clause as the patterns read it: sentence-final particles off (修起没有哦 ->
+    修起没有), and a question mark with no particle or question word read as 吗 (有他的份？)."""
+    clause = _TRAILING.sub("", clause) if len(clause) > 3 else clause
+    if marked and not _ANSWERED_BY.search(clause):
+        clause += "吗"
+    return clause
 
 
 def _cue_intent(iscores: dict[str, float]) -> str | None:

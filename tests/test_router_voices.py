@@ -239,3 +239,24 @@ def test_a_homophone_straddling_a_known_word_is_not_read(holder):
     # 有政策 is 有 + 政策; read as the homophone 有证 it would ask about certificates.
     hits = holder.router._hits(holder.router.lex.fold("有政策吗"))
     assert ("有证", "pinyin") not in {(h.key, h.channel) for h in hits}
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("胸痛救治单元啥子时候弄得好嘛", (3, "deadline")),  # 啥子 = 什么; 嘛 at the end a particle
+        ("特教学校修起没得哦？", (2, "progress")),  # V起了没得 = V好了没有
+        ("健身园整好了没？能去了不？", (16, "progress")),  # two questions: each read alone
+        ("口袋公园已经建了几个了", (15, "progress")),  # 已经…几个: a count so far
+        (
+            "残疾人家庭无障碍改造收不收外地户口的",
+            (6, "eligibility"),
+        ),  # 收不收 someone: who qualifies
+        ("社区食堂能给老人做点啥", (4, "benefit")),  # 能给…做点啥: what the service gives
+        ("像我这样的低保户能享受医疗救助吗", (6, "eligibility")),  # 像我这样的: does it cover me
+        ("请给我开通停车位进展的推送", (10, "subscribe")),  # 开通…推送 turns notifications on
+        ("这个平台能问什么", (None, "help")),  # 这个平台 is the bot itself
+    ],
+)
+def test_spoken_forms_of_more_regions(holder, text, want):
+    assert _pi(holder, text) == want
