@@ -79,6 +79,7 @@ GENERIC = frozenset(
     ]
 )
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
+_ROAD_NAME = re.compile(r"(路|大街|大道|街)$")
 TITLE_BONUS = 1.2
 SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
@@ -196,6 +197,8 @@ class Lexicon:
         self.example_keys = [ex.text for ex in self.examples]
 
         self.project_term_list = [k for k, e in self.entries.items() if e.projects and len(k) >= 3]
+        # Every road the KB names (万东路, 八纬路…): another road is not on the list.
+        self.road_names = [k for k in self.project_term_list if _ROAD_NAME.search(k)]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
         for key in self.entries:
             if len(key) >= 2 and not self.segmenter.has_word(key):

@@ -42,6 +42,10 @@ _INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉�
 # A question mark on a clause with one of these already asks: no 吗 is implied.
 _ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
 _TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")
+# A road's name: two to five characters before 路/大街/大道/街 (not 街道, a subdistrict office).
+_ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
+_ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
+UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -93,13 +97,17 @@ class Router:
         a, b, marked, questions = self._ask_span(text, q)
         hits = self._hits(q)
         entries = self.lex.entries
-        project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
+        tokens = _spans(self.lex.segmenter.cut(q, False), q)
+        # 老年大学 is a word of its own: the 老年 and 大学 inside it name nothing of ours.
+        inside = _inside_other_words(tokens, entries)
+        project_hits = _non_overlapping(
+            [h for h in hits if entries[h.key].projects and not inside(h)]
+        )
         cue_hits = _not_contained([h for h in hits if entries[h.key].cues])
         oos_hits = _non_overlapping(
             [h for h in hits if entries[h.key].oos and h.channel == "exact"]
         )
         covered = _covered(project_hits + cue_hits + oos_hits)
-        tokens = _spans(self.lex.segmenter.cut(q, False), q)
         project_hits += self._fuzzy(tokens, covered, self.lex.project_term_list)
         cue_hits += self._fuzzy(tokens, covered, self.lex.cue_list)
         covered = _covered(project_hits + cue_hits + oos_hits)
@@ -141,6 +149,7 @@ class Router:
                 ev.projects[int(m.group(1))] += ORDINAL_SCORE
                 ev.named = max(ev.named, ORDINAL_SCORE)
         oos_weights = [entries[h.key].oos for h in oos_hits]
+        oos_weights += [UNKNOWN_ROAD for _ in self._unknown_roads(q)]
         oos_weights += [w for pattern, w in self.lex.oos_patterns if pattern.search(q)]
         ev.oos = sum(oos_weights)
         ev.oos_max = max(oos_weights, default=0.0)
@@ -183,6 +192,18 @@ class Router:
     def _folded(self, text: str) -> str:
         return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
 
+    def _unknown_roads(self, q: str) -> list[str]:
+        """Road names the KB does not know (十一经路): the list builds named roads only, so a
+        question about another road is outside it, unless a known project is named as well."""
+        out = []
+        for m in _ROAD.finditer(q):
+            name = _ROAD_LEAD.split(m.group(0))[-1]
+            if len(name) < 3 or name[:-1] in self.lex.stopwords:
+                continue
+            if not any(name in k or k in name for k in self.lex.road_names):
+                out.append(name)
+        return out
+
     @staticmethod
     def _named_outweighs(ev: Evidence) -> bool:
         """A named project or place beats an everyday off-topic word (坏了, 户口); a near-miss
@@ -213,6 +234,8 @@ class Router:
             start, w = end - size + 1, q[end - size + 1 : end + 1]
             if w in entries or w in stopwords:
                 continue
+            if size < 3 and not entries[key].projects:
+                continue  # 十一经 read as 已经: two-character question words are typed right
             if any(
                 s < end + 1 and start < e and not (start <= s and e <= end + 1) for s, e in words
             ):
@@ -387,6 +410,17 @@ def _spans(tokens: list[str], q: str) -> list[Span]:
             pos = start + len(tok)
             out.append((tok, start, pos))
     return out
+
+
+def _inside_other_words(tokens: list[Span], entries) -> Callable[[Hit], bool]:
+    """A test: does this hit sit strictly inside a longer word the segmenter knows and the
+    lexicon does not (老年 in 老年大学, 大学 in 老年大学)? Such a word is another thing."""
+    foreign = [(s, e) for tok, s, e in tokens if len(tok) >= 3 and tok not in entries]
+
+    def inside(h: Hit) -> bool:
+        return any(s <= h.start and h.end <= e and e - s > h.length for s, e in foreign)
+
+    return inside
 
 
 def _covered(hits: list[Hit]) -> set[int]:

@@ -260,3 +260,22 @@ def test_a_homophone_straddling_a_known_word_is_not_read(holder):
 )
 def test_spoken_forms_of_more_regions(holder, text, want):
     assert _pi(holder, text) == want
+
+
+def test_a_word_of_its_own_around_our_words_names_another_thing(holder):
+    # 老年大学 is one word: the 老年 (elderly care) and 大学 (graduates) inside it are not ours.
+    assert holder.router.route("想给我爸报个老年大学的国画班在哪报名").intent == "out_of_scope"
+    assert _pi(holder, "大学毕业生见习在哪报名") == (1, "apply")  # our own word still counts
+
+
+def test_a_road_the_list_does_not_name_is_outside_it(holder):
+    assert holder.router.route("卫津南路那段全是坑什么时候能修好").intent == "out_of_scope"
+    assert _pi(holder, "八纬路什么时候能修好") == (9, "deadline")  # a road the list names
+    # A known road in the same story keeps the question in scope.
+    assert (
+        _pi(
+            holder,
+            "从卫津南路拐到万东路那段什么时候修好",
+        )[0]
+        == 9
+    )
