@@ -15,7 +15,10 @@ from dataclasses import dataclass
 _CLAUSE_END = re.compile(r"[，,。．！!？?；;：:\n、～~…]+")
 _QUESTION_MARK = re.compile(r"[？?]")
 _PREFACE = re.compile(r"[：:]")
-_ASKS = re.compile(r"吗|么|呢|什么|啥|哪|谁|几|多少|怎么|咋|如何|何|[能可]不")
+# 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
+_ASKS = re.compile(
+    r"吗|么|呢|什么|啥|哪|谁|(?<![好十这那前过近])几(?![乎十百千万])|多少|怎么|咋|如何|何|[能可]不"
+)
 PREFACE_CHARS = 14  # 兹有一事咨询：, 社区网格员请教：: a salutation, not the question
 ASK_CHARS = 12  # the asking part of a story: its last clauses, at least this long
 
@@ -41,6 +44,11 @@ def clauses(text: str) -> list[tuple[int, int, str]]:
     if pos < len(text):
         out.append((pos, len(text), ""))
     return out
+
+
+def asks(clause: str) -> bool:
+    """Does this clause ask something (a question word or particle), rather than tell?"""
+    return bool(_ASKS.search(clause))
 
 
 def find_ask(text: str, story: bool) -> Ask | None:

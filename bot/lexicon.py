@@ -227,7 +227,8 @@ class Lexicon:
         return text
 
     def _latin(self, run: str) -> str:
-        if compact(run).replace(" ", "") in self.entries:  # help, hello, menu: words already known
+        whole = compact(run).replace(" ", "")
+        if whole in self.entries or whole in self._fold_map:  # help, thank you: words we know
             return run
         out: list[str] = []
         sylls: list[str] = []

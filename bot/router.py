@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.clauses import find_ask
+from bot.clauses import asks, clauses, find_ask
 from bot.intents import PROJECT_INTENTS
 from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon
@@ -46,6 +46,7 @@ _TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯�
 _ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
 _ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
+_LATIN_WORD = re.compile(r"[a-z]+")  # after normalise: lower case
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -95,7 +96,7 @@ class Router:
         if not q:
             return Analysis(Route(None, "help", 0.0))
         a, b, marked, questions = self._ask_span(text, q)
-        hits = self._hits(q)
+        hits = self._hits(q, _latin_words(spoken))
         entries = self.lex.entries
         tokens = _spans(self.lex.segmenter.cut(q, False), q)
         # 老年大学 is a word of its own: the 老年 and 大学 inside it name nothing of ours.
@@ -177,17 +178,27 @@ class Router:
 
         Residents tell what happened first and ask last; a salutation (网格员咨询：) opens;
         a question mark marks the asking clause wherever it is. Cues outside it count less."""
-        ask = find_ask(text, story=len(q) >= LONG_MESSAGE)
-        if ask is None:
-            return 0, len(q), False, [q]
         raw = unicodedata.normalize("NFKC", text)
-
-        def span(s: int, e: int) -> tuple[int, int]:
-            a = min(len(q), len(self._folded(raw[:s])))
-            return a, max(a, min(len(q), len(q) - len(self._folded(raw[e:]))))
-
-        a, b = span(ask.start, ask.end)
-        return a, b, ask.marked, [q[x:y] for x, y in (span(s, e) for s, e in ask.parts)]
+        parts = clauses(raw)
+        if len(parts) < 2:
+            return 0, len(q), False, [q]
+        at: dict[int, int] = {len(raw): len(q)}  # raw clause boundary -> position in q
+        pos = 0
+        for s, e, _ in parts:  # each clause folded once: the cost stays linear in the text
+            at.setdefault(s, min(pos, len(q)))
+            pos += len(self._folded(raw[s:e]))
+            at[e] = min(pos, len(q))
+        ask = find_ask(raw, story=len(q) >= LONG_MESSAGE)
+        if ask is None:  # all of it asks; its last clause and each clause that asks are read
+            # alone too (…严重扰民，我要投诉), not a told one (租房住好几年了 is no count so far)
+            alone = [(s, e) for s, e, _ in parts[:-1] if asks(raw[s:e])] + [parts[-1][:2]]
+            return 0, len(q), False, [q, *(q[at[s] : at[e]] for s, e in alone)]
+        return (
+            at[ask.start],
+            max(at[ask.start], at[ask.end]),
+            ask.marked,
+            [q[at[s] : at[e]] for s, e in ask.parts],
+        )
 
     def _folded(self, text: str) -> str:
         return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
@@ -222,12 +233,15 @@ class Router:
         )
         return (self.lex.examples[best[2]], best[1]) if best else None
 
-    def _hits(self, q: str) -> list[Hit]:
+    def _hits(self, q: str, latin: frozenset[str] = frozenset()) -> list[Hit]:
         """Every lexicon word in the text, exact or by pinyin, found by two Aho–Corasick
-        automatons: the cost grows with the text, not with text x longest word."""
+        automatons: the cost grows with the text, not with text x longest word. A Latin cue
+        counts only as whole words of the message (`latin`): hi is not in this."""
         entries, stopwords = self.lex.entries, self.lex.stopwords
         hits = [
-            Hit(end - len(key) + 1, end + 1, key, "exact") for end, key in self.lex.exact_ac.iter(q)
+            Hit(end - len(key) + 1, end + 1, key, "exact")
+            for end, key in self.lex.exact_ac.iter(q)
+            if not _LATIN_WORD.fullmatch(key) or key in latin
         ]
         words = [(h.start, h.end) for h in hits if h.length >= 2]
         for end, (size, key) in self.lex.pinyin_ac.iter(pinyin_codes(q)):
@@ -421,6 +435,12 @@ def _inside_other_words(tokens: list[Span], entries) -> Callable[[Hit], bool]:
         return any(s <= h.start and h.end <= e and e - s > h.length for s, e in foreign)
 
     return inside
+
+
+def _latin_words(spoken: str) -> frozenset[str]:
+    """The Latin words of a message and runs of up to three (how much -> howmuch)."""
+    words = _LATIN_WORD.findall(spoken)
+    return frozenset("".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words)))
 
 
 def _covered(hits: list[Hit]) -> set[int]:

@@ -279,3 +279,16 @@ def test_a_road_the_list_does_not_name_is_outside_it(holder):
         )[0]
         == 9
     )
+
+
+def test_latin_cues_are_whole_words(holder):
+    # hi is in "this", when in "whenever": only whole words of the message count.
+    assert holder.router.route("which projects this year? 民心工程清单").intent == "list"
+    assert holder.router.route("thank you").intent == "greeting"  # not 'thank' + 有
+
+
+def test_the_last_clause_is_read_alone_too(holder):
+    # 我要投诉 at the end of a complaint asks for a person, though it does not open the message.
+    assert _pi(holder, "老旧小区改造施工天天早上六点就开始砸墙，我要投诉") == (None, "human")
+    # A told clause is not: 住了好几年了 is not a count so far.
+    assert _pi(holder, "在河东住了好几年了，能申请租房补贴吗")[1] == "eligibility"
