@@ -84,6 +84,7 @@ TITLE_BONUS = 1.2
 SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
 MIN_INITIALS = 3  # ylcw (养老床位) is an abbreviation; db could be 低保 or 大病
+SPOKEN_FACTOR = 0.9  # 生育的保险: a name with 的 inside, as people say it
 SITUATION_FACTOR = 0.5  # a life situation (失业) points to a project less surely than its name
 
 
@@ -304,6 +305,7 @@ class Lexicon:
         direct: dict[str, dict[int, float]] = defaultdict(dict)
         situations: dict[str, set[int]] = defaultdict(set)
         sub: dict[str, set[int]] = defaultdict(set)
+        variants: dict[str, dict[int, float]] = defaultdict(dict)
         for n, p in kb.projects.items():
             words = [(p.title, TITLE_BONUS)]
             words += [(w, 1.0) for w in (*p.aliases, *p.keywords, *p.example_texts)]
@@ -316,13 +318,21 @@ class Lexicon:
                 direct[key][n] = max(direct[key].get(n, 0.0), term_weight(key) * bonus)
                 if word in phrasings:
                     continue  # a whole question: its words are the resident's, not the project's names
-                for piece in self.segmenter.cut(key):
+                pieces = self.segmenter.cut(key)
+                for piece in pieces:
                     if len(piece) >= 2 and piece != key and _HAS_CJK.search(piece):
                         sub[piece].add(n)
+                if len(pieces) == 2 and all(len(x) >= 2 and _ALL_CJK.fullmatch(x) for x in pieces):
+                    spoken = "的".join(pieces)  # 生育保险 said as 生育的保险
+                    w = term_weight(key) * bonus * SPOKEN_FACTOR
+                    variants[spoken][n] = max(variants[spoken].get(n, 0.0), w)
             for word in p.situations:
                 key = self.fold(compact(word))
                 if len(key) >= 2:
                     situations[key].add(n)
+        for key, owners in variants.items():
+            if key not in direct:
+                direct[key] = owners
         for key, owners in direct.items():
             share = 1.0 / len(owners)
             self.entries[key].projects.update({n: w * share for n, w in owners.items()})

@@ -321,6 +321,10 @@ class Router:
             conf *= _intent_certainty(iscores, iscore)
             return Route(top_n, intent, round(conf, 3), alternatives)
         intent, iscore = _best(iscores, NON_PROJECT_INTENTS)
+        if intent == "greeting":  # 您好…可以咨询哪些…谢谢: the politeness wraps the question
+            asked, score = _best(iscores, ("list", "help", "human"))
+            if asked and score >= 1.5:
+                intent, iscore = asked, score
         if intent and iscore >= 1.5:
             return Route(None, intent, round(min(1.0, iscore / 3.0), 3))
         intent, iscore = _best(iscores, PROJECT_INTENTS)

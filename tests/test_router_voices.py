@@ -292,3 +292,19 @@ def test_the_last_clause_is_read_alone_too(holder):
     assert _pi(holder, "老旧小区改造施工天天早上六点就开始砸墙，我要投诉") == (None, "human")
     # A told clause is not: 住了好几年了 is not a count so far.
     assert _pi(holder, "在河东住了好几年了，能申请租房补贴吗")[1] == "eligibility"
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("我是跑网约车的，能参加生育的保险吗", (5, "eligibility")),  # 生育的保险 = 生育保险
+        ("您好，请问这里都能问哪些事情呢？谢谢您", (None, "help")),  # politeness wraps the ask
+        ("失业金涨了以后一个月能多领多少", (1, "benefit")),  # 多领多少: how much one gets
+        ("老人家食堂只收本社区的老人吗", (4, "eligibility")),  # 只收: who qualifies
+        ("家庭养老床位要我们自己付钱吗", (4, "benefit")),  # 自己付钱: the cost to them
+        ("停车场的事找物业还是找街道", (10, "apply")),  # 找X还是找Y: whom to go to
+        ("口袋公园的进展以后不需要推送了", (15, "unsubscribe")),
+    ],
+)
+def test_more_question_forms(holder, text, want):
+    assert _pi(holder, text) == want
