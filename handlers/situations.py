@@ -9,9 +9,8 @@ from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply, Route
 from bot.text import compact
-from handlers import asks, facts
+from handlers import asks, concerns, facts
 from handlers.common import ask_hotline
-from handlers.facts import key_fact, with_year
 
 MAX_LINES = 6
 # The resident asks what there is for them, not one fact of one project.
@@ -59,11 +58,8 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
             hits.insert(0, (p, facts.pick_item(p, text), []))
     sure, check = [], []
     for p, it, tags in hits[:MAX_LINES]:
-        fact = with_year(key_fact(p, it), kb.year.year, plan=True)
-        name = it.name if it is not None else p.title
-        todos = [kb.vocab.groups[t].todo for t in tags if kb.vocab.groups[t].todo]
-        line = f"· 第{p.number}项 {name}：{fact}"
-        (check if todos else sure).append(line + (f"（{todos[0]}）" if todos else ""))
+        text, unsure = concerns.line(kb, p, it, tags)
+        (check if unsure else sure).append(text)
     lines = ["按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："]
     if sure:
         lines += ["可能适用：", *sure]
