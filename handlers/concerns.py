@@ -8,6 +8,17 @@ from bot.kb.schema import Project, SubItem
 from handlers.facts import key_fact, of_item, with_year
 
 
+def concerned(kb: KnowledgeBase, tags) -> list[tuple[Project, SubItem, list[str]]]:
+    """(project, sub-item, its tags among these) for every sub-item serving one of the groups."""
+    out = []
+    for _, p in sorted(kb.projects.items()):
+        for it in p.items:
+            mine = [g.tag for g in it.groups if g.tag in tags]
+            if mine:
+                out.append((p, it, mine))
+    return out
+
+
 def _for_groups(p: Project, it: SubItem, tags: list[str]) -> list[str]:
     """The item's benefits that quote the phrase tying it to one of these groups, in KB order
     (生育保险 for a flexible worker: 支持灵活就业人员参加生育保险…, not only 统筹提高…)."""

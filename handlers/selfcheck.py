@@ -106,15 +106,17 @@ def choose(sc: SelfCheck, step: int, choice: str) -> bool:
     return True
 
 
+def found(kb: KnowledgeBase, sc: SelfCheck) -> int:
+    """How many projects the result names: all the question log keeps of a self-check."""
+    return len({p.number for p, _, _ in concerns.concerned(kb, sc.groups)})
+
+
 def result(kb: KnowledgeBase, sc: SelfCheck) -> Reply:
     """The sub-items that may concern the resident: 可能适用 / 需确认条件, never a promise."""
     sure, check = [], []
-    for _, p in sorted(kb.projects.items()):
-        for it in p.items:
-            tags = [g.tag for g in it.groups if g.tag in sc.groups]
-            if tags:
-                text, unsure = concerns.line(kb, p, it, tags)
-                (check if unsure else sure).append(text)
+    for p, it, tags in concerns.concerned(kb, sc.groups):
+        text, unsure = concerns.line(kb, p, it, tags)
+        (check if unsure else sure).append(text)
     again = [[Button("重新测一下", actions.SELFCHECK_AGAIN), Button("全部项目", "list")]]
     if not sure and not check:
         return Reply(

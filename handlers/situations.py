@@ -27,17 +27,6 @@ def groups_in(kb: KnowledgeBase, text: str) -> list[str]:
     return [tag for tag, g in kb.vocab.groups.items() if any(compact(w) in q for w in g.words)]
 
 
-def concerned(kb: KnowledgeBase, tags: list[str]):
-    """(project, sub-item, tags) for every sub-item tagged with one of the groups."""
-    out = []
-    for _, p in sorted(kb.projects.items()):
-        for it in p.items:
-            mine = [g.tag for g in it.groups if g.tag in tags]
-            if mine:
-                out.append((p, it, mine))
-    return out
-
-
 def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     """The situation answer, or None when the question is about one project's one point."""
     q = compact(text or "")
@@ -45,7 +34,7 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
         return None
     if asks.read(text).kind in _POINTED:
         return None
-    hits = concerned(kb, groups_in(kb, text))
+    hits = concerns.concerned(kb, groups_in(kb, text))
     # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
     routed = [route.project] if route.project is not None else []
     routed += [a.project for a in route.alternatives if a.project not in routed]

@@ -289,7 +289,7 @@ class RecordingLog:
     def __init__(self):
         self.texts = []
 
-    async def record(self, msg, route, outcome):
+    async def record(self, msg, route, outcome, **extra):
         self.texts.append(msg.text)
 
 
