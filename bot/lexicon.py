@@ -79,6 +79,7 @@ GENERIC = frozenset(
     ]
 )
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
+_ROAD_NAME = re.compile(r"(路|大街|大道|街)$")
 TITLE_BONUS = 1.2
 SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
@@ -154,6 +155,7 @@ class Lexicon:
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
         self.dialect = [(re.compile(p), to) for p, to in kb.vocab.dialect.items()]
+        self._narrative = re.compile("|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)")
         # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
         self.segmenter = domain_segmenter()
 
@@ -195,6 +197,8 @@ class Lexicon:
         self.example_keys = [ex.text for ex in self.examples]
 
         self.project_term_list = [k for k, e in self.entries.items() if e.projects and len(k) >= 3]
+        # Every road the KB names (万东路, 八纬路…): another road is not on the list.
+        self.road_names = [k for k in self.project_term_list if _ROAD_NAME.search(k)]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
         for key in self.entries:
             if len(key) >= 2 and not self.segmenter.has_word(key):
@@ -205,6 +209,10 @@ class Lexicon:
         if self._fold_re is None:
             return text
         return self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
+
+    def narrative_spans(self, q: str) -> list[tuple[int, int]]:
+        """Where the message tells a time rather than asks one (去年底, 上个月, 哪天真摔了)."""
+        return [m.span() for m in self._narrative.finditer(q)]
 
     def rewrite(self, text: str) -> str:
         """Normalised text (spaces kept) -> Chinese words the lexicon knows.

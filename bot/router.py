@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.clauses import find_ask
 from bot.intents import PROJECT_INTENTS
 from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon
@@ -22,7 +24,6 @@ AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0
 SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever else matched
 LONG_MESSAGE = 60  # characters: beyond this a message is a story with a question at the end
-ASK_CHARS = 12  # the question: the last clauses of a story, at least this long
 STORY_FACTOR = 0.3  # question words in the story part of a long message count this much
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
@@ -38,6 +39,13 @@ _ORDINAL = re.compile(r"第(\d{1,4})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
 _INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
+# A question mark on a clause with one of these already asks: no 吗 is implied.
+_ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
+_TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")
+# A road's name: two to five characters before 路/大街/大道/街 (not 街道, a subdistrict office).
+_ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
+_ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
+UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -86,16 +94,20 @@ class Router:
         q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
-        ask = self._ask_start(spoken, q)
+        a, b, marked, questions = self._ask_span(text, q)
         hits = self._hits(q)
         entries = self.lex.entries
-        project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
+        tokens = _spans(self.lex.segmenter.cut(q, False), q)
+        # 老年大学 is a word of its own: the 老年 and 大学 inside it name nothing of ours.
+        inside = _inside_other_words(tokens, entries)
+        project_hits = _non_overlapping(
+            [h for h in hits if entries[h.key].projects and not inside(h)]
+        )
         cue_hits = _not_contained([h for h in hits if entries[h.key].cues])
         oos_hits = _non_overlapping(
             [h for h in hits if entries[h.key].oos and h.channel == "exact"]
         )
         covered = _covered(project_hits + cue_hits + oos_hits)
-        tokens = _spans(self.lex.segmenter.cut(q, False), q)
         project_hits += self._fuzzy(tokens, covered, self.lex.project_term_list)
         cue_hits += self._fuzzy(tokens, covered, self.lex.cue_list)
         covered = _covered(project_hits + cue_hits + oos_hits)
@@ -114,16 +126,22 @@ class Router:
                 elif h.channel != "fuzzy":
                     ev.named = max(ev.named, w * h.factor)
         iscores: dict[str, float] = defaultdict(float)
+        told = self.lex.narrative_spans(q)  # 去年底关门了: a time told, not asked
         for h in cue_hits:
+            if any(s <= h.start and h.end <= e for s, e in told):
+                continue
             bonus = 1.0 + RECENCY_BONUS * h.end / len(q)
-            if h.start < ask:
+            if h.start < a or h.end > b:
                 bonus *= STORY_FACTOR
             for intent, w in entries[h.key].cues:
                 iscores[intent] += w * h.factor * bonus
+        # The asking part whole (我家…，能给更新不) and each of its questions alone (修好了没？能用了不？)
+        asked = [_as_question(c, marked) for c in {q[a:b], *questions} if c]
+        whole = (a, b) == (0, len(q))
         for pattern, intent, w in self.lex.patterns:
-            if pattern.search(q, ask):
+            if any(pattern.search(c) for c in asked):
                 iscores[intent] += w
-            elif ask and pattern.search(q):
+            elif not whole and pattern.search(q):
                 iscores[intent] += w * STORY_FACTOR
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
@@ -131,6 +149,7 @@ class Router:
                 ev.projects[int(m.group(1))] += ORDINAL_SCORE
                 ev.named = max(ev.named, ORDINAL_SCORE)
         oos_weights = [entries[h.key].oos for h in oos_hits]
+        oos_weights += [UNKNOWN_ROAD for _ in self._unknown_roads(q)]
         oos_weights += [w for pattern, w in self.lex.oos_patterns if pattern.search(q)]
         ev.oos = sum(oos_weights)
         ev.oos_max = max(oos_weights, default=0.0)
@@ -152,19 +171,38 @@ class Router:
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
-    def _ask_start(self, spoken: str, q: str) -> int:
-        """Where the question starts in a long story: its last clauses (at least ASK_CHARS
-        characters). Residents tell what happened first and ask last; cues in the story part
-        (去年, 什么时候查出来的) count less. 0 for a short message: all of it is the question."""
-        if len(q) < LONG_MESSAGE:
-            return 0
-        tail = ""
-        for clause in reversed(spoken.split(" ")):
-            tail = clause + tail
-            if len(tail) >= ASK_CHARS:
-                break
-        folded = self.lex.fold(tail)
-        return len(q) - len(folded) if q.endswith(folded) else 0
+    def _ask_span(self, text: str, q: str) -> tuple[int, int, bool, list[str]]:
+        """Where the question sits in q (start, end), whether a question mark said so, and
+        its clauses as q slices.
+
+        Residents tell what happened first and ask last; a salutation (网格员咨询：) opens;
+        a question mark marks the asking clause wherever it is. Cues outside it count less."""
+        ask = find_ask(text, story=len(q) >= LONG_MESSAGE)
+        if ask is None:
+            return 0, len(q), False, [q]
+        raw = unicodedata.normalize("NFKC", text)
+
+        def span(s: int, e: int) -> tuple[int, int]:
+            a = min(len(q), len(self._folded(raw[:s])))
+            return a, max(a, min(len(q), len(q) - len(self._folded(raw[e:]))))
+
+        a, b = span(ask.start, ask.end)
+        return a, b, ask.marked, [q[x:y] for x, y in (span(s, e) for s, e in ask.parts)]
+
+    def _folded(self, text: str) -> str:
+        return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
+
+    def _unknown_roads(self, q: str) -> list[str]:
+        """Road names the KB does not know (十一经路): the list builds named roads only, so a
+        question about another road is outside it, unless a known project is named as well."""
+        out = []
+        for m in _ROAD.finditer(q):
+            name = _ROAD_LEAD.split(m.group(0))[-1]
+            if len(name) < 3 or name[:-1] in self.lex.stopwords:
+                continue
+            if not any(name in k or k in name for k in self.lex.road_names):
+                out.append(name)
+        return out
 
     @staticmethod
     def _named_outweighs(ev: Evidence) -> bool:
@@ -191,10 +229,18 @@ class Router:
         hits = [
             Hit(end - len(key) + 1, end + 1, key, "exact") for end, key in self.lex.exact_ac.iter(q)
         ]
+        words = [(h.start, h.end) for h in hits if h.length >= 2]
         for end, (size, key) in self.lex.pinyin_ac.iter(pinyin_codes(q)):
-            w = q[end - size + 1 : end + 1]
-            if w not in entries and w not in stopwords:
-                hits.append(Hit(end - size + 1, end + 1, key, "pinyin", PINYIN_FACTOR))
+            start, w = end - size + 1, q[end - size + 1 : end + 1]
+            if w in entries or w in stopwords:
+                continue
+            if size < 3 and not entries[key].projects:
+                continue  # 十一经 read as 已经: two-character question words are typed right
+            if any(
+                s < end + 1 and start < e and not (start <= s and e <= end + 1) for s, e in words
+            ):
+                continue  # 有政策 is 有 + 政策, not the homophone 有证 straddling a known word
+            hits.append(Hit(start, end + 1, key, "pinyin", PINYIN_FACTOR))
         return hits
 
     def _fuzzy(self, tokens: list[Span], covered: set[int], choices: list[str]) -> list[Hit]:
@@ -296,6 +342,15 @@ class Evidence:
     example: tuple | None = None
 
 
+def _as_question(clause: str, marked: bool) -> str:
+    """One asking clause as the patterns read it: sentence-final particles off (修起没有哦 ->
+    修起没有), and a question mark with no particle or question word read as 吗 (有他的份？)."""
+    clause = _TRAILING.sub("", clause) if len(clause) > 3 else clause
+    if marked and not _ANSWERED_BY.search(clause):
+        clause += "吗"
+    return clause
+
+
 def _cue_intent(iscores: dict[str, float]) -> str | None:
     """The project question the cue words ask, if any (subscribing counts as one)."""
     for special in ("unsubscribe", "subscribe"):
@@ -355,6 +410,17 @@ def _spans(tokens: list[str], q: str) -> list[Span]:
             pos = start + len(tok)
             out.append((tok, start, pos))
     return out
+
+
+def _inside_other_words(tokens: list[Span], entries) -> Callable[[Hit], bool]:
+    """A test: does this hit sit strictly inside a longer word the segmenter knows and the
+    lexicon does not (老年 in 老年大学, 大学 in 老年大学)? Such a word is another thing."""
+    foreign = [(s, e) for tok, s, e in tokens if len(tok) >= 3 and tok not in entries]
+
+    def inside(h: Hit) -> bool:
+        return any(s <= h.start and h.end <= e and e - s > h.length for s, e in foreign)
+
+    return inside
 
 
 def _covered(hits: list[Hit]) -> set[int]:
