@@ -9,9 +9,8 @@ from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply, Route
 from bot.text import compact
-from handlers import asks, facts
+from handlers import asks, concerns, facts
 from handlers.common import ask_hotline
-from handlers.facts import key_fact, with_year
 
 MAX_LINES = 6
 # The resident asks what there is for them, not one fact of one project.
@@ -28,17 +27,6 @@ def groups_in(kb: KnowledgeBase, text: str) -> list[str]:
     return [tag for tag, g in kb.vocab.groups.items() if any(compact(w) in q for w in g.words)]
 
 
-def concerned(kb: KnowledgeBase, tags: list[str]):
-    """(project, sub-item, tags) for every sub-item tagged with one of the groups."""
-    out = []
-    for _, p in sorted(kb.projects.items()):
-        for it in p.items:
-            mine = [g.tag for g in it.groups if g.tag in tags]
-            if mine:
-                out.append((p, it, mine))
-    return out
-
-
 def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     """The situation answer, or None when the question is about one project's one point."""
     q = compact(text or "")
@@ -46,7 +34,7 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
         return None
     if asks.read(text).kind in _POINTED:
         return None
-    hits = concerned(kb, groups_in(kb, text))
+    hits = concerns.concerned(kb, groups_in(kb, text))
     # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
     routed = [route.project] if route.project is not None else []
     routed += [a.project for a in route.alternatives if a.project not in routed]
@@ -59,11 +47,8 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
             hits.insert(0, (p, facts.pick_item(p, text), []))
     sure, check = [], []
     for p, it, tags in hits[:MAX_LINES]:
-        fact = with_year(key_fact(p, it), kb.year.year, plan=True)
-        name = it.name if it is not None else p.title
-        todos = [kb.vocab.groups[t].todo for t in tags if kb.vocab.groups[t].todo]
-        line = f"· 第{p.number}项 {name}：{fact}"
-        (check if todos else sure).append(line + (f"（{todos[0]}）" if todos else ""))
+        text, unsure = concerns.line(kb, p, it, tags)
+        (check if unsure else sure).append(text)
     lines = ["按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："]
     if sure:
         lines += ["可能适用：", *sure]

@@ -266,10 +266,10 @@ async def test_a_situation_touching_two_projects_names_both(say):
         "按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）：",
         "可能适用：",
         "· 第4项 老人家食堂：2023年计划推进老年人助餐服务，新建1家一级老人家食堂。",
-        "· 第4项 家庭养老床位：2023年计划建设家庭养老床位406张。",
         "需确认条件：",
+        "· 第4项 家庭养老床位：2023年计划建设家庭养老床位406张。（原文未说明家庭养老床位的申请条件。）",
         "· 第5项 长期护理保险：2023年计划深入开展长期护理保险制度试点，减轻重度失能人员及其家庭"
-        "长期照护负担。（原文未说明“重度失能”的评定标准。）",
+        "长期照护负担。（原文未说明长期护理保险试点的参保和认定条件，也未说明“重度失能”的评定标准。）",
     ]
     assert options(screen) == "[1] 第4项  [2] 第5项  [3] 全部项目"
 
@@ -289,7 +289,7 @@ class RecordingLog:
     def __init__(self):
         self.texts = []
 
-    async def record(self, msg, route, outcome):
+    async def record(self, msg, route, outcome, **extra):
         self.texts.append(msg.text)
 
 
