@@ -132,10 +132,11 @@ class Router:
             if any(s <= h.start and h.end <= e for s, e in told):
                 continue
             bonus = 1.0 + RECENCY_BONUS * h.end / len(q)
-            if h.start < a or h.end > b:
-                bonus *= STORY_FACTOR
+            outside = h.start < a or h.end > b
             for intent, w in entries[h.key].cues:
-                iscores[intent] += w * h.factor * bonus
+                # A complaint is a complaint wherever it is said (我要投诉，…找谁管？).
+                story = STORY_FACTOR if outside and intent != "human" else 1.0
+                iscores[intent] += w * h.factor * bonus * story
         # The asking part whole (我家…，能给更新不) and each of its questions alone (修好了没？能用了不？)
         asked = [_as_question(c, marked) for c in {q[a:b], *questions} if c]
         whole = (a, b) == (0, len(q))
@@ -143,7 +144,7 @@ class Router:
             if any(pattern.search(c) for c in asked):
                 iscores[intent] += w
             elif not whole and pattern.search(q):
-                iscores[intent] += w * STORY_FACTOR
+                iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
             if int(m.group(1)) in self.kb.projects:

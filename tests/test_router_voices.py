@@ -308,3 +308,23 @@ def test_the_last_clause_is_read_alone_too(holder):
 )
 def test_more_question_forms(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (
+            "家庭养老床位我这种租房住的老人能申请不",
+            (4, "eligibility"),
+        ),  # 我这种…的: does it cover me
+        ("保障性租赁住房今年认定了几个项目了", (7, "progress")),  # a count so far
+        ("老人家食堂是否已经开业", (4, "progress")),  # 是否已经: done yet?
+        ("供热改造能在11月供暖前弄完吗", (11, "deadline")),  # before a date
+        ("我要投诉，口袋公园的公厕脏得没法进，找谁管？", (None, "human")),  # a complaint anywhere
+        ("停车位的推送提醒帮我关掉吧", (10, "unsubscribe")),
+        ("能不能发语音问你", (None, "help")),  # how to use the bot
+        ("南开区也建口袋公园吗", (None, "out_of_scope")),  # another district's list
+    ],
+)
+def test_question_forms_of_validation_voices(holder, text, want):
+    assert _pi(holder, text) == want
