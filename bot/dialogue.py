@@ -116,7 +116,7 @@ class Dialogue:
         ctx = self.services.contexts.get(msg.user_key)
         if ctx.selfcheck is not None and self._leave_selfcheck(msg.user_key, ctx, text):
             return self._offer(msg.user_key, smalltalk.left_selfcheck(self.services.kb.kb))
-        if selfcheck.starts(text):
+        if selfcheck.starts(text) and not self._tells_a_situation(text):
             return await self.act(msg, actions.SELFCHECK_AGAIN)
         typed = browse.typed_action(self.services.kb.kb, text, ctx.offered, ctx.last_project)
         if typed is not None:  # 查看原文 / 城市建设 typed instead of tapped
@@ -153,6 +153,13 @@ class Dialogue:
         ctx.offered = reply.flat_buttons()
         self.services.contexts.put(user_key, ctx)
         return reply
+
+    def _tells_a_situation(self, text: str) -> bool:
+        """A story that already says what concerns the resident (…爱运动，一家人爱表演…有啥适合
+        我们家的) is answered from its words; a bare 我能享受哪些 starts the questions."""
+        return len(compact(text)) > selfcheck.SHORT and (
+            self.services.kb.router.route(text).project is not None
+        )
 
     def _leave_selfcheck(self, user_key: str, ctx: Context, text: str) -> bool:
         """End a self-check on 退出, after 20 silent minutes, or on any ordinary question (which

@@ -136,6 +136,7 @@ class Entry:
     oos: float = 0.0  # weight of evidence that the question is outside the list
     topic: dict[int, float] = field(default_factory=dict)  # 补贴: shared by many, a choice
     situation: bool = False  # a life situation (失业), not a name: weaker, and never "the" name
+    piece: bool = False  # only a piece of a longer name (回来 in 退役回来): a hint, not a mention
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,7 @@ class Lexicon:
                 continue
             w = term_weight(piece) * SUBTERM_FACTOR / len(owners)
             self.entries[piece].projects.update({n: w for n in owners})
+            self.entries[piece].piece = True
         return sub
 
     def _add_topics(self, kb: KnowledgeBase, sub: dict[str, set[int]]) -> None:

@@ -32,6 +32,7 @@ HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is a
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
 INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
+RELATED_SCORE = 1.5  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
 TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
@@ -122,6 +123,8 @@ class Router:
             entry = entries[h.key]
             for n, w in entry.projects.items():
                 ev.projects[n] += w * h.factor
+                if h.channel == "exact" and not entry.piece and w >= RELATED_SCORE:
+                    ev.related.add(n)  # a name or a situation said as such, not a stray piece
                 if entry.situation:
                     ev.situational = True
                 elif h.channel != "fuzzy":
@@ -320,7 +323,8 @@ class Router:
             margin = (top - second) / top
             conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3
             conf *= _intent_certainty(iscores, iscore)
-            return Route(top_n, intent, round(conf, 3), alternatives)
+            related = tuple(n for n, _ in ranked if n != top_n and n in ev.related)
+            return Route(top_n, intent, round(conf, 3), alternatives, related=related)
         intent, iscore = _best(iscores, NON_PROJECT_INTENTS)
         if intent == "greeting":  # 您好…可以咨询哪些…谢谢: the politeness wraps the question
             asked, score = _best(iscores, ("list", "help", "human"))
@@ -359,6 +363,7 @@ class Evidence:
     topics: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     topic_unknown: Callable[[], list[str]] = list  # content words beside the shared ones
     example: tuple | None = None
+    related: set[int] = field(default_factory=set)  # projects a name or situation points to
 
 
 def _as_question(clause: str, marked: bool) -> str:

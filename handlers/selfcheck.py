@@ -18,6 +18,7 @@ START = re.compile(
     r"(我能享受哪些|我能享受什么|有啥适合我|有什么适合我|帮我看看|看看我能享受|重新测一下|自测)"
 )
 EXIT_WORDS = ("退出", "不测了", "结束")
+SHORT = 20  # characters: longer, a message that starts the self-check may tell the situation
 UNSURE = "不确定"
 TIMEOUT = 20 * 60  # seconds of silence that end the flow
 # (question, [(label, groups)]): asked in this order, each skippable with 不确定.

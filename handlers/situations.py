@@ -17,6 +17,7 @@ MAX_LINES = 6
 _GENERAL = re.compile(
     r"(享受|有什么|有啥|有嘛|有哪些|能帮|帮帮|帮上|帮我|政策|照顾|管不管|管吗|有没有|怎么办|适合|能得到|能领|补贴|服务)"
 )
+_WHAT_HELP = re.compile(r"(哪些|什么|啥)(帮助|政策|福利|补贴|照顾|服务|优惠|好处|待遇|支持|帮扶)")
 _POINTED = ("count", "where", "names", "define", "name")
 STORY = 20  # characters: a message this long tells a situation even without 有什么能享受
 
@@ -32,19 +33,21 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     q = compact(text or "")
     if route.too_long or not (_GENERAL.search(q) or len(q) >= STORY):
         return None
-    if asks.read(text).kind in _POINTED:
-        return None
+    if asks.read(text).kind in _POINTED and not _WHAT_HELP.search(q):
+        return None  # 在哪 / 哪几个: one point of one project (能得到哪些帮助 is not that)
     hits = concerns.concerned(kb, groups_in(kb, text))
     # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
     routed = [route.project] if route.project is not None else []
     routed += [a.project for a in route.alternatives if a.project not in routed]
+    # …and every other project the words name or describe (逸庭苑 + 暖气不热: 8 and 11).
+    routed += [n for n in route.related if n not in routed]
     projects = {p.number for p, _, _ in hits} | set(routed)
-    if not hits or len(projects) < 2:
+    if len(projects) < 2:
         return None  # one project: its own answer says it better
     for n in reversed(routed):
         if n not in {p.number for p, _, _ in hits} and kb.project(n) is not None:
             p = kb.project(n)
-            hits.insert(0, (p, facts.pick_item(p, text), []))
+            hits.insert(0, (p, facts.pick_item(p, text) or _closest_item(p, text), []))
     sure, check = [], []
     for p, it, tags in hits[:MAX_LINES]:
         text, unsure = concerns.line(kb, p, it, tags)
@@ -56,6 +59,20 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
         lines += ["需确认条件：", *check]
     lines.append(ask_hotline(kb))
     return Reply("\n".join(lines), _buttons(hits))
+
+
+def _closest_item(p, text: str):
+    """The sub-item whose words share most two-character pieces with the story (没了工作 ->
+    就业帮扶), so one line names one thing instead of the whole project's summary."""
+    q = compact(text or "")
+    pairs = {q[i : i + 2] for i in range(len(q) - 1)}
+    best, best_n = None, 0
+    for it in p.items:
+        words = compact(it.name + "".join(it.terms))
+        n = len(pairs & {words[i : i + 2] for i in range(len(words) - 1)})
+        if n > best_n:
+            best, best_n = it, n
+    return best
 
 
 def _buttons(hits) -> list[list[Button]]:
