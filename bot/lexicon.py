@@ -81,6 +81,7 @@ GENERIC = frozenset(
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
 _ROAD_NAME = re.compile(r"(路|大街|大道|街)$")
 TITLE_BONUS = 1.2
+PLACE_BONUS = 1.5  # a place the list names (逸庭苑, 八纬路) belongs to one project for sure
 SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
 MIN_INITIALS = 3  # ylcw (养老床位) is an abbreviation; db could be 低保 or 大病
@@ -310,7 +311,7 @@ class Lexicon:
         for n, p in kb.projects.items():
             words = [(p.title, TITLE_BONUS)]
             words += [(w, 1.0) for w in (*p.aliases, *p.keywords, *p.example_texts)]
-            words += [(pl.name, 1.0) for pl in p.places]
+            words += [(pl.name, PLACE_BONUS) for pl in p.places]  # 逸庭苑 names one project
             phrasings = set(p.example_texts)
             for word, bonus in words:
                 key = self.fold(compact(word))
@@ -323,17 +324,16 @@ class Lexicon:
                 for piece in pieces:
                     if len(piece) >= 2 and piece != key and _HAS_CJK.search(piece):
                         sub[piece].add(n)
-                if len(pieces) == 2 and all(len(x) >= 2 and _ALL_CJK.fullmatch(x) for x in pieces):
-                    spoken = "的".join(pieces)  # 生育保险 said as 生育的保险
-                    w = term_weight(key) * bonus * SPOKEN_FACTOR
+                w = term_weight(key) * bonus * SPOKEN_FACTOR
+                for spoken in self._spoken_forms(key, pieces):
                     variants[spoken][n] = max(variants[spoken].get(n, 0.0), w)
             for word in p.situations:
                 key = self.fold(compact(word))
                 if len(key) >= 2:
                     situations[key].add(n)
         for key, owners in variants.items():
-            if key not in direct:
-                direct[key] = owners
+            if key not in direct and not self.segmenter.has_word(key):
+                direct[key] = owners  # a word of its own (文艺) is not our abbreviation
         for key, owners in direct.items():
             share = 1.0 / len(owners)
             self.entries[key].projects.update({n: w * share for n, w in owners.items()})
@@ -359,6 +359,25 @@ class Lexicon:
             self.entries[piece].projects.update({n: w for n in owners})
             self.entries[piece].piece = True
         return sub
+
+    @staticmethod
+    def _spoken_forms(key: str, pieces: list[str]) -> list[str]:
+        """How residents say a name otherwise: 的 inside (生育的保险), shortened to the first
+        character of each word after the first (家庭文化艺术节 -> 家庭文艺节), or a road with
+        another ending (万东路 -> 万东道)."""
+        out = []
+        if all(_ALL_CJK.fullmatch(x) for x in pieces):
+            if len(pieces) == 2 and all(len(x) >= 2 for x in pieces):
+                out.append("的".join(pieces))
+            if len(pieces) >= 3:
+                short = pieces[0] + "".join(x[0] for x in pieces[1:])
+                if len(short) >= 4:
+                    out.append(short)
+        road = _ROAD_NAME.search(key)
+        stem = key[: road.start()] if road else ""
+        if 2 <= len(stem) <= 5 and not stem.endswith(("道", "马", "公", "套", "楼")):
+            out += [stem + end for end in ("路", "道", "街") if stem + end != key]
+        return out
 
     def _add_topics(self, kb: KnowledgeBase, sub: dict[str, set[int]]) -> None:
         """Words several projects share (补贴, 培训, 改造): alone they ask for a choice among the

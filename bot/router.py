@@ -32,6 +32,7 @@ HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is a
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
 INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
+ASKED_PROJECT = 0.5  # a project word inside the asking clause of a longer message: +50%
 RELATED_SCORE = 1.5  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
 TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
@@ -121,14 +122,21 @@ class Router:
                 continue  # 租房 told twice in a story is still one piece of evidence
             said.add(h.key)
             entry = entries[h.key]
+            # The thing asked about sits in the asking clause (改造的公厕啥时候能用上？我只能用
+            # 无障碍厕位): its names count more than those of the story around it.
+            asked = (a, b) != (0, len(q)) and a <= h.start and h.end <= b
             for n, w in entry.projects.items():
                 ev.projects[n] += w * h.factor
+                if asked:
+                    ev.asked[n] += w * h.factor
                 if h.channel == "exact" and not entry.piece and w >= RELATED_SCORE:
                     ev.related.add(n)  # a name or a situation said as such, not a stray piece
                 if entry.situation:
                     ev.situational = True
                 elif h.channel != "fuzzy":
                     ev.named = max(ev.named, w * h.factor)
+                    if not entry.piece:
+                        ev.named_by[n] = max(ev.named_by.get(n, 0.0), w * h.factor)
         iscores: dict[str, float] = defaultdict(float)
         told = self.lex.narrative_spans(q)  # 去年底关门了: a time told, not asked
         for h in cue_hits:
@@ -289,7 +297,18 @@ class Router:
         return out
 
     def _decide(self, ev: Evidence, iscores, unknown) -> Route:
-        ranked = sorted(ev.projects.items(), key=lambda kv: (-kv[1], kv[0]))
+        # Which project: the words of the asking clause weigh more (ASKED_PROJECT); how sure,
+        # and whether it is a project at all: the plain evidence.
+        order = sorted(
+            ev.projects, key=lambda n: (-(ev.projects[n] + ASKED_PROJECT * ev.asked[n]), n)
+        )
+        ranked = [(n, ev.projects[n]) for n in order]
+        if ranked and ranked[0][0] not in ev.named_by:
+            # 逸庭苑改造会不会加个坡道？我坐轮椅: the project named outranks one only described.
+            named = [kv for kv in ranked if ev.named_by.get(kv[0], 0.0) >= NAMED_STRONG]
+            if named:
+                ranked.remove(named[0])
+                ranked.insert(0, named[0])
         top_n, top = ranked[0] if ranked else (None, 0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         has_project = top >= MIN_PROJECT_SCORE or (
@@ -320,7 +339,7 @@ class Router:
             if intent is None:
                 intent = "overview"
             strength = min(1.0, top / 3.0)
-            margin = (top - second) / top
+            margin = max(0.0, (top - second) / top)  # the asked-about project may trail
             conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3
             conf *= _intent_certainty(iscores, iscore)
             related = tuple(n for n, _ in ranked if n != top_n and n in ev.related)
@@ -364,6 +383,8 @@ class Evidence:
     topic_unknown: Callable[[], list[str]] = list  # content words beside the shared ones
     example: tuple | None = None
     related: set[int] = field(default_factory=set)  # projects a name or situation points to
+    named_by: dict[int, float] = field(default_factory=dict)  # project -> its strongest name
+    asked: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # in the ask
 
 
 def _as_question(clause: str, marked: bool) -> str:

@@ -328,3 +328,19 @@ def test_more_question_forms(holder, text, want):
 )
 def test_question_forms_of_validation_voices(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("家庭文艺节在哪报名", (17, "apply")),  # 家庭文化艺术节, shortened as people say it
+        ("八纬道什么时候修好", (9, "deadline")),  # a listed road with another ending
+        ("逸庭苑这次改造包不包括楼门口的坡道？我妈坐轮椅", (8, "overview")),  # the asked-about one
+        ("冬病夏治改造包不包括我们小区", (11, "eligibility")),  # A-not-A about us: who qualifies
+        ("示范店的东西比别的店贵吗", (13, "benefit")),  # the cost to them
+        ("胸痛救治单元目前验收合格的有几家", (3, "progress")),  # a count so far
+        ("失业保险金是不是7月开始提高", (1, "deadline")),  # a month and 开始: when
+    ],
+)
+def test_names_said_otherwise_and_more_forms(holder, text, want):
+    assert _pi(holder, text) == want
