@@ -171,7 +171,7 @@ class Lexicon:
         self.stopwords = frozenset(self.fold(compact(w)) for w in kb.vocab.stopwords)
         self._add_topics(kb, self._add_project_terms(kb))
         self.patterns = [
-            (re.compile(p), intent, w)
+            (re.compile(p, re.MULTILINE), intent, w)  # one clause a line: ^ and $ per clause
             for intent, spec in kb.vocab.intents.items()
             for p, w in spec.patterns.items()
         ]

@@ -149,10 +149,11 @@ class Router:
                 story = STORY_FACTOR if outside and intent != "human" else 1.0
                 iscores[intent] += w * h.factor * bonus * story
         # The asking part whole (我家…，能给更新不) and each of its questions alone (修好了没？能用了不？)
-        asked = [_as_question(c, marked) for c in {q[a:b], *questions} if c]
+        # One line each, searched once: the lexicon compiles patterns with ^ and $ per line.
+        asked = "\n".join(_as_question(c, marked) for c in dict.fromkeys((q[a:b], *questions)) if c)
         whole = (a, b) == (0, len(q))
         for pattern, intent, w in self.lex.patterns:
-            if any(pattern.search(c) for c in asked):
+            if pattern.search(asked):
                 iscores[intent] += w
             elif not whole and pattern.search(q):
                 iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
