@@ -12,12 +12,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_CLAUSE_END = re.compile(r"[，,。．！!？?；;：:\n、～~…]+")
+# Punctuation ends a clause; so does a space between Chinese words (voice input and fast typing
+# separate clauses with spaces: 逸庭苑改造完了没 我家楼道还是黑的).
+_CLAUSE_END = re.compile(
+    r"[，,。．！!？?；;：:\n、～~…]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+)
 _QUESTION_MARK = re.compile(r"[？?]")
 _PREFACE = re.compile(r"[：:]")
 # 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
 _ASKS = re.compile(
     r"吗|么|呢|什么|啥|哪|谁|(?<![好十这那前过近])几(?![乎十百千万])|多少|怎么|咋|如何|何|[能可]不"
+    r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$"  # 改造完了没 / 能去不: a question without a mark
 )
 PREFACE_CHARS = 14  # 兹有一事咨询：, 社区网格员请教：: a salutation, not the question
 ASK_CHARS = 12  # the asking part of a story: its last clauses, at least this long

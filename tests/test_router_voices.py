@@ -344,3 +344,8 @@ def test_question_forms_of_validation_voices(holder, text, want):
 )
 def test_names_said_otherwise_and_more_forms(holder, text, want):
     assert _pi(holder, text) == want
+
+
+def test_a_space_between_chinese_words_ends_a_clause(holder):
+    # Voice input separates clauses with spaces: the first clause asks, the second tells.
+    assert _pi(holder, "明波公寓改造完了没 我们楼的外墙还是掉皮") == (8, "progress")
