@@ -25,6 +25,7 @@ _ASKS = re.compile(
     r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$"  # 改造完了没 / 能去不: a question without a mark
 )
 PREFACE_CHARS = 14  # 兹有一事咨询：, 社区网格员请教：: a salutation, not the question
+BARE = 5  # characters: 是真的吗, 能报吗 — a question that needs the clause before it
 ASK_CHARS = 12  # the asking part of a story: its last clauses, at least this long
 
 
@@ -82,8 +83,10 @@ def find_ask(text: str, story: bool) -> Ask | None:
                 not _QUESTION_MARK.search(pd)
                 and pe - ps > ASK_CHARS
                 and not _ASKS.search(text[ps:pe])
+                and parts[k][1] - parts[j][0] > BARE
             ):
-                break  # a long told clause before a short question: story, not the ask
+                break  # a long told clause before a question: story — unless the question is
+                # bare (是真的吗？ 能报吗？) and asks about that very clause
             j -= 1  # 卫生间门太窄，有办法吗？ / 修好了没？能用了不？
         end = k + 1
         while end < len(parts) and _ASKS.search(text[parts[end][0] : parts[end][1]]):
