@@ -29,12 +29,13 @@ RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么�
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
 LIST_CUE = 4.0  # a request for the whole list this strong wins over a weak project word
+HELP_CUE = 3.0  # 这里可以查询哪些内容: how to use the bot, over a stray 老人
 HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is asked for
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
 INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
 ASKED_PROJECT = 0.5  # a project word inside the asking clause of a longer message: +50%
-RELATED_SCORE = 1.5  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
+RELATED_SCORE = 1.25  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
 TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
@@ -49,6 +50,8 @@ _TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯�
 _ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
 _ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
+_NEGATED = re.compile(r"(不是|不算|并非|不属于|也不是)$")
+_LACKED = re.compile(r"(没|没有|无)$")
 _LATIN_WORD = re.compile(r"[a-z]+")  # after normalise: lower case
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
@@ -123,6 +126,8 @@ class Router:
                 continue  # 租房 told twice in a story is still one piece of evidence
             said.add(h.key)
             entry = entries[h.key]
+            if entry.situation and _NEGATED.search(q, max(0, h.start - 4), h.start):
+                continue  # 我不是困难户: a situation denied is not the resident's
             # The thing asked about sits in the asking clause (改造的公厕啥时候能用上？我只能用
             # 无障碍厕位): its names count more than those of the story around it.
             asked = (a, b) != (0, len(q)) and a <= h.start and h.end <= b
@@ -173,7 +178,11 @@ class Router:
         def outside(start: int, end: int) -> float:
             return STORY_FACTOR if not whole and (end <= a or start >= b) else 1.0
 
-        oos_weights = [entries[h.key].oos * after(h.start) for h in oos_hits]
+        oos_weights = [
+            entries[h.key].oos * after(h.start)
+            for h in oos_hits
+            if not _LACKED.search(q, max(0, h.start - 2), h.start)  # 没退休金: told, not asked
+        ]
         oos_weights += [UNKNOWN_ROAD * outside(m.start(), m.end()) for m in self._unknown_roads(q)]
         ev.other_kind = bool(_other_kinds(tokens, covered, entries, self.lex.stopwords))
         before_aside = q[:b]
@@ -342,10 +351,12 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
-        if iscores.get("list", 0) >= LIST_CUE and max(ev.named_by.values(), default=0) < 2.0:
-            # 能不能把这20项都给我说一遍 / 民心工程都包括哪些: the whole list, whatever stray
-            # project word the story brings along.
-            return Route(None, "list", round(min(1.0, iscores["list"] / 6), 3))
+        weakly_named = max(ev.named_by.values(), default=0) < 2.0
+        for asked, floor in (("list", LIST_CUE), ("help", HELP_CUE)):
+            if iscores.get(asked, 0) >= floor and weakly_named and not ev.oos:
+                # 能不能把这20项都给我说一遍 / 这里可以查询哪些内容: the list or how to use the
+                # bot, whatever stray project word the story brings along.
+                return Route(None, asked, round(min(1.0, iscores[asked] / 6), 3))
         if iscores.get("human", 0) >= HUMAN_CUE:
             # 我要投诉… / 转人工: a person is asked for, whatever project is named.
             return Route(None, "human", round(min(1.0, iscores["human"] / 6), 3))

@@ -42,8 +42,8 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     # …and every other project the words name or describe (逸庭苑 + 暖气不热: 8 and 11).
     routed += [n for n in route.related if n not in routed]
     projects = {p.number for p, _, _ in hits} | set(routed)
-    if len(projects) < 2:
-        return None  # one project: its own answer says it better
+    if len(projects) < 2 and (route.project is not None or not hits):
+        return None  # one project the router found: its own answer says it better
     for n in reversed(routed):
         if n not in {p.number for p, _, _ in hits} and kb.project(n) is not None:
             p = kb.project(n)

@@ -368,3 +368,22 @@ def test_a_space_between_chinese_words_ends_a_clause(holder):
 )
 def test_story_asides_bare_questions_and_other_kinds(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("口袋公园嘛前儿建好", (15, "deadline")),  # Tianjin 嘛前儿 = 什么时候
+        (
+            "我一个人住，不是困难户，那个红外监测有我的份吗",
+            (4, "eligibility"),
+        ),  # a denied situation
+        ("我没退休金，孙子跟着我过，能享受什么", (6, "benefit")),  # 没退休金 is told, not asked
+        ("想找个地方遛遛弯，口袋公园在哪", (15, "overview")),  # 遛遛弯 = 遛弯
+        ("人防车位能买吗", (None, "out_of_scope")),
+        ("帮我写个请假条 谢谢", (None, "out_of_scope")),  # a task, not a greeting
+        ("这里可以查询哪些内容？我帮家里老人问", (None, "help")),
+    ],
+)
+def test_denials_reduplication_and_requests(holder, text, want):
+    assert _pi(holder, text) == want
