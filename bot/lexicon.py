@@ -18,6 +18,7 @@ import ahocorasick
 
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
+from bot.regexkeys import required_chars
 from bot.text import compact
 
 # Words that name kinds of work rather than a project; as sub-terms they would tie everything.
@@ -157,7 +158,9 @@ class Lexicon:
                 self._fold_map[compact(v)] = compact(canon)
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
-        self.dialect = [(re.compile(p), to) for p, to in kb.vocab.dialect.items()]
+        self.dialect = [
+            (re.compile(p), to, required_chars(p)) for p, to in kb.vocab.dialect.items()
+        ]
         self._narrative = re.compile("|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)")
         # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
         self.segmenter = domain_segmenter()
@@ -225,8 +228,13 @@ class Lexicon:
         """
         if _LATIN.search(text):
             text = _LATIN_RUN.sub(lambda m: self._latin(m.group(0)), text)
-        for pattern, to in self.dialect:
-            text = pattern.sub(to, text)
+        chars = set(text)
+        for pattern, to, keys in self.dialect:
+            if keys is not None and keys.isdisjoint(chars):
+                continue  # none of the characters this rule needs: it cannot match
+            changed = pattern.sub(to, text)
+            if changed != text:
+                text, chars = changed, set(changed)
         return text
 
     def _latin(self, run: str) -> str:

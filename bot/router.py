@@ -52,6 +52,7 @@ _ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及�
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
 _NEGATED = re.compile(r"(不是|不算|并非|不属于|也不是)$")
 _LACKED = re.compile(r"(没|没有|无)$")
+_RUN = re.compile(r"[^\w.\u4e00-\u9fff]+|_")  # what normalise() turns into one space
 _LATIN_WORD = re.compile(r"[a-z]+")  # after normalise: lower case
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
@@ -101,7 +102,7 @@ class Router:
         q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
-        a, b, marked, questions = self._ask_span(text, q)
+        a, b, marked, questions = self._ask_span(text, spoken, q)
         hits = self._hits(q, _latin_words(spoken))
         entries = self.lex.entries
         tokens = _spans(self.lex.segmenter.cut(q, False), q)
@@ -211,7 +212,7 @@ class Router:
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
-    def _ask_span(self, text: str, q: str) -> tuple[int, int, bool, list[str]]:
+    def _ask_span(self, text: str, spoken: str, q: str) -> tuple[int, int, bool, list[str]]:
         """Where the question sits in q (start, end), whether a question mark said so, and
         its clauses as q slices.
 
@@ -221,12 +222,7 @@ class Router:
         parts = clauses(raw)
         if len(parts) < 2:
             return 0, len(q), False, [q]
-        at: dict[int, int] = {len(raw): len(q)}  # raw clause boundary -> position in q
-        pos = 0
-        for s, e, _ in parts:  # each clause folded once: the cost stays linear in the text
-            at.setdefault(s, min(pos, len(q)))
-            pos += len(self._folded(raw[s:e]))
-            at[e] = min(pos, len(q))
+        at = self._boundaries(raw, spoken, q, parts)
         ask = find_ask(raw, story=len(q) >= LONG_MESSAGE)
         if ask is None:  # all of it asks; its last clause and each clause that asks are read
             # alone too (…严重扰民，我要投诉), not a told one (租房住好几年了 is no count so far)
@@ -238,6 +234,40 @@ class Router:
             ask.marked,
             [q[at[s] : at[e]] for s, e in ask.parts],
         )
+
+    def _boundaries(self, raw: str, spoken: str, q: str, parts) -> dict[int, int]:
+        """Raw clause boundary -> its position in q.
+
+        Every run of punctuation or spaces in the raw text is one space in `spoken`; folding
+        `spoken` with its spaces kept and counting gives each run's place in q in one pass.
+        Where that does not line up (Latin words rewritten, a synonym across a boundary), each
+        clause is folded alone instead."""
+        runs = [m.span() for m in _RUN.finditer(raw)]
+        folded = self.lex.fold(spoken)
+        segments = folded.split(" ") if folded else []
+        inner = [r for r in runs if r[0] > 0 and r[1] < len(raw)]
+        at: dict[int, int] = {0: 0, len(raw): len(q)}
+        if (
+            not _LATIN_WORD.search(spoken)
+            and len(segments) == len(inner) + 1
+            and folded.replace(" ", "") == q
+        ):
+            pos = 0
+            for (s, e), seg in zip(inner, segments, strict=False):
+                pos += len(seg)
+                at[s] = at[e] = pos
+            for s, e in runs:  # a leading or trailing run sits at the edge
+                at.setdefault(s, 0 if s == 0 else len(q))
+                at.setdefault(e, 0 if s == 0 else len(q))
+            if all(s in at and e in at for s, e, _ in parts):
+                return at
+        at = {len(raw): len(q)}
+        pos = 0
+        for s, e, _ in parts:  # each clause folded alone: still linear in the text
+            at.setdefault(s, min(pos, len(q)))
+            pos += len(self._folded(raw[s:e]))
+            at[e] = min(pos, len(q))
+        return at
 
     def _folded(self, text: str) -> str:
         return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))

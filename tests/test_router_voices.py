@@ -387,3 +387,33 @@ def test_story_asides_bare_questions_and_other_kinds(holder, text, want):
 )
 def test_denials_reduplication_and_requests(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家住在老小区，楼很旧了，冬天暖气也不太热？老伴腿脚不好",
+        "請問：二十項民心工程有哪些？謝謝！",  # traditional, numerals, a salutation
+        "逸庭苑改造完了没 我家楼道还是黑的",  # a space between clauses
+        "laonianren shitang 在哪？我想去吃饭",  # Latin rewritten: the slow path
+        "【急】租房补贴……怎么申请？？",
+    ],
+)
+def test_clause_boundaries_in_one_pass_equal_folding_each_clause(holder, text):
+    import unicodedata
+
+    from bot.clauses import clauses
+    from bot.text import normalise
+
+    router = holder.router
+    raw = unicodedata.normalize("NFKC", text)
+    parts = clauses(raw)
+    spoken = router.lex.rewrite(normalise(text))
+    q = router.lex.fold(spoken.replace(" ", ""))
+    slow, pos = {len(raw): len(q)}, 0
+    for s, e, _ in parts:
+        slow.setdefault(s, min(pos, len(q)))
+        pos += len(router._folded(raw[s:e]))
+        slow[e] = min(pos, len(q))
+    fast = router._boundaries(raw, spoken, q, parts)
+    assert {k: fast[k] for k in slow} == slow
