@@ -5,17 +5,15 @@ Every KB word goes through the same normalisation as resident text, so both meet
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import ahocorasick
 
+from bot import segment
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
 from bot.text import compact
@@ -95,36 +93,6 @@ def term_weight(term: str) -> float:
     return min(1.0 + 0.5 * len(term), 5.0)
 
 
-def _jieba_class():
-    """rjieba's Jieba class without running the package's __init__, which builds a default
-    instance (~0.13 s and ~33 MiB) that the router never uses."""
-    spec = importlib.util.find_spec("rjieba")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = Path(folder) / f"rjieba{suffix}"
-            ext = importlib.util.spec_from_file_location("rjieba.rjieba", path)
-            if path.exists() and ext and ext.loader:
-                module = importlib.util.module_from_spec(ext)
-                ext.loader.exec_module(module)
-                return module.Jieba
-    from rjieba import Jieba  # an unusual install: pay for the default instance
-
-    return Jieba
-
-
-def domain_segmenter():
-    """A fresh segmenter (~0.1 s to load its dictionary): the one instance a lexicon uses.
-
-    The lexicon first splits KB terms into sub-terms with it while it is pristine, then teaches
-    it the KB's words. Fresh per KB: a reload built in a worker thread never touches the
-    instance that is serving, and words deleted from the KB leave with the old one.
-    """
-    return _JIEBA()
-
-
-_JIEBA = _jieba_class()
-
-
 @dataclass
 class Entry:
     """Everything one normalised string means to the router."""
@@ -155,7 +123,9 @@ class Lexicon:
         self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
         self.dialect = [(re.compile(p), to) for p, to in kb.vocab.dialect.items()]
         # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
-        self.segmenter = domain_segmenter()
+        # The pristine one the KB checks used is adopted: a start loads one dictionary, and a
+        # reload's new lexicon never touches the instance that is serving.
+        self.segmenter = segment.adopt()
 
         self.entries: dict[str, Entry] = defaultdict(Entry)
         for intent, spec in kb.vocab.intents.items():

@@ -11,8 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import rjieba  # the default instance: its dictionary is never extended (see bot.lexicon)
-
+from bot import segment  # rjieba's own dictionary, never extended (see bot.segment)
 from bot.text import numbers_in
 
 _WS = re.compile(r"\s+")
@@ -82,7 +81,7 @@ def _strip_notes(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(rjieba.cut(text))
+    return tuple(segment.cut(text))
 
 
 def names_in(text: str) -> set[str]:
@@ -102,7 +101,7 @@ def names_in(text: str) -> set[str]:
         elif len(tok) >= 2 and tok not in PLAIN_WORDS and tok.endswith(NAME_ENDINGS):
             if not any(tok == e for e in NAME_ENDINGS):
                 out.add(tok)
-        elif len(tok) >= 3 and tok[0] not in _FUNCTION and not rjieba.has_word(tok):
+        elif len(tok) >= 3 and tok[0] not in _FUNCTION and not segment.has_word(tok):
             # Not in the dictionary: a proper noun the segmenter guessed (唐家口, 美宜佳).
             out.add(tok)
     return out
