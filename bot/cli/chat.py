@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
-from bot.app import App
-from bot.channels.console import USER, render
-from bot.cli.common import config_of, holder_of
-from bot.config import DatabaseConfig, KnowledgeConfig
-from bot.dialogue import Dialogue
-from bot.models import Message
-from bot.services import Services
+from bot.cli.common import holder_of
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 PROMPT = "您> "
 CONSOLE_DB = "sqlite+aiosqlite:///data/console.db"  # rehearsals never touch the bot's data
@@ -31,6 +29,12 @@ def register(sub) -> None:
 
 
 def run_ask(args) -> int:
+    # Only what one answer needs: no App, storage, web server or platform library.
+    from bot.channels.console_render import USER, render
+    from bot.dialogue import Dialogue
+    from bot.models import Message
+    from bot.services import Services
+
     dialogue = Dialogue(Services(holder_of(args)))
     reply = asyncio.run(dialogue.respond(Message("console", f"console:{USER}", args.question)))
     print(render(reply))
@@ -38,6 +42,10 @@ def run_ask(args) -> int:
 
 
 def run_chat(args) -> int:
+    from bot.app import App
+    from bot.cli.common import config_of
+    from bot.config import DatabaseConfig, KnowledgeConfig
+
     config = config_of(args)
     holder = holder_of(args, config)
     config = config.model_copy(
@@ -52,6 +60,8 @@ def run_chat(args) -> int:
 
 async def _chat(app: App, as_admin: bool) -> int:
     await app.start()
+    from bot.channels.console import USER
+
     try:
         if as_admin:
             app.core.roles.grant("console", USER)
