@@ -17,7 +17,8 @@ from pathlib import Path
 
 
 def _jieba_class():
-    """rjieba's Jieba class without running the package's __init__ (its default instance)."""
+    """rjieba's Jieba class without running the package's __init__ (its default instance),
+    and the file it came from."""
     spec = importlib.util.find_spec("rjieba")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         for suffix in importlib.machinery.EXTENSION_SUFFIXES:
@@ -26,13 +27,13 @@ def _jieba_class():
             if path.exists() and ext and ext.loader:
                 module = importlib.util.module_from_spec(ext)
                 ext.loader.exec_module(module)
-                return module.Jieba
+                return module.Jieba, str(path)
     from rjieba import Jieba  # an unusual install: pay for the default instance
 
-    return Jieba
+    return Jieba, None
 
 
-Jieba = _jieba_class()
+Jieba, ORIGIN = _jieba_class()
 _lock = threading.Lock()  # a reload adopts in a worker thread while answers cut
 _pristine = None
 
