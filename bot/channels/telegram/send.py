@@ -74,8 +74,8 @@ async def _send(bot: Bot, chat_id: int, part: Outgoing) -> None:
         "parse_mode": ParseMode.HTML,
         "link_preview_options": NO_PREVIEW,
     }
-    if part.markup is not None:
-        kwargs["reply_markup"] = part.markup
+    if part.markup_json is not None:
+        kwargs["reply_markup"] = part.markup_json
     await bot.do_api_request("sendMessage", api_kwargs=kwargs)
 
 
