@@ -107,6 +107,15 @@ def names_in(text: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _backing(backing: str) -> tuple[str, str]:
+    """The backing text squashed, and again without counts; one paragraph backs every staff
+    wording of its project, so it is normalised once, not once per wording."""
+    back = squash(unicodedata.normalize("NFKC", backing))
+    # A wording that drops the number (冬青园3个老旧小区 -> 冬青园老旧小区) is segmented anew.
+    return back, _COUNT.sub("", back)
+
+
 def unsupported(text: str, backing: str, polarity: bool = True) -> list[str]:
     """Messages for each claim of `text` that `backing` does not make (empty: all backed);
     each has a `{backing}` slot for the caller to say what backs it (phrase, paragraph).
@@ -115,9 +124,8 @@ def unsupported(text: str, backing: str, polarity: bool = True) -> list[str]:
     extra = numbers_in(_ONE.sub("这", text)) - numbers_in(backing)
     if extra:
         problems.append(f"numbers {sorted(extra)} are not in the {{backing}}")
-    body, back = squash(_strip_notes(text)), squash(unicodedata.normalize("NFKC", backing))
-    # A wording that drops the number (冬青园3个老旧小区 -> 冬青园老旧小区) is segmented anew.
-    bare = _COUNT.sub("", back)
+    body = squash(_strip_notes(text))
+    back, bare = _backing(backing)
     names = sorted(n for n in names_in(text) if n not in back and n not in bare)
     if names:
         problems.append("names " + "、".join(names) + ", which the {backing} does not name")
