@@ -8,8 +8,8 @@ and checked again, and a change to source.txt, vocab.yaml or the checking code d
 Every start still validates every file against the schema and across files (numbers,
 categories, the list's count): only the pure per-file work is skipped.
 
-Where: MINXIN_CACHE_DIR, else <MINXIN_DATA_DIR or the project's data/>/cache; MINXIN_CACHE_DIR=""
-turns it off. A cache that cannot be read or written is ignored (a start only gets slower).
+Where: MINXIN_CACHE_DIR, else $XDG_CACHE_HOME/minxinbot, else ~/.cache/minxinbot (never the
+data folder: reading commands create nothing there); MINXIN_CACHE_DIR="" turns it off. A cache that cannot be read or written is ignored (a start only gets slower).
 Only plain data is unpickled (builtins and dates): a planted file cannot run code.
 """
 
@@ -34,8 +34,8 @@ def cache_dir() -> Path | None:
     env = os.environ.get("MINXIN_CACHE_DIR")
     if env is not None:
         return Path(env).expanduser() if env else None
-    data = os.environ.get("MINXIN_DATA_DIR")
-    return (Path(data).expanduser() if data else _BOT.parent / "data") / "cache"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "minxinbot"
 
 
 def _code_fingerprint() -> bytes:
@@ -70,10 +70,10 @@ class KBCache:
         self.parsed: dict[str, tuple[bytes, object]] = {}  # file name -> (digest, data)
         self.truth: dict[str, tuple[bytes, list]] = {}  # file name -> (digest, problems)
         self.dirty = False
-        folder = cache_dir()
-        if folder is None:
-            return
         try:
+            folder = cache_dir()
+            if folder is None:
+                return
             self.key = hashlib.sha1(_code_fingerprint() + b"".join(context)).digest()
             name = hashlib.sha1(str(ydir.resolve()).encode()).hexdigest()[:16]
             self.path = folder / f"kb-{name}.pickle"
