@@ -39,15 +39,20 @@ def cache_dir() -> Path | None:
 
 
 def _code_fingerprint() -> bytes:
-    """The checking code and the segmenter's dictionary: a new version checks anew."""
+    """The checking code, the YAML parser and the segmenter's dictionary: a new version of
+    any of them parses and checks anew."""
+    import importlib.util
+
+    from bot.segment import ORIGIN
+
     h = hashlib.sha1(f"{FORMAT}".encode())
     for name in _CODE:
         h.update((_BOT / name).read_bytes())
-    from bot.segment import ORIGIN
-
-    if ORIGIN:
-        st = os.stat(ORIGIN)
-        h.update(f"{ORIGIN}:{st.st_size}:{st.st_mtime_ns}".encode())
+    spec = importlib.util.find_spec("yaml")  # located, not imported: a warm start needs no YAML
+    for path in (ORIGIN, spec.origin if spec else None):
+        if path:
+            st = os.stat(path)
+            h.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.digest()
 
 
