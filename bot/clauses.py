@@ -22,7 +22,7 @@ _PREFACE = re.compile(r"[：:]")
 # 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
 _ASKS = re.compile(
     r"吗|么|呢|什么|啥|哪|谁|(?<![好十这那前过近])几(?![乎十百千万])|多少|怎么|咋|如何|何|[能可]不"
-    r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$"  # 改造完了没 / 能去不: a question without a mark
+    r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$|([\u4e00-\u9fff])不\1"  # 改造完了没 / 能去不 / 收不收
 )
 PREFACE_CHARS = 14  # 兹有一事咨询：, 社区网格员请教：: a salutation, not the question
 BARE = 5  # characters: 是真的吗, 能报吗 — a question that needs the clause before it

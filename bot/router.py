@@ -28,6 +28,7 @@ STORY_FACTOR = 0.3  # question words in the story part of a long message count t
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
+WEAK_CUE = 1.0  # below this the question words were only told (a salutation, the story)
 LIST_CUE = 4.0  # a request for the whole list this strong wins over a weak project word
 HELP_CUE = 3.0  # 这里可以查询哪些内容: how to use the bot, over a stray 老人
 HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is asked for
@@ -399,8 +400,8 @@ class Router:
 
         if has_project:
             intent, iscore = _best(iscores, PROJECT_INTENTS)
-            if intent is None:
-                intent = "overview"
+            if intent is None or iscore < WEAK_CUE:
+                intent = "overview"  # only a told cue (网格员咨询：…): the default, not a reading
             strength = min(1.0, top / 3.0)
             margin = max(0.0, (top - second) / top)  # the asked-about project may trail
             conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3

@@ -417,3 +417,22 @@ def test_clause_boundaries_in_one_pass_equal_folding_each_clause(holder, text):
         slow[e] = min(pos, len(q))
     fast = router._boundaries(raw, spoken, q, parts)
     assert {k: fast[k] for k in slow} == slow
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("失业金从几号开始按新标准发", (1, "deadline")),  # from which day
+        ("便利店。开业了几家。", (12, "progress")),  # full stops between fragments
+        ("胸痛单元查个心电图个人要掏多少", (3, "benefit")),
+        ("我户口在南开区，住在河东，租房补贴在哪申请", (7, "apply")),  # where they are registered
+        ("无障碍改造申请上了多久能改好", (6, "deadline")),
+        ("口袋公园建在哪了", (15, "overview")),
+        ("心理健康讲座在哪能打听到", (18, "apply")),
+        ("菜市场开了您言语一声", (12, "subscribe")),  # Tianjin: let me know
+        ("停车泊位修好多少了", (10, "progress")),  # 修好 is not 好几
+        ("特教学校收什么样的孩子？自闭症的收不收", (2, "eligibility")),  # an unmarked A-not-A asks
+    ],
+)
+def test_question_forms_round_three_end(holder, text, want):
+    assert _pi(holder, text) == want
