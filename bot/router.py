@@ -43,7 +43,9 @@ _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
 _ORDINAL = re.compile(r"第(\d{1,4})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
-_INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
+_INCLUDES = re.compile(
+    r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间|管不管|还管|也管|是吧"
+)
 # A question mark on a clause with one of these already asks: no 吗 is implied.
 _ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
 _TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")

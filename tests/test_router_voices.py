@@ -436,3 +436,23 @@ def test_clause_boundaries_in_one_pass_equal_folding_each_clause(holder, text):
 )
 def test_question_forms_round_three_end(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (
+            "我丢了工作在家领失业金，听说要涨，涨多少",
+            (1, "benefit"),
+        ),  # 丢了工作 is not lost property
+        ("免费职业培训让不让外地人去", (1, "eligibility")),
+        ("老人家食堂具体提供哪些服务", (4, "benefit")),
+        ("商业保险都保哪些情况", (6, "benefit")),
+        ("想把我们小区列入老旧小区改造要走什么程序", (8, "apply")),
+        ("免费陪诊是有人陪着去挂号吧 还管拿药吗", (6, "benefit")),  # what the service includes
+        ("社区卫生服务中心能打流感疫苗吗", (None, "out_of_scope")),
+        ("心理讲座还剩几场没办", (18, "progress")),
+    ],
+)
+def test_question_forms_from_the_last_validation_set(holder, text, want):
+    assert _pi(holder, text) == want
