@@ -109,6 +109,9 @@ class Router:
         hits = self._hits(q, _latin_words(spoken))
         entries = self.lex.entries
         tokens = _spans(self.lex.segmenter.cut(q, False), q)
+        # A homophone reading must start and end where words do: 退一点 is 退 + 一点, not 退役.
+        edges = {0, len(q)} | {k for _, s, e in tokens for k in (s, e)}
+        hits = [h for h in hits if h.channel != "pinyin" or (h.start in edges and h.end in edges)]
         # 老年大学 is a word of its own: the 老年 and 大学 inside it name nothing of ours.
         inside = _inside_other_words(tokens, entries)
         project_hits = _non_overlapping(
