@@ -20,7 +20,8 @@ _GENERAL = re.compile(
 _WHAT_HELP = re.compile(r"(哪些|什么|啥)(帮助|政策|福利|补贴|照顾|服务|优惠|好处|待遇|支持|帮扶)")
 _POINTED = ("count", "where", "names", "define", "name")
 STORY = 20  # characters: a message this long tells a situation even without 有什么能享受
-LONG_STORY = 40  # a story this long is a situation even if it asks 家附近有啥 (where)
+LONG_STORY = 40  # a story this long is a situation even if it asks 家附近有啥 (where)…
+_ONE_POINT = ("apply", "deadline", "progress")  # …unless it asks how, when or how far
 
 
 def groups_in(kb: KnowledgeBase, text: str) -> list[str]:
@@ -35,7 +36,7 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     if route.too_long or not (_GENERAL.search(q) or len(q) >= STORY):
         return None
     pointed = asks.read(text).kind in _POINTED and not _WHAT_HELP.search(q)
-    if pointed and len(q) < LONG_STORY:
+    if pointed and (len(q) < LONG_STORY or route.intent in _ONE_POINT):
         return None  # 在哪 / 哪几个: one point of one project (能得到哪些帮助 is not that)
     hits = concerns.concerned(kb, groups_in(kb, text))
     # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
