@@ -93,6 +93,35 @@ async def test_a_flood_across_both_instances_is_limited_once(api, holder):
         assert texts[3] == "您发送得太快了，请稍后再试。"
 
 
+async def test_a_telegram_webhook_retry_on_the_other_instance_is_not_answered_twice(api, holder):
+    # Telegram redelivers an update whose 200 it did not see; the balancer may send the retry to
+    # the other instance. A second answer would read 您已订阅过 and subscribe nothing new.
+    async with instances(holder, api=api) as apps, aiohttp.ClientSession() as http:
+        a, b = (hook_url(app) for app in apps)
+        headers = {HEADER: WEBHOOK_SECRET}
+        update = {"update_id": next_update_id(), **text_update(81, "订阅万东路的进展")}
+        assert (await http.post(a, json=update, headers=headers)).status == 200
+        [first] = await api.wait_for("sendMessage", 1, chat_id=81)
+        assert first.params["text"].startswith("已订阅：第9项")
+        assert (await http.post(b, json=update, headers=headers)).status == 200  # the retry
+        # And a retry racing its original: the same new update posted to both at once.
+        again = {"update_id": next_update_id(), **text_update(81, "我的订阅")}
+        both = await asyncio.gather(*(http.post(u, json=again, headers=headers) for u in (a, b)))
+        assert [r.status for r in both] == [200, 200]
+        # Barrier: a later message from the same resident answered by each instance.
+        for i, url in enumerate((b, a)):
+            later = {"update_id": next_update_id(), **text_update(81, "/help")}
+            await http.post(url, json=later, headers=headers)
+            await api.wait_for("sendMessage", 3 + i, chat_id=81)
+        texts = api.texts(81)
+        assert len(texts) == 4, texts
+        assert texts[0].startswith("已订阅：第9项")
+        assert not any("已订阅过" in t for t in texts)
+        assert texts[1] == "您的订阅：\n· 第9项 建设城市市政道路"
+        assert [t.startswith("我能回答") for t in texts[2:]] == [True, True]
+        assert await apps[0].services.subscriptions.subscriptions("tg:81") == [9]
+
+
 async def _done(repo, job_id: int, timeout: float = 60) -> None:
     async def wait():
         while (await repo.job(job_id)).state != "done":
