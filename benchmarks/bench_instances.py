@@ -45,7 +45,11 @@ QUESTIONS = [
 ]
 
 
-def config(tmp: Path, name: str, db_url: str, redis: str | None, api=None, limit=30) -> Path:
+def config(
+    tmp: Path, name: str, db_url: str, redis: str | None, prefix: str, api=None, limit=30
+) -> Path:
+    """One instance's config; every instance of a run gets the same Redis prefix (one
+    deployment: one budget, one set of contexts)."""
     port = free_port()
     data = {
         "database": {"url": db_url},
@@ -55,7 +59,7 @@ def config(tmp: Path, name: str, db_url: str, redis: str | None, api=None, limit
         "log_level": "WARNING",
     }
     if redis:
-        data["redis"] = {"url": redis, "prefix": f"bench:{uuid.uuid4().hex[:6]}:"}
+        data["redis"] = {"url": redis, "prefix": prefix}
     if api is not None:
         data["telegram"] = {
             "token": api.token,
@@ -74,9 +78,13 @@ def config(tmp: Path, name: str, db_url: str, redis: str | None, api=None, limit
 
 async def start(paths: list[Path]) -> list[tuple[subprocess.Popen, int]]:
     procs = []
+    profile = os.environ.get("BENCH_PROFILE")  # a directory: each instance under cProfile
     for p in paths:
         port = yaml.safe_load(p.read_text(encoding="utf-8"))["wechat"]["port"]
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(p)], cwd=ROOT)
+        cmd = [sys.executable, "-m", "bot", "run", "--config", str(p)]
+        if profile:
+            cmd[1:1] = ["-m", "cProfile", "-o", f"{profile}/{p.stem}.prof"]
+        proc = subprocess.Popen(cmd, cwd=ROOT)
         procs.append((proc, port))
     async with aiohttp.ClientSession() as s:
         for _, port in procs:
@@ -111,7 +119,10 @@ async def broadcast_run(args, n: int, tmp: Path) -> dict:
     await wipe(args.db_url)
     async with FakeBotAPI() as api:
         api.set_rate_limit(args.limit, burst=max(1, args.limit / 4), retry_after=1)
-        paths = [config(tmp, f"b{i}", args.db_url, args.redis, api, args.limit) for i in range(n)]
+        prefix = f"bench:{uuid.uuid4().hex[:6]}:"
+        paths = [
+            config(tmp, f"b{i}", args.db_url, args.redis, prefix, api, args.limit) for i in range(n)
+        ]
         procs = await start(paths)
         try:
             db = Database(args.db_url)
@@ -148,7 +159,8 @@ async def broadcast_run(args, n: int, tmp: Path) -> dict:
 
 async def wechat_run(args, n: int, redis: str | None, tmp: Path) -> dict:
     await wipe(args.db_url)
-    procs = await start([config(tmp, f"w{i}", args.db_url, redis) for i in range(n)])
+    prefix = f"bench:{uuid.uuid4().hex[:6]}:"
+    procs = await start([config(tmp, f"w{i}", args.db_url, redis, prefix) for i in range(n)])
     latencies: list[float] = []
     try:
         async with aiohttp.ClientSession() as s:
@@ -186,17 +198,20 @@ async def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--per-client", type=int, default=20)
     ap.add_argument("--skip-broadcast", action="store_true")
+    ap.add_argument("--skip-wechat", action="store_true")
+    ap.add_argument("--counts", default="1,2,3", help="instance counts for the broadcast")
     args = ap.parse_args()
     if not args.db_url or "postgresql" not in args.db_url:
         sys.exit("needs --db-url (or TEST_DATABASE_URL) of a PostgreSQL database to empty")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        print("WeChat, closed loop: each client alternates between the instances")
-        for n, redis in ((1, None), (1, args.redis), (2, args.redis)):
-            print(" ", await wechat_run(args, n, redis, tmp), flush=True)
+        if not args.skip_wechat:
+            print("WeChat, closed loop: each client alternates between the instances")
+            for n, redis in ((1, None), (1, args.redis), (2, args.redis)):
+                print(" ", await wechat_run(args, n, redis, tmp), flush=True)
         if not args.skip_broadcast:
             print(f"Broadcast of {args.subscribers} under one global limit of {args.limit}/s")
-            for n in (1, 2, 3):
+            for n in map(int, args.counts.split(",")):
                 print(" ", await broadcast_run(args, n, tmp), flush=True)
 
 
