@@ -7,7 +7,7 @@ import asyncio
 
 import aiohttp
 from instances import WEBHOOK_SECRET, hook_url, instances, wechat_url
-from tgupdates import next_update_id, text_update
+from tgupdates import callback_update, next_update_id, text_update
 from wechat_support import FakeWeChat, field, message_xml
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -174,3 +174,99 @@ async def test_a_knowledge_edit_goes_live_on_every_instance(tmp_path):
                 break
             await asyncio.sleep(0.2)
         assert [app.holder.router.route(question).project for app in apps] == [10, 10]
+
+
+async def _post(http, url: str, update: dict) -> None:
+    resp = await http.post(url, json=update, headers={HEADER: WEBHOOK_SECRET})
+    assert resp.status == 200
+
+
+async def _confirm_on(http, api, url: str, admin: int, text: str) -> int:
+    """/broadcast typed to one instance, 确认发送 pressed on `url`: the job's id."""
+    before = len(api.of("sendMessage", chat_id=admin))
+    await _post(http, url, {"update_id": next_update_id(), **text_update(admin, text)})
+    calls = await api.wait_for("sendMessage", before + 1, chat_id=admin)
+    preview = calls[-1]
+    go = preview.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await _post(
+        http, url, {"update_id": next_update_id(), **callback_update(admin, go, preview.result)}
+    )
+    return int(go.rsplit(":", 1)[-1])
+
+
+async def test_status_cancel_and_the_live_report_work_from_any_instance(api, holder):
+    from bot.storage.subscriptions import SubscriptionRepo
+
+    api.set_rate_limit(20, burst=5, retry_after=1)
+    admin = 1
+    options = {
+        "broadcast": {"rate_per_second": 20, "per_chat_interval": 0, "status_interval": 0.3},
+        "telegram": {"admins": [admin]},
+    }
+    async with instances(holder, api=api, **options) as apps, aiohttp.ClientSession() as http:
+        a, b = (hook_url(app) for app in apps)
+        subs = SubscriptionRepo(apps[0].db)
+        residents = list(range(6000, 6060))
+        for chat in residents:
+            await subs.touch_user(f"tg:{chat}", "telegram", str(chat))
+            await subs.subscribe(f"tg:{chat}", None)
+        repo = apps[0].tools.broadcasts
+
+        # Confirmed on B, stopped from A: nothing more goes out, and one report says so.
+        job = await _confirm_on(http, api, b, admin, "/broadcast all 第二次通知")
+        await api.wait_for("sendMessage", 3, chat_id=None)
+        cancel = text_update(admin, f"/cancel_broadcast {job}")
+        await _post(http, a, {"update_id": next_update_id(), **cancel})
+        await _done_or_cancelled(repo, job)
+        counts = await repo.counts(job)
+        assert counts["cancelled"] > 0
+        await _followers_done(apps)
+        texts = api.texts(admin)
+        assert any(t.startswith(f"已停止广播 #{job}：已送达 ") for t in texts), texts
+        assert [t.split("\n")[0] for t in texts if t.startswith(f"广播 #{job}（")] == [
+            f"广播 #{job}（全部订阅者）已取消"
+        ]
+        # What went out is what the outbox says: the rows in flight at the cancel, no more.
+        assert sum(api.sent_per_chat[c] for c in residents) == counts["sent"] < 60
+
+        # Confirmed on B, which is then taken down (a deploy): A finishes the job, /broadcasts
+        # on A shows it, and the admin's status message and report come from A, once.
+        api.clear()
+        job = await _confirm_on(http, api, b, admin, "/broadcast all 明天上午9点万东路通车")
+        await api.wait_for("sendMessage", 5, chat_id=None)
+        apps.remove(down := apps[1])  # stopped here, not again when the test ends
+        await down.stop()
+        await _post(http, a, {"update_id": next_update_id(), **text_update(admin, "/broadcasts")})
+        listing = (await api.wait_for("sendMessage", 2, chat_id=admin))[-1].params["text"]
+        assert f"#{job} " in listing and "全部订阅者 发送中" in listing, listing
+        await _done(repo, job)
+        await _followers_done(apps)
+        reports = [t for t in api.texts(admin) if t.startswith(f"广播 #{job}（")]
+        assert len(reports) == 1, reports
+        head, took = reports[0].rsplit("\n", 1)
+        assert (
+            head
+            == f"广播 #{job}（全部订阅者）发送完毕\n共 60 人\n已送达 60\n已屏蔽或不存在 0\n失败 0"
+        )
+        assert took.startswith("用时 ")
+        edits = api.of("editMessageText", ok=True)
+        assert edits and edits[-1].params["text"].startswith(f"广播 #{job}（全部订阅者）发送完毕")
+        assert all(api.sent_per_chat[c] == 1 for c in residents)
+
+
+async def _done_or_cancelled(repo, job_id: int, timeout: float = 30) -> None:
+    async def wait():
+        while (await repo.job(job_id)).state not in ("done", "cancelled") or await repo.in_flight(
+            job_id
+        ):
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def _followers_done(apps) -> None:
+    """Until every instance's follower of the admin's status has seen the job end."""
+    for _ in range(100):
+        if not any(app.desk._following for app in apps):
+            return
+        await asyncio.sleep(0.1)
