@@ -270,3 +270,43 @@ async def _followers_done(apps) -> None:
         if not any(app.desk._following for app in apps):
             return
         await asyncio.sleep(0.1)
+
+
+async def test_an_update_a_dead_instance_acknowledged_is_answered_by_a_survivor(
+    api, holder, monkeypatch
+):
+    # An instance stored an update (Telegram got its 200) and died before answering: a survivor
+    # answers it once the lease has passed. One whose reply had begun is never answered again.
+    import datetime as dt
+    import json
+
+    from bot.storage.schema import telegram_inbox, utcnow
+
+    monkeypatch.setattr("bot.channels.telegram.intake.INBOX_LEASE", 1.0)
+    monkeypatch.setattr("bot.channels.telegram.intake.ADOPT_EVERY", 0.2)
+    async with instances(holder, api=api) as apps:
+        long_ago = utcnow() - dt.timedelta(seconds=5)
+        left = {"update_id": next_update_id(), **text_update(93, "租房补贴怎么申请")}
+        begun = {"update_id": next_update_id(), **text_update(94, "/help")}
+        async with apps[0].db.engine.begin() as conn:  # as the dead instance left them
+            await conn.execute(
+                telegram_inbox.insert(),
+                [
+                    {"update_id": u["update_id"], "payload": json.dumps(u), "received_at": long_ago}
+                    | extra
+                    for u, extra in (
+                        (left, {"sending_at": None}),
+                        (begun, {"sending_at": long_ago}),
+                    )
+                ],
+            )
+        [answer] = await api.wait_for("sendMessage", 1, chat_id=93)
+        assert answer.params["text"].startswith(TITLE7 + "\n租房补贴申请审核：")
+        # Barrier: a later update through each instance's webhook is answered after it.
+        async with aiohttp.ClientSession() as http:
+            for i, app in enumerate(apps):
+                later = {"update_id": next_update_id(), **text_update(93, "/help")}
+                await _post(http, hook_url(app), later)
+                await api.wait_for("sendMessage", 2 + i, chat_id=93)
+        assert len(api.of("sendMessage", chat_id=93)) == 3  # answered once, by one survivor
+        assert api.of("sendMessage", chat_id=94) == []
