@@ -1,11 +1,13 @@
 """Answer benchmark: play the blind answer, fact and situation checks through the real Dialogue.
 
-Run: .venv/bin/python benchmarks/bench_answers.py [-v]   (prints figures; asserts nothing)
+Run: .venv/bin/python benchmarks/bench_answers.py [-v] [FILE.jsonl ...]   (prints figures;
+asserts nothing; without files, the three sets in benchmarks/data)
 
 Each question is typed by a fresh console user (numbered options, as `python -m bot chat`).
 A check passes when every `must` string is in what the resident reads (answer text and
 quoted source, not the button labels) and no `must_not` string is. A situation passes when
-every concerned project is named (第N项 or its title). Lengths are of the text before buttons.
+every concerned project is named (第N项 or its title); one that concerns no project passes
+when none is named. Lengths are of the text before buttons.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ DATA = ROOT / "benchmarks" / "data"
 
 
 def load(name: str) -> list[dict]:
-    path = DATA / name
+    path = Path(name) if "/" in name else DATA / name
     if not path.exists():
         return []
     return [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
@@ -45,12 +47,12 @@ def named(kb, n: int, text: str) -> bool:
     return f"第{n}项" in text or (p is not None and p.title in text)
 
 
-async def main(verbose: bool) -> None:
+async def main(verbose: bool, names: list[str]) -> None:
     holder = KBHolder()
     dialogue = Dialogue(Services(holder))
     kb = holder.kb
     lengths: dict[str, list[int]] = {}
-    for name in ("answers_blind.jsonl", "facts_blind.jsonl", "situations_blind.jsonl"):
+    for name in names or ("answers_blind.jsonl", "facts_blind.jsonl", "situations_blind.jsonl"):
         items = load(name)
         if not items:
             print(f"{name}: missing")
@@ -60,7 +62,9 @@ async def main(verbose: bool) -> None:
         for i, item in enumerate(items):
             text = await ask(dialogue, f"bench:{name}:{i}", item["text"])
             lens.append(len(text))
-            if "projects" in item:
+            if "projects" in item and not item["projects"]:
+                ok = not any(named(kb, n, text) for n in kb.projects)  # nothing applies: say so
+            elif "projects" in item:
                 ok = all(named(kb, n, text) for n in item["projects"])
             else:
                 ok = all(m in text for m in item["must"]) and not any(
@@ -84,4 +88,4 @@ async def main(verbose: bool) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main("-v" in sys.argv))
+    asyncio.run(main("-v" in sys.argv, [a for a in sys.argv[1:] if a != "-v"]))

@@ -35,6 +35,8 @@ INHERITED_CONFIDENCE = 0.8
 MAX_NEW_WORDS = 2  # a follow-up may bring this many words the KB does not know
 ASK_CONFIDENCE = 0.5  # below this, close candidates become a "did you mean" choice
 ANSWERED, ASKED_BACK, OUT_OF_SCOPE = "answered", "asked_back", "out_of_scope"  # question log
+SELFCHECK = "selfcheck"  # the question log's row of a finished self-check (bot.storage.qlog)
+SELFCHECK_ROUTE = Route(None, SELFCHECK, 1.0)
 
 
 def _follows_up(a: Analysis) -> bool:
@@ -114,7 +116,7 @@ class Dialogue:
         ctx = self.services.contexts.get(msg.user_key)
         if ctx.selfcheck is not None and self._leave_selfcheck(msg.user_key, ctx, text):
             return self._offer(msg.user_key, smalltalk.left_selfcheck(self.services.kb.kb))
-        if selfcheck.starts(text):
+        if selfcheck.starts(text) and not self._tells_a_situation(text):
             return await self.act(msg, actions.SELFCHECK_AGAIN)
         typed = browse.typed_action(self.services.kb.kb, text, ctx.offered, ctx.last_project)
         if typed is not None:  # 查看原文 / 城市建设 typed instead of tapped
@@ -127,19 +129,22 @@ class Dialogue:
         reply, outcome = await self._answer(msg, route, text)
         reply.route = route
         self._remember_item(msg.user_key, route, reply)
-        if self.services.question_log is not None:
-            try:  # what the dialogue did, as it did it: the staff inbox reads this
-                await self.services.question_log.record(
-                    replace(msg, text=found.text), route, outcome
-                )
-            except Exception:  # the log must never cost a resident their answer
-                log.exception("question log failed")
+        # What the dialogue did, as it did it: the staff inbox reads this.
+        await self._log(replace(msg, text=found.text), route, outcome)
         reply = handoff.with_offer_if_due(self.services, msg.user_key, route, reply)
         return self._offer(msg.user_key, await self._noticed(msg, reply, found))
 
     async def act(self, msg: Message, action: str) -> Reply:
         """Carry out a button's action payload (bot.actions)."""
         return self._offer(msg.user_key, await self._noticed(msg, await self._act(msg, action)))
+
+    async def _log(self, msg: Message, route: Route, outcome: str, **extra) -> None:
+        if self.services.question_log is None:
+            return
+        try:
+            await self.services.question_log.record(msg, route, outcome, **extra)
+        except Exception:  # the log must never cost a resident their answer
+            log.exception("question log failed")
 
     def _offer(self, user_key: str, reply: Reply) -> Reply:
         """Remember the buttons this reply offers, whatever the channel shows: a label typed
@@ -148,6 +153,13 @@ class Dialogue:
         ctx.offered = reply.flat_buttons()
         self.services.contexts.put(user_key, ctx)
         return reply
+
+    def _tells_a_situation(self, text: str) -> bool:
+        """A story that already says what concerns the resident (…爱运动，一家人爱表演…有啥适合
+        我们家的) is answered from its words; a bare 我能享受哪些 starts the questions."""
+        return len(compact(text)) > selfcheck.SHORT and (
+            self.services.kb.router.route(text).project is not None
+        )
 
     def _leave_selfcheck(self, user_key: str, ctx: Context, text: str) -> bool:
         """End a self-check on 退出, after 20 silent minutes, or on any ordinary question (which
@@ -172,7 +184,13 @@ class Dialogue:
         reply = selfcheck.question(kb, sc)
         ctx.selfcheck = sc if reply is not None else None
         self.services.contexts.put(msg.user_key, ctx)
-        return reply or selfcheck.result(kb, sc)
+        if reply is not None:
+            return reply
+        # One row that a self-check ran and how many projects it found: never its answers,
+        # nor anything the resident typed (issue 16, privacy).
+        found = selfcheck.found(kb, sc)
+        await self._log(replace(msg, text=""), SELFCHECK_ROUTE, SELFCHECK, found=found)
+        return selfcheck.result(kb, sc)
 
     def _remember_item(self, user_key: str, route: Route, reply: Reply) -> None:
         """Keep the sub-item just answered, so 那怎么申请 asks about the same one."""

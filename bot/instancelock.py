@@ -30,6 +30,8 @@ class FileLock:
     def acquire(self) -> None:
         import fcntl  # POSIX; the bot's servers are Linux
 
+        # A fresh checkout has no data/ yet: the database would make it, but the lock comes first.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -79,10 +79,13 @@ GENERIC = frozenset(
     ]
 )
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
+_ROAD_NAME = re.compile(r"(路|大街|大道|街)$")
 TITLE_BONUS = 1.2
+PLACE_BONUS = 1.5  # a place the list names (逸庭苑, 八纬路) belongs to one project for sure
 SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
 MIN_INITIALS = 3  # ylcw (养老床位) is an abbreviation; db could be 低保 or 大病
+SPOKEN_FACTOR = 0.9  # 生育的保险: a name with 的 inside, as people say it
 SITUATION_FACTOR = 0.5  # a life situation (失业) points to a project less surely than its name
 
 
@@ -134,6 +137,7 @@ class Entry:
     oos: float = 0.0  # weight of evidence that the question is outside the list
     topic: dict[int, float] = field(default_factory=dict)  # 补贴: shared by many, a choice
     situation: bool = False  # a life situation (失业), not a name: weaker, and never "the" name
+    piece: bool = False  # only a piece of a longer name (回来 in 退役回来): a hint, not a mention
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class Lexicon:
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
         self.dialect = [(re.compile(p), to) for p, to in kb.vocab.dialect.items()]
+        self._narrative = re.compile("|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)")
         # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
         self.segmenter = domain_segmenter()
 
@@ -166,7 +171,7 @@ class Lexicon:
         self.stopwords = frozenset(self.fold(compact(w)) for w in kb.vocab.stopwords)
         self._add_topics(kb, self._add_project_terms(kb))
         self.patterns = [
-            (re.compile(p), intent, w)
+            (re.compile(p, re.MULTILINE), intent, w)  # one clause a line: ^ and $ per clause
             for intent, spec in kb.vocab.intents.items()
             for p, w in spec.patterns.items()
         ]
@@ -195,6 +200,8 @@ class Lexicon:
         self.example_keys = [ex.text for ex in self.examples]
 
         self.project_term_list = [k for k, e in self.entries.items() if e.projects and len(k) >= 3]
+        # Every road the KB names (万东路, 八纬路…): another road is not on the list.
+        self.road_names = [k for k in self.project_term_list if _ROAD_NAME.search(k)]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
         for key in self.entries:
             if len(key) >= 2 and not self.segmenter.has_word(key):
@@ -205,6 +212,10 @@ class Lexicon:
         if self._fold_re is None:
             return text
         return self._fold_re.sub(lambda m: self._fold_map[m.group(0)], text)
+
+    def narrative_spans(self, q: str) -> list[tuple[int, int]]:
+        """Where the message tells a time rather than asks one (去年底, 上个月, 哪天真摔了)."""
+        return [m.span() for m in self._narrative.finditer(q)]
 
     def rewrite(self, text: str) -> str:
         """Normalised text (spaces kept) -> Chinese words the lexicon knows.
@@ -219,7 +230,8 @@ class Lexicon:
         return text
 
     def _latin(self, run: str) -> str:
-        if compact(run).replace(" ", "") in self.entries:  # help, hello, menu: words already known
+        whole = compact(run).replace(" ", "")
+        if whole in self.entries or whole in self._fold_map:  # help, thank you: words we know
             return run
         out: list[str] = []
         sylls: list[str] = []
@@ -295,10 +307,11 @@ class Lexicon:
         direct: dict[str, dict[int, float]] = defaultdict(dict)
         situations: dict[str, set[int]] = defaultdict(set)
         sub: dict[str, set[int]] = defaultdict(set)
+        variants: dict[str, dict[int, float]] = defaultdict(dict)
         for n, p in kb.projects.items():
             words = [(p.title, TITLE_BONUS)]
             words += [(w, 1.0) for w in (*p.aliases, *p.keywords, *p.example_texts)]
-            words += [(pl.name, 1.0) for pl in p.places]
+            words += [(pl.name, PLACE_BONUS) for pl in p.places]  # 逸庭苑 names one project
             phrasings = set(p.example_texts)
             for word, bonus in words:
                 key = self.fold(compact(word))
@@ -307,13 +320,20 @@ class Lexicon:
                 direct[key][n] = max(direct[key].get(n, 0.0), term_weight(key) * bonus)
                 if word in phrasings:
                     continue  # a whole question: its words are the resident's, not the project's names
-                for piece in self.segmenter.cut(key):
+                pieces = self.segmenter.cut(key)
+                for piece in pieces:
                     if len(piece) >= 2 and piece != key and _HAS_CJK.search(piece):
                         sub[piece].add(n)
+                w = term_weight(key) * bonus * SPOKEN_FACTOR
+                for spoken in self._spoken_forms(key, pieces):
+                    variants[spoken][n] = max(variants[spoken].get(n, 0.0), w)
             for word in p.situations:
                 key = self.fold(compact(word))
                 if len(key) >= 2:
                     situations[key].add(n)
+        for key, owners in variants.items():
+            if key not in direct and not self.segmenter.has_word(key):
+                direct[key] = owners  # a word of its own (文艺) is not our abbreviation
         for key, owners in direct.items():
             share = 1.0 / len(owners)
             self.entries[key].projects.update({n: w * share for n, w in owners.items()})
@@ -337,7 +357,27 @@ class Lexicon:
                 continue
             w = term_weight(piece) * SUBTERM_FACTOR / len(owners)
             self.entries[piece].projects.update({n: w for n in owners})
+            self.entries[piece].piece = True
         return sub
+
+    @staticmethod
+    def _spoken_forms(key: str, pieces: list[str]) -> list[str]:
+        """How residents say a name otherwise: 的 inside (生育的保险), shortened to the first
+        character of each word after the first (家庭文化艺术节 -> 家庭文艺节), or a road with
+        another ending (万东路 -> 万东道)."""
+        out = []
+        if all(_ALL_CJK.fullmatch(x) for x in pieces):
+            if len(pieces) == 2 and all(len(x) >= 2 for x in pieces):
+                out.append("的".join(pieces))
+            if len(pieces) >= 3:
+                short = pieces[0] + "".join(x[0] for x in pieces[1:])
+                if len(short) >= 4:
+                    out.append(short)
+        road = _ROAD_NAME.search(key)
+        stem = key[: road.start()] if road else ""
+        if 2 <= len(stem) <= 5 and not stem.endswith(("道", "马", "公", "套", "楼")):
+            out += [stem + end for end in ("路", "道", "街") if stem + end != key]
+        return out
 
     def _add_topics(self, kb: KnowledgeBase, sub: dict[str, set[int]]) -> None:
         """Words several projects share (补贴, 培训, 改造): alone they ask for a choice among the

@@ -47,6 +47,9 @@ class Route:
     alternatives: tuple[Alternative, ...] = ()
     inherited: bool = False  # project came from dialogue context, not from the words
     too_long: bool = False
+    # Other projects the words also point to, however far behind (a situation that touches
+    # 4 and 5: 瘫在床上 + 住院), strongest first; the situation answer names them all.
+    related: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.clauses import asks, clauses, find_ask
 from bot.intents import PROJECT_INTENTS
 from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon
@@ -22,15 +24,18 @@ AMBIGUOUS_RATIO = 0.75  # second within 75% of the first: offer a choice
 ORDINAL_SCORE = 5.0
 SPECIAL_CUE = 4.0  # (un)subscribe cues this strong decide the intent whatever else matched
 LONG_MESSAGE = 60  # characters: beyond this a message is a story with a question at the end
-ASK_CHARS = 12  # the question: the last clauses of a story, at least this long
 STORY_FACTOR = 0.3  # question words in the story part of a long message count this much
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
+LIST_CUE = 4.0  # a request for the whole list this strong wins over a weak project word
+HELP_CUE = 3.0  # 这里可以查询哪些内容: how to use the bot, over a stray 老人
 HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is asked for
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
 INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
+ASKED_PROJECT = 0.5  # a project word inside the asking clause of a longer message: +50%
+RELATED_SCORE = 1.25  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
 TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
@@ -38,6 +43,16 @@ _ORDINAL = re.compile(r"第(\d{1,4})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
 _INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
+# A question mark on a clause with one of these already asks: no 吗 is implied.
+_ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
+_TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")
+# A road's name: two to five characters before 路/大街/大道/街 (not 街道, a subdistrict office).
+_ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
+_ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
+UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
+_NEGATED = re.compile(r"(不是|不算|并非|不属于|也不是)$")
+_LACKED = re.compile(r"(没|没有|无)$")
+_LATIN_WORD = re.compile(r"[a-z]+")  # after normalise: lower case
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
 
@@ -86,16 +101,20 @@ class Router:
         q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
-        ask = self._ask_start(spoken, q)
-        hits = self._hits(q)
+        a, b, marked, questions = self._ask_span(text, q)
+        hits = self._hits(q, _latin_words(spoken))
         entries = self.lex.entries
-        project_hits = _non_overlapping([h for h in hits if entries[h.key].projects])
+        tokens = _spans(self.lex.segmenter.cut(q, False), q)
+        # 老年大学 is a word of its own: the 老年 and 大学 inside it name nothing of ours.
+        inside = _inside_other_words(tokens, entries)
+        project_hits = _non_overlapping(
+            [h for h in hits if entries[h.key].projects and not inside(h)]
+        )
         cue_hits = _not_contained([h for h in hits if entries[h.key].cues])
         oos_hits = _non_overlapping(
             [h for h in hits if entries[h.key].oos and h.channel == "exact"]
         )
         covered = _covered(project_hits + cue_hits + oos_hits)
-        tokens = _spans(self.lex.segmenter.cut(q, False), q)
         project_hits += self._fuzzy(tokens, covered, self.lex.project_term_list)
         cue_hits += self._fuzzy(tokens, covered, self.lex.cue_list)
         covered = _covered(project_hits + cue_hits + oos_hits)
@@ -107,31 +126,71 @@ class Router:
                 continue  # 租房 told twice in a story is still one piece of evidence
             said.add(h.key)
             entry = entries[h.key]
+            if entry.situation and _NEGATED.search(q, max(0, h.start - 4), h.start):
+                continue  # 我不是困难户: a situation denied is not the resident's
+            # The thing asked about sits in the asking clause (改造的公厕啥时候能用上？我只能用
+            # 无障碍厕位): its names count more than those of the story around it.
+            asked = (a, b) != (0, len(q)) and a <= h.start and h.end <= b
             for n, w in entry.projects.items():
                 ev.projects[n] += w * h.factor
+                if asked:
+                    ev.asked[n] += w * h.factor
+                if h.channel == "exact" and not entry.piece and w >= RELATED_SCORE:
+                    ev.related.add(n)  # a name or a situation said as such, not a stray piece
                 if entry.situation:
                     ev.situational = True
                 elif h.channel != "fuzzy":
                     ev.named = max(ev.named, w * h.factor)
+                    if not entry.piece:
+                        ev.named_by[n] = max(ev.named_by.get(n, 0.0), w * h.factor)
         iscores: dict[str, float] = defaultdict(float)
+        told = self.lex.narrative_spans(q)  # 去年底关门了: a time told, not asked
         for h in cue_hits:
+            if any(s <= h.start and h.end <= e for s, e in told):
+                continue
             bonus = 1.0 + RECENCY_BONUS * h.end / len(q)
-            if h.start < ask:
-                bonus *= STORY_FACTOR
+            outside = h.start < a or h.end > b
             for intent, w in entries[h.key].cues:
-                iscores[intent] += w * h.factor * bonus
+                # A complaint is a complaint wherever it is said (我要投诉，…找谁管？).
+                story = STORY_FACTOR if outside and intent != "human" else 1.0
+                iscores[intent] += w * h.factor * bonus * story
+        # The asking part whole (我家…，能给更新不) and each of its questions alone (修好了没？能用了不？)
+        # One line each, searched once: the lexicon compiles patterns with ^ and $ per line.
+        asked = "\n".join(_as_question(c, marked) for c in dict.fromkeys((q[a:b], *questions)) if c)
+        whole = (a, b) == (0, len(q))
         for pattern, intent, w in self.lex.patterns:
-            if pattern.search(q, ask):
+            if pattern.search(asked):
                 iscores[intent] += w
-            elif ask and pattern.search(q):
-                iscores[intent] += w * STORY_FACTOR
+            elif not whole and pattern.search(q):
+                iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
             if int(m.group(1)) in self.kb.projects:
                 ev.projects[int(m.group(1))] += ORDINAL_SCORE
                 ev.named = max(ev.named, ORDINAL_SCORE)
-        oos_weights = [entries[h.key].oos for h in oos_hits]
-        oos_weights += [w for pattern, w in self.lex.oos_patterns if pattern.search(q)]
+
+        # Another service in an aside after the question (…，现在学校门口天天堵车) counts less
+        # than one asked about; before the question it is often the topic (想考个驾照…上哪报名).
+        # A road outside the question is where the resident lives (我们家住在新开路那边).
+        def after(start: int) -> float:
+            return STORY_FACTOR if not whole and start >= b else 1.0
+
+        def outside(start: int, end: int) -> float:
+            return STORY_FACTOR if not whole and (end <= a or start >= b) else 1.0
+
+        oos_weights = [
+            entries[h.key].oos * after(h.start)
+            for h in oos_hits
+            if not _LACKED.search(q, max(0, h.start - 2), h.start)  # 没退休金: told, not asked
+        ]
+        oos_weights += [UNKNOWN_ROAD * outside(m.start(), m.end()) for m in self._unknown_roads(q)]
+        ev.other_kind = bool(_other_kinds(tokens, covered, entries, self.lex.stopwords))
+        before_aside = q[:b]
+        oos_weights += [
+            w if whole or pattern.search(before_aside) else w * STORY_FACTOR
+            for pattern, w in self.lex.oos_patterns
+            if pattern.search(q)
+        ]
         ev.oos = sum(oos_weights)
         ev.oos_max = max(oos_weights, default=0.0)
         ev.includes = bool(oos_weights) and bool(_INCLUDES.search(q))
@@ -152,19 +211,48 @@ class Router:
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
-    def _ask_start(self, spoken: str, q: str) -> int:
-        """Where the question starts in a long story: its last clauses (at least ASK_CHARS
-        characters). Residents tell what happened first and ask last; cues in the story part
-        (去年, 什么时候查出来的) count less. 0 for a short message: all of it is the question."""
-        if len(q) < LONG_MESSAGE:
-            return 0
-        tail = ""
-        for clause in reversed(spoken.split(" ")):
-            tail = clause + tail
-            if len(tail) >= ASK_CHARS:
-                break
-        folded = self.lex.fold(tail)
-        return len(q) - len(folded) if q.endswith(folded) else 0
+    def _ask_span(self, text: str, q: str) -> tuple[int, int, bool, list[str]]:
+        """Where the question sits in q (start, end), whether a question mark said so, and
+        its clauses as q slices.
+
+        Residents tell what happened first and ask last; a salutation (网格员咨询：) opens;
+        a question mark marks the asking clause wherever it is. Cues outside it count less."""
+        raw = unicodedata.normalize("NFKC", text)
+        parts = clauses(raw)
+        if len(parts) < 2:
+            return 0, len(q), False, [q]
+        at: dict[int, int] = {len(raw): len(q)}  # raw clause boundary -> position in q
+        pos = 0
+        for s, e, _ in parts:  # each clause folded once: the cost stays linear in the text
+            at.setdefault(s, min(pos, len(q)))
+            pos += len(self._folded(raw[s:e]))
+            at[e] = min(pos, len(q))
+        ask = find_ask(raw, story=len(q) >= LONG_MESSAGE)
+        if ask is None:  # all of it asks; its last clause and each clause that asks are read
+            # alone too (…严重扰民，我要投诉), not a told one (租房住好几年了 is no count so far)
+            alone = [(s, e) for s, e, _ in parts[:-1] if asks(raw[s:e])] + [parts[-1][:2]]
+            return 0, len(q), False, [q, *(q[at[s] : at[e]] for s, e in alone)]
+        return (
+            at[ask.start],
+            max(at[ask.start], at[ask.end]),
+            ask.marked,
+            [q[at[s] : at[e]] for s, e in ask.parts],
+        )
+
+    def _folded(self, text: str) -> str:
+        return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
+
+    def _unknown_roads(self, q: str) -> list[re.Match]:
+        """Road names the KB does not know (十一经路): the list builds named roads only, so a
+        question about another road is outside it, unless a known project is named as well."""
+        out = []
+        for m in _ROAD.finditer(q):
+            name = _ROAD_LEAD.split(m.group(0))[-1]
+            if len(name) < 3 or name[:-1] in self.lex.stopwords:
+                continue
+            if not any(name in k or k in name for k in self.lex.road_names):
+                out.append(m)
+        return out
 
     @staticmethod
     def _named_outweighs(ev: Evidence) -> bool:
@@ -184,17 +272,28 @@ class Router:
         )
         return (self.lex.examples[best[2]], best[1]) if best else None
 
-    def _hits(self, q: str) -> list[Hit]:
+    def _hits(self, q: str, latin: frozenset[str] = frozenset()) -> list[Hit]:
         """Every lexicon word in the text, exact or by pinyin, found by two Aho–Corasick
-        automatons: the cost grows with the text, not with text x longest word."""
+        automatons: the cost grows with the text, not with text x longest word. A Latin cue
+        counts only as whole words of the message (`latin`): hi is not in this."""
         entries, stopwords = self.lex.entries, self.lex.stopwords
         hits = [
-            Hit(end - len(key) + 1, end + 1, key, "exact") for end, key in self.lex.exact_ac.iter(q)
+            Hit(end - len(key) + 1, end + 1, key, "exact")
+            for end, key in self.lex.exact_ac.iter(q)
+            if not _LATIN_WORD.fullmatch(key) or key in latin
         ]
+        words = [(h.start, h.end) for h in hits if h.length >= 2]
         for end, (size, key) in self.lex.pinyin_ac.iter(pinyin_codes(q)):
-            w = q[end - size + 1 : end + 1]
-            if w not in entries and w not in stopwords:
-                hits.append(Hit(end - size + 1, end + 1, key, "pinyin", PINYIN_FACTOR))
+            start, w = end - size + 1, q[end - size + 1 : end + 1]
+            if w in entries or w in stopwords:
+                continue
+            if size < 3 and not entries[key].projects:
+                continue  # 十一经 read as 已经: two-character question words are typed right
+            if any(
+                s < end + 1 and start < e and not (start <= s and e <= end + 1) for s, e in words
+            ):
+                continue  # 有政策 is 有 + 政策, not the homophone 有证 straddling a known word
+            hits.append(Hit(start, end + 1, key, "pinyin", PINYIN_FACTOR))
         return hits
 
     def _fuzzy(self, tokens: list[Span], covered: set[int], choices: list[str]) -> list[Hit]:
@@ -225,7 +324,18 @@ class Router:
         return out
 
     def _decide(self, ev: Evidence, iscores, unknown) -> Route:
-        ranked = sorted(ev.projects.items(), key=lambda kv: (-kv[1], kv[0]))
+        # Which project: the words of the asking clause weigh more (ASKED_PROJECT); how sure,
+        # and whether it is a project at all: the plain evidence.
+        order = sorted(
+            ev.projects, key=lambda n: (-(ev.projects[n] + ASKED_PROJECT * ev.asked[n]), n)
+        )
+        ranked = [(n, ev.projects[n]) for n in order]
+        if ranked and ranked[0][0] not in ev.named_by:
+            # 逸庭苑改造会不会加个坡道？我坐轮椅: the project named outranks one only described.
+            named = [kv for kv in ranked if ev.named_by.get(kv[0], 0.0) >= NAMED_STRONG]
+            if named:
+                ranked.remove(named[0])
+                ranked.insert(0, named[0])
         top_n, top = ranked[0] if ranked else (None, 0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         has_project = top >= MIN_PROJECT_SCORE or (
@@ -241,6 +351,12 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
+        weakly_named = max(ev.named_by.values(), default=0) < 2.0
+        for asked, floor in (("list", LIST_CUE), ("help", HELP_CUE)):
+            if iscores.get(asked, 0) >= floor and weakly_named and not ev.oos:
+                # 能不能把这20项都给我说一遍 / 这里可以查询哪些内容: the list or how to use the
+                # bot, whatever stray project word the story brings along.
+                return Route(None, asked, round(min(1.0, iscores[asked] / 6), 3))
         if iscores.get("human", 0) >= HUMAN_CUE:
             # 我要投诉… / 转人工: a person is asked for, whatever project is named.
             return Route(None, "human", round(min(1.0, iscores["human"] / 6), 3))
@@ -256,21 +372,27 @@ class Router:
             if intent is None:
                 intent = "overview"
             strength = min(1.0, top / 3.0)
-            margin = (top - second) / top
+            margin = max(0.0, (top - second) / top)  # the asked-about project may trail
             conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3
             conf *= _intent_certainty(iscores, iscore)
-            return Route(top_n, intent, round(conf, 3), alternatives)
+            related = tuple(n for n, _ in ranked if n != top_n and n in ev.related)
+            return Route(top_n, intent, round(conf, 3), alternatives, related=related)
         intent, iscore = _best(iscores, NON_PROJECT_INTENTS)
+        if intent == "greeting":  # 您好…可以咨询哪些…谢谢: the politeness wraps the question
+            asked, score = _best(iscores, ("list", "help", "human"))
+            if asked and score >= 1.5:
+                intent, iscore = asked, score
         if intent and iscore >= 1.5:
             return Route(None, intent, round(min(1.0, iscore / 3.0), 3))
         intent, iscore = _best(iscores, PROJECT_INTENTS)
-        if intent and top > 0 and not ev.oos:
-            # Only weak words (急救 is in two projects): a guess, offered as a choice.
+        if intent and top > 0 and not ev.oos and not ev.other_kind:
+            # Only weak words (急救 is in two projects): a guess, offered as a choice — not when
+            # the shared word is qualified by one we do not know (以旧换新补贴: another kind).
             weak = tuple(
                 Alternative(n, round(s, 3)) for n, s in ranked[:3] if s >= AMBIGUOUS_RATIO * top
             )
             return Route(top_n, intent, round(0.3 * top / MIN_PROJECT_SCORE, 3), weak)
-        if ev.topics and not ev.oos and not ev.topic_unknown():
+        if ev.topics and not ev.oos and not ev.other_kind and not ev.topic_unknown():
             # A bare word many projects share (补贴): the likeliest, with the others as a choice.
             shared = sorted(ev.topics.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
             choice = tuple(Alternative(n, round(s, 3)) for n, s in shared)
@@ -294,6 +416,19 @@ class Evidence:
     topics: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     topic_unknown: Callable[[], list[str]] = list  # content words beside the shared ones
     example: tuple | None = None
+    related: set[int] = field(default_factory=set)  # projects a name or situation points to
+    named_by: dict[int, float] = field(default_factory=dict)  # project -> its strongest name
+    asked: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # in the ask
+    other_kind: bool = False  # a shared word qualified by an unknown one (育儿补贴)
+
+
+def _as_question(clause: str, marked: bool) -> str:
+    """One asking clause as the patterns read it: sentence-final particles off (修起没有哦 ->
+    修起没有), and a question mark with no particle or question word read as 吗 (有他的份？)."""
+    clause = _TRAILING.sub("", clause) if len(clause) > 3 else clause
+    if marked and not _ANSWERED_BY.search(clause):
+        clause += "吗"
+    return clause
 
 
 def _cue_intent(iscores: dict[str, float]) -> str | None:
@@ -355,6 +490,37 @@ def _spans(tokens: list[str], q: str) -> list[Span]:
             pos = start + len(tok)
             out.append((tok, start, pos))
     return out
+
+
+def _inside_other_words(tokens: list[Span], entries) -> Callable[[Hit], bool]:
+    """A test: does this hit sit strictly inside a longer word the segmenter knows and the
+    lexicon does not (老年 in 老年大学, 大学 in 老年大学)? Such a word is another thing."""
+    foreign = [(s, e) for tok, s, e in tokens if len(tok) >= 3 and tok not in entries]
+
+    def inside(h: Hit) -> bool:
+        return any(s <= h.start and h.end <= e and e - s > h.length for s, e in foreign)
+
+    return inside
+
+
+def _other_kinds(tokens: list[Span], covered: set[int], entries, stopwords) -> list[int]:
+    """Where a shared word is qualified by a word we do not know (以旧换新补贴, 育儿补贴): an
+    allowance, training or insurance of another kind, not the list's own."""
+    out = []
+    for (prev, ps, pe), (tok, start, _) in zip(tokens, tokens[1:], strict=False):
+        entry = entries.get(tok)
+        if entry is None or not entry.topic or len(prev) < 2 or not _CONTENT.search(prev):
+            continue
+        known = prev in entries or prev in stopwords
+        if not known and not any(k in covered for k in range(ps, pe)):
+            out.append(start)
+    return out
+
+
+def _latin_words(spoken: str) -> frozenset[str]:
+    """The Latin words of a message and runs of up to three (how much -> howmuch)."""
+    words = _LATIN_WORD.findall(spoken)
+    return frozenset("".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words)))
 
 
 def _covered(hits: list[Hit]) -> set[int]:

@@ -18,7 +18,9 @@ class ProgressSource(Protocol):
 
 
 class QuestionLog(Protocol):
-    async def record(self, msg: Message, route: Route, outcome: str | None = None) -> None: ...
+    async def record(
+        self, msg: Message, route: Route, outcome: str | None = None, *, found: int | None = None
+    ) -> None: ...
 
 
 class FeedbackStore(Protocol):

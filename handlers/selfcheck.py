@@ -11,13 +11,14 @@ from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply
 from bot.text import compact
+from handlers import concerns
 from handlers.common import ask_hotline, hotline
-from handlers.facts import key_fact, with_year
 
 START = re.compile(
     r"(我能享受哪些|我能享受什么|有啥适合我|有什么适合我|帮我看看|看看我能享受|重新测一下|自测)"
 )
 EXIT_WORDS = ("退出", "不测了", "结束")
+SHORT = 20  # characters: longer, a message that starts the self-check may tell the situation
 UNSURE = "不确定"
 TIMEOUT = 20 * 60  # seconds of silence that end the flow
 # (question, [(label, groups)]): asked in this order, each skippable with 不确定.
@@ -32,7 +33,7 @@ QUESTIONS = (
     ),
     (
         "家里享受低保、低收入或特困吗？",
-        (("是", ("低保低收入特困",)), ("孩子无人抚养", ("事实无人抚养儿童",)), ("都不是", ())),
+        (("低保或低收入", ("低保低收入",)), ("特困供养", ("特困供养",)), ("都不是", ())),
     ),
     (
         "您的工作情况？",
@@ -50,6 +51,8 @@ QUESTIONS = (
             ("准备生孩子", ("生育",)),
             ("退役军人", ("退役军人",)),
             ("有上学的孩子", ("学龄儿童家庭",)),
+            # here, not beside 低保: a low-income family raising such a child answers both
+            ("孩子无人抚养", ("事实无人抚养儿童",)),
         ),
     ),
 )
@@ -104,18 +107,17 @@ def choose(sc: SelfCheck, step: int, choice: str) -> bool:
     return True
 
 
+def found(kb: KnowledgeBase, sc: SelfCheck) -> int:
+    """How many projects the result names: all the question log keeps of a self-check."""
+    return len({p.number for p, _, _ in concerns.concerned(kb, sc.groups)})
+
+
 def result(kb: KnowledgeBase, sc: SelfCheck) -> Reply:
     """The sub-items that may concern the resident: 可能适用 / 需确认条件, never a promise."""
     sure, check = [], []
-    for n, p in sorted(kb.projects.items()):
-        for it in p.items:
-            tags = [g.tag for g in it.groups if g.tag in sc.groups]
-            if not tags:
-                continue
-            fact = with_year(key_fact(p, it), kb.year.year, plan=True)
-            todo = next((kb.vocab.groups[t].todo for t in tags if kb.vocab.groups[t].todo), None)
-            line = f"· 第{n}项 {it.name}：{fact}"
-            (check if todo else sure).append(line + (f"（{todo}）" if todo else ""))
+    for p, it, tags in concerns.concerned(kb, sc.groups):
+        text, unsure = concerns.line(kb, p, it, tags)
+        (check if unsure else sure).append(text)
     again = [[Button("重新测一下", actions.SELFCHECK_AGAIN), Button("全部项目", "list")]]
     if not sure and not check:
         return Reply(

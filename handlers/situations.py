@@ -9,15 +9,15 @@ from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply, Route
 from bot.text import compact
-from handlers import asks, facts
+from handlers import asks, concerns, facts
 from handlers.common import ask_hotline
-from handlers.facts import key_fact, with_year
 
 MAX_LINES = 6
 # The resident asks what there is for them, not one fact of one project.
 _GENERAL = re.compile(
     r"(享受|有什么|有啥|有嘛|有哪些|能帮|帮帮|帮上|帮我|政策|照顾|管不管|管吗|有没有|怎么办|适合|能得到|能领|补贴|服务)"
 )
+_WHAT_HELP = re.compile(r"(哪些|什么|啥)(帮助|政策|福利|补贴|照顾|服务|优惠|好处|待遇|支持|帮扶)")
 _POINTED = ("count", "where", "names", "define", "name")
 STORY = 20  # characters: a message this long tells a situation even without 有什么能享受
 
@@ -28,42 +28,30 @@ def groups_in(kb: KnowledgeBase, text: str) -> list[str]:
     return [tag for tag, g in kb.vocab.groups.items() if any(compact(w) in q for w in g.words)]
 
 
-def concerned(kb: KnowledgeBase, tags: list[str]):
-    """(project, sub-item, tags) for every sub-item tagged with one of the groups."""
-    out = []
-    for _, p in sorted(kb.projects.items()):
-        for it in p.items:
-            mine = [g.tag for g in it.groups if g.tag in tags]
-            if mine:
-                out.append((p, it, mine))
-    return out
-
-
 def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     """The situation answer, or None when the question is about one project's one point."""
     q = compact(text or "")
     if route.too_long or not (_GENERAL.search(q) or len(q) >= STORY):
         return None
-    if asks.read(text).kind in _POINTED:
-        return None
-    hits = concerned(kb, groups_in(kb, text))
+    if asks.read(text).kind in _POINTED and not _WHAT_HELP.search(q):
+        return None  # 在哪 / 哪几个: one point of one project (能得到哪些帮助 is not that)
+    hits = concerns.concerned(kb, groups_in(kb, text))
     # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
     routed = [route.project] if route.project is not None else []
     routed += [a.project for a in route.alternatives if a.project not in routed]
+    # …and every other project the words name or describe (逸庭苑 + 暖气不热: 8 and 11).
+    routed += [n for n in route.related if n not in routed]
     projects = {p.number for p, _, _ in hits} | set(routed)
-    if not hits or len(projects) < 2:
-        return None  # one project: its own answer says it better
+    if len(projects) < 2 and (route.project is not None or not hits):
+        return None  # one project the router found: its own answer says it better
     for n in reversed(routed):
         if n not in {p.number for p, _, _ in hits} and kb.project(n) is not None:
             p = kb.project(n)
-            hits.insert(0, (p, facts.pick_item(p, text), []))
+            hits.insert(0, (p, facts.pick_item(p, text) or _closest_item(p, text), []))
     sure, check = [], []
     for p, it, tags in hits[:MAX_LINES]:
-        fact = with_year(key_fact(p, it), kb.year.year, plan=True)
-        name = it.name if it is not None else p.title
-        todos = [kb.vocab.groups[t].todo for t in tags if kb.vocab.groups[t].todo]
-        line = f"· 第{p.number}项 {name}：{fact}"
-        (check if todos else sure).append(line + (f"（{todos[0]}）" if todos else ""))
+        text, unsure = concerns.line(kb, p, it, tags)
+        (check if unsure else sure).append(text)
     lines = ["按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："]
     if sure:
         lines += ["可能适用：", *sure]
@@ -71,6 +59,20 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
         lines += ["需确认条件：", *check]
     lines.append(ask_hotline(kb))
     return Reply("\n".join(lines), _buttons(hits))
+
+
+def _closest_item(p, text: str):
+    """The sub-item whose words share most two-character pieces with the story (没了工作 ->
+    就业帮扶), so one line names one thing instead of the whole project's summary."""
+    q = compact(text or "")
+    pairs = {q[i : i + 2] for i in range(len(q) - 1)}
+    best, best_n = None, 0
+    for it in p.items:
+        words = compact(it.name + "".join(it.terms))
+        n = len(pairs & {words[i : i + 2] for i in range(len(words) - 1)})
+        if n > best_n:
+            best, best_n = it, n
+    return best
 
 
 def _buttons(hits) -> list[list[Button]]:

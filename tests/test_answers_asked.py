@@ -266,12 +266,40 @@ async def test_a_situation_touching_two_projects_names_both(say):
         "按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）：",
         "可能适用：",
         "· 第4项 老人家食堂：2023年计划推进老年人助餐服务，新建1家一级老人家食堂。",
-        "· 第4项 家庭养老床位：2023年计划建设家庭养老床位406张。",
         "需确认条件：",
+        "· 第4项 家庭养老床位：2023年计划建设家庭养老床位406张。（原文未说明家庭养老床位的申请条件。）",
         "· 第5项 长期护理保险：2023年计划深入开展长期护理保险制度试点，减轻重度失能人员及其家庭"
-        "长期照护负担。（原文未说明“重度失能”的评定标准。）",
+        "长期照护负担。（原文未说明长期护理保险试点的参保和认定条件，也未说明“重度失能”的评定标准。）",
     ]
     assert options(screen) == "[1] 第4项  [2] 第5项  [3] 全部项目"
+
+
+async def test_a_situation_names_projects_the_router_sees_without_a_group(say):
+    # 逸庭苑 (a community the list renovates) and cold radiators (heating) have no group tag:
+    # the router's names and situations bring both projects into the one answer.
+    screen = await say("我们家就在逸庭苑，楼道破破烂烂，冬天暖气片也不热，今年能赶上啥好事？")
+    assert screen.splitlines()[:4] == [
+        "按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）：",
+        "可能适用：",
+        "· 第11项 供热“冬病夏治”：2023年计划对部分终端用户室内供热设施进行提升改造，改善用户室内供热效果。",
+        "· 第8项 老旧小区改造：2023年计划完成逸庭苑、明波公寓2个老旧小区改造。",
+    ]
+
+
+async def test_what_help_is_a_situation_question_not_a_which_one(say):
+    screen = await say("我儿子坐轮椅，家里是低保户，孩子也想找个活干。我们家能得到哪些帮助？")
+    lines = screen.splitlines()
+    assert lines[0] == "按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："
+    assert any(x.startswith("· 第1项 就业困难群体帮扶：") for x in lines)
+    assert any(x.startswith("· 第6项 无障碍改造：") for x in lines)
+
+
+async def test_a_story_that_asks_what_suits_us_is_answered_not_questioned(say):
+    screen = await say("我们一家三口周末爱去小公园遛弯，还爱一起表演节目，有啥适合我们家的")
+    assert (
+        screen.splitlines()[0] == "按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："
+    )
+    assert (await say("有啥适合我的", user="另一位")).splitlines()[1] == "1. 家里有老人吗？"
 
 
 async def test_a_question_about_one_project_is_not_a_situation(say):
@@ -289,7 +317,7 @@ class RecordingLog:
     def __init__(self):
         self.texts = []
 
-    async def record(self, msg, route, outcome):
+    async def record(self, msg, route, outcome, **extra):
         self.texts.append(msg.text)
 
 

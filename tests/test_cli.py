@@ -21,6 +21,14 @@ def bot(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     )
 
 
+def test_console_chat_starts_where_its_database_folder_does_not_exist_yet(tmp_path):
+    """`chat` on a fresh checkout: data/ is not there until the first run makes it."""
+    db = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'console.db'}"
+    out = bot("chat", "--db", db, stdin="退出\n")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "data" / "console.db").exists()
+
+
 def test_console_chat_transcript(tmp_path):
     db = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
     out = bot(

@@ -65,10 +65,10 @@ class HeldLog:
         self.entered = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def record(self, msg, route, *rest) -> None:
+    async def record(self, msg, route, *rest, **extra) -> None:
         self.entered.set()
         await self.release.wait()
-        await self.inner.record(msg, route, *rest)
+        await self.inner.record(msg, route, *rest, **extra)
 
     async def close(self) -> None:
         await self.inner.close()

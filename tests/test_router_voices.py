@@ -182,3 +182,208 @@ def test_initials_stand_for_a_name_only_when_one_name_fits(holder):
     assert holder.router.lex.rewrite("wdl shenme shihou tongche") == "万东路什么时候通车"
     # sybx: 失业保险, 生育保险 or 商业保险 — three names fit, so the letters stay letters.
     assert holder.router.lex.rewrite("sybx") == " sybx "
+
+
+# ---- where the question sits (bot/clauses.py) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # A salutation ending in a colon does not ask: its 咨询 is not "how to apply".
+        ("居委会同志咨询：家庭养老床位对老人有什么要求？", (4, "eligibility")),
+        # The question mark marks the asking clause; the story after it only explains.
+        (
+            "租房补贴能给多少钱？我们一家三口挤在出租屋里好几年了，年底房东还要涨房租",
+            (7, "benefit"),
+        ),
+        # An unmarked question right after the marked one asks too.
+        ("退役军人服务站离我家远吗？怎么联系", (20, "apply")),
+        # 有他的份？ — the mark is the particle: a yes/no question about who qualifies.
+        ("孙女跟着我过，困难群众商业保险有她的份？", (6, "eligibility")),
+    ],
+)
+def test_the_asking_clause_decides_the_intent(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_find_ask_slices_the_raw_text():
+    from bot.clauses import find_ask
+
+    text = "社区干部请教：老旧小区改造，楼道灯管不管换？"
+    ask = find_ask(text, story=False)
+    assert text[ask.start : ask.end] == "老旧小区改造，楼道灯管不管换"
+    assert find_ask("老旧小区改造管不管换楼道灯", story=False) is None  # one clause: all of it asks
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("失业保险金给不给涨", (1, "benefit")),  # A-not-A: 给不给 asks what one gets
+        ("政府对独居老人有没有什么照顾", (4, "benefit")),  # 有没有什么 = 有什么
+        ("外地来的孩子有没有得上特教学校", (2, "eligibility")),  # 有没有得 = 能不能
+        ("居民医保住院报销限额提高自哪一日起执行", (5, "deadline")),  # 哪一日 = 哪天
+        ("零就业家庭帮扶有何条件", (1, "eligibility")),  # 有何 = 有什么
+    ],
+)
+def test_question_forms_by_mechanism(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_a_time_told_in_the_story_is_not_asked(holder):
+    # 前年底 tells when the factory closed; the question is what training gives.
+    assert _pi(holder, "前年底我们厂子倒闭了，职业培训给不给补贴") == (1, "benefit")
+
+
+def test_a_homophone_straddling_a_known_word_is_not_read(holder):
+    # 有政策 is 有 + 政策; read as the homophone 有证 it would ask about certificates.
+    hits = holder.router._hits(holder.router.lex.fold("有政策吗"))
+    assert ("有证", "pinyin") not in {(h.key, h.channel) for h in hits}
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("胸痛救治单元啥子时候弄得好嘛", (3, "deadline")),  # 啥子 = 什么; 嘛 at the end a particle
+        ("特教学校修起没得哦？", (2, "progress")),  # V起了没得 = V好了没有
+        ("健身园整好了没？能去了不？", (16, "progress")),  # two questions: each read alone
+        ("口袋公园已经建了几个了", (15, "progress")),  # 已经…几个: a count so far
+        (
+            "残疾人家庭无障碍改造收不收外地户口的",
+            (6, "eligibility"),
+        ),  # 收不收 someone: who qualifies
+        ("社区食堂能给老人做点啥", (4, "benefit")),  # 能给…做点啥: what the service gives
+        ("像我这样的低保户能享受医疗救助吗", (6, "eligibility")),  # 像我这样的: does it cover me
+        ("请给我开通停车位进展的推送", (10, "subscribe")),  # 开通…推送 turns notifications on
+        ("这个平台能问什么", (None, "help")),  # 这个平台 is the bot itself
+    ],
+)
+def test_spoken_forms_of_more_regions(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_a_word_of_its_own_around_our_words_names_another_thing(holder):
+    # 老年大学 is one word: the 老年 (elderly care) and 大学 (graduates) inside it are not ours.
+    assert holder.router.route("想给我爸报个老年大学的国画班在哪报名").intent == "out_of_scope"
+    assert _pi(holder, "大学毕业生见习在哪报名") == (1, "apply")  # our own word still counts
+
+
+def test_a_road_the_list_does_not_name_is_outside_it(holder):
+    assert holder.router.route("卫津南路那段全是坑什么时候能修好").intent == "out_of_scope"
+    assert _pi(holder, "八纬路什么时候能修好") == (9, "deadline")  # a road the list names
+    # A known road in the same story keeps the question in scope.
+    assert (
+        _pi(
+            holder,
+            "从卫津南路拐到万东路那段什么时候修好",
+        )[0]
+        == 9
+    )
+
+
+def test_latin_cues_are_whole_words(holder):
+    # hi is in "this", when in "whenever": only whole words of the message count.
+    assert holder.router.route("which projects this year? 民心工程清单").intent == "list"
+    assert holder.router.route("thank you").intent == "greeting"  # not 'thank' + 有
+
+
+def test_the_last_clause_is_read_alone_too(holder):
+    # 我要投诉 at the end of a complaint asks for a person, though it does not open the message.
+    assert _pi(holder, "老旧小区改造施工天天早上六点就开始砸墙，我要投诉") == (None, "human")
+    # A told clause is not: 住了好几年了 is not a count so far.
+    assert _pi(holder, "在河东住了好几年了，能申请租房补贴吗")[1] == "eligibility"
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("我是跑网约车的，能参加生育的保险吗", (5, "eligibility")),  # 生育的保险 = 生育保险
+        ("您好，请问这里都能问哪些事情呢？谢谢您", (None, "help")),  # politeness wraps the ask
+        ("失业金涨了以后一个月能多领多少", (1, "benefit")),  # 多领多少: how much one gets
+        ("老人家食堂只收本社区的老人吗", (4, "eligibility")),  # 只收: who qualifies
+        ("家庭养老床位要我们自己付钱吗", (4, "benefit")),  # 自己付钱: the cost to them
+        ("停车场的事找物业还是找街道", (10, "apply")),  # 找X还是找Y: whom to go to
+        ("口袋公园的进展以后不需要推送了", (15, "unsubscribe")),
+    ],
+)
+def test_more_question_forms(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (
+            "家庭养老床位我这种租房住的老人能申请不",
+            (4, "eligibility"),
+        ),  # 我这种…的: does it cover me
+        ("保障性租赁住房今年认定了几个项目了", (7, "progress")),  # a count so far
+        ("老人家食堂是否已经开业", (4, "progress")),  # 是否已经: done yet?
+        ("供热改造能在11月供暖前弄完吗", (11, "deadline")),  # before a date
+        ("我要投诉，口袋公园的公厕脏得没法进，找谁管？", (None, "human")),  # a complaint anywhere
+        ("停车位的推送提醒帮我关掉吧", (10, "unsubscribe")),
+        ("能不能发语音问你", (None, "help")),  # how to use the bot
+        ("南开区也建口袋公园吗", (None, "out_of_scope")),  # another district's list
+    ],
+)
+def test_question_forms_of_validation_voices(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("家庭文艺节在哪报名", (17, "apply")),  # 家庭文化艺术节, shortened as people say it
+        ("八纬道什么时候修好", (9, "deadline")),  # a listed road with another ending
+        ("逸庭苑这次改造包不包括楼门口的坡道？我妈坐轮椅", (8, "overview")),  # the asked-about one
+        ("冬病夏治改造包不包括我们小区", (11, "eligibility")),  # A-not-A about us: who qualifies
+        ("示范店的东西比别的店贵吗", (13, "benefit")),  # the cost to them
+        ("胸痛救治单元目前验收合格的有几家", (3, "progress")),  # a count so far
+        ("失业保险金是不是7月开始提高", (1, "deadline")),  # a month and 开始: when
+    ],
+)
+def test_names_said_otherwise_and_more_forms(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_a_space_between_chinese_words_ends_a_clause(holder):
+    # Voice input separates clauses with spaces: the first clause asks, the second tells.
+    assert _pi(holder, "明波公寓改造完了没 我们楼的外墙还是掉皮") == (8, "progress")
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # An aside after the question does not make it another service; a road the resident
+        # lives on is not the question.
+        ("我家住在卫国道那边，新开的菜市场在哪？现在门口天天堵车", (12, "overview")),
+        # 是真的吗？ asks about the clause before it, however long.
+        ("听说区里有个老人免费补牙的民心工程，是真的吗？", (None, "out_of_scope")),
+        ("能不能把这20项都给我讲一遍？我念给楼里的老人听", (None, "list")),
+        ("我想找个真人跟我说说停车位的事", (None, "human")),
+        ("本人今后不再需要进展推送，请取消", (None, "unsubscribe")),
+        ("以旧换新补贴在哪领", (None, "out_of_scope")),  # another kind of allowance
+        ("退役军人服务站管不管俺们外地户口的", (20, "eligibility")),
+    ],
+)
+def test_story_asides_bare_questions_and_other_kinds(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("口袋公园嘛前儿建好", (15, "deadline")),  # Tianjin 嘛前儿 = 什么时候
+        (
+            "我一个人住，不是困难户，那个红外监测有我的份吗",
+            (4, "eligibility"),
+        ),  # a denied situation
+        ("我没退休金，孙子跟着我过，能享受什么", (6, "benefit")),  # 没退休金 is told, not asked
+        ("想找个地方遛遛弯，口袋公园在哪", (15, "overview")),  # 遛遛弯 = 遛弯
+        ("人防车位能买吗", (None, "out_of_scope")),
+        ("帮我写个请假条 谢谢", (None, "out_of_scope")),  # a task, not a greeting
+        ("这里可以查询哪些内容？我帮家里老人问", (None, "help")),
+    ],
+)
+def test_denials_reduplication_and_requests(holder, text, want):
+    assert _pi(holder, text) == want

@@ -21,7 +21,11 @@ from bot.channels.web.settings import WebConfig
 from bot.config import Config
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
-PLAYED = ["01-question-and-follow-up.yaml", "02-choice-by-number-or-button.yaml"]
+PLAYED = [
+    "01-question-and-follow-up.yaml",
+    "02-choice-by-number-or-button.yaml",
+    *sorted(p.name for p in TRANSCRIPTS.glob("*-self-check*.yaml")),  # every persona (issue 16)
+]
 
 
 class WebPlayer:

@@ -223,10 +223,12 @@ class Vocab(_Strict):
     dialect: dict[str, str] = Field(default_factory=dict)
     # Single pinyin syllables typed in Latin letters that stand for one word (ma -> 吗).
     pinyin_words: dict[str, str] = Field(default_factory=dict)
+    # Time told in the story, not asked (去年底关门了): question words inside do not count.
+    narrative: list[str] = Field(default_factory=list)
 
-    @field_validator("dialect", "out_of_scope_patterns")
+    @field_validator("dialect", "out_of_scope_patterns", "narrative")
     @classmethod
-    def _dialect_compiles(cls, v: dict):
+    def _dialect_compiles(cls, v):
         for p in v:
             try:
                 re.compile(p)

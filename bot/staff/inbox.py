@@ -39,7 +39,7 @@ async def load_inbox(
 ) -> Inbox:
     """Cluster the period's unanswered questions, leaving out wording already decided on."""
     since = (now or utcnow()) - dt.timedelta(days=days)
-    questions = await repo.questions(since)
+    questions = [q for q in await repo.questions(since) if not q.selfcheck]  # not questions
     clusters = build_clusters(questions, router, await repo.decisions())
     return Inbox(since, len(questions), sum(q.unanswered for q in questions), clusters)
 

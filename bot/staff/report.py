@@ -167,7 +167,9 @@ def html_report(s: Stats, title: str, generated: dt.datetime | None = None) -> s
 <div class="card">提问人<b>{s.users}</b></div>
 <div class="card">已回答<b>{s.answered}</b></div>
 <div class="card">回答率<b>{s.answer_rate:.0%}</b></div>
+<div class="card">自测<b>{len(s.selfchecks)}</b></div>
 </div>
+<div class="meta">{escape(s.selfcheck_line)}（不计入问题；只记次数和找到的项目数，不记居民的选择）</div>
 <h2>每日问题数</h2>
 <div class="legend"><span style="background:{ANSWERED}"></span>已回答<span style="background:{UNANSWERED}"></span>未回答</div>
 {days_chart(s)}

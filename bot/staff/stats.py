@@ -48,6 +48,19 @@ class Stats:
     helpfulness: list[Helpfulness] = field(default_factory=list)
     unhelpful: list[Feedback] = field(default_factory=list)
     suggestions: list[tuple[str, list[Suggestion]]] = field(default_factory=list)
+    # Finished self-checks (我能享受哪些), not questions: how many projects each one found.
+    selfchecks: list[int] = field(default_factory=list)
+
+    @property
+    def selfcheck_line(self) -> str:
+        """自测 N 次，平均找到 x 个项目，一个也没找到的 k 次."""
+        if not self.selfchecks:
+            return "自测 0 次"
+        mean = sum(self.selfchecks) / len(self.selfchecks)
+        none = sum(1 for n in self.selfchecks if n == 0)
+        return (
+            f"自测 {len(self.selfchecks)} 次，平均找到 {mean:.1f} 个项目，一个也没找到的 {none} 次"
+        )
 
     @property
     def answer_rate(self) -> float:
@@ -73,6 +86,9 @@ def compute(
         for i in range((last - first).days + 1)
     }
     per_project: Counter = Counter()
+    # A self-check is neither answered nor unanswered: counted apart, never clustered.
+    checks = [q for q in questions if q.selfcheck and local_date(q.asked_at) in days]
+    questions = [q for q in questions if not q.selfcheck]
     for q in questions:
         day = days.get(local_date(q.asked_at))
         if day is None:
@@ -99,6 +115,7 @@ def compute(
         intents=Counter(q.intent for q in counted).most_common(),
         channels=Counter(q.channel for q in counted).most_common(),
         clusters=build_clusters(counted, router, decided)[:top],
+        selfchecks=[q.found or 0 for q in checks],
     )
 
 
@@ -129,6 +146,7 @@ def text_report(s: Stats, width: int = 30) -> str:
     lines = [
         f"问答统计 {s.first:%Y-%m-%d} — {s.last:%Y-%m-%d}（{len(s.days)} 天）",
         f"问题 {s.total} 个，提问人 {s.users} 位，已回答 {s.answered} 个（回答率 {s.answer_rate:.0%}）",
+        s.selfcheck_line + "（不计入问题）",
         "",
         "按日（已答 / 未答）：",
     ]

@@ -46,7 +46,8 @@ PURGE_EVERY = 24 * 3600.0  # seconds between automatic retention purges
 # Rows logged before the dialogue's own outcome was stored (migration 0301): below this the
 # dialogue asked back (Dialogue.ASK_CONFIDENCE when those rows were written).
 LEGACY_ASK_CONFIDENCE = 0.5
-OUTCOMES = ("answered", "asked_back", "out_of_scope")
+SELFCHECK = "selfcheck"  # a finished self-check: intent and outcome of its one row
+OUTCOMES = ("answered", "asked_back", "out_of_scope", SELFCHECK)
 MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
 NOTICE_CLAIM_TTL = 3600  # seconds: far past any write-behind flush; then the row decides
 
@@ -61,12 +62,18 @@ class LoggedQuestion:
     intent: str
     confidence: float
     outcome: str | None = None  # what the dialogue did; None for rows logged before 0301
+    found: int | None = None  # a self-check's row: how many projects it found
+
+    @property
+    def selfcheck(self) -> bool:
+        """A finished self-check, not a question: staff count it apart."""
+        return self.outcome == SELFCHECK
 
     @property
     def unanswered(self) -> bool:
         """Out of scope, or asked back (which project? did you mean?): as the dialogue did it."""
         if self.outcome is not None:
-            return self.outcome != "answered"
+            return self.outcome in ("asked_back", "out_of_scope")
         if self.intent == "out_of_scope":
             return True
         if self.intent in PROJECT_INTENTS and self.project is None:
@@ -169,9 +176,11 @@ class QuestionLogRepo:
         route: Route,
         outcome: str | None = None,
         at: dt.datetime | None = None,
+        found: int | None = None,
     ) -> None:
         """Store one question, its route and what the dialogue did (answered / asked_back /
-        out_of_scope); one INSERT, a purge at most once a day."""
+        out_of_scope), or a finished self-check (outcome selfcheck, `found` projects, no
+        text); one INSERT, a purge at most once a day."""
         await self._purge_if_due()
         values = dict(
             asked_at=at or utcnow(),
@@ -182,6 +191,7 @@ class QuestionLogRepo:
             intent=route.intent[:20],
             confidence=float(route.confidence),
             outcome=outcome if outcome in OUTCOMES else None,
+            found=found,
         )
         if self.batch_seconds <= 0:
             async with self.db.engine.begin() as conn:
@@ -316,6 +326,7 @@ class QuestionLogRepo:
                 question_log.c.intent,
                 question_log.c.confidence,
                 question_log.c.outcome,
+                question_log.c.found,
             )
             .where(cond)
             .order_by(question_log.c.asked_at, question_log.c.id)

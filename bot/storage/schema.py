@@ -173,8 +173,11 @@ question_log = Table(
     Column("project", Integer, nullable=True),
     Column("intent", String(20), nullable=False),
     Column("confidence", Float, nullable=False),
-    # What the dialogue did: answered | asked_back | out_of_scope (NULL: logged before 0301).
+    # What the dialogue did: answered | asked_back | out_of_scope | selfcheck (NULL: logged
+    # before 0301). A selfcheck row is a finished 我能享受哪些: no text, no answers, only
+    # `found`, the number of projects its result named (issue 16).
     Column("outcome", String(16), nullable=True),
+    Column("found", Integer, nullable=True),
 )
 
 question_log_meta = Table(
@@ -288,6 +291,7 @@ MIGRATIONS: list[Migration] = [
     Migration("0310_privacy_notices", create_tables(privacy_notices)),
     Migration("0320_feedback_suggestions", create_tables(answer_feedback, suggestions)),
     Migration("0400_telegram_inbox", create_tables(telegram_inbox)),
+    Migration("0410_question_log_found", add_column(question_log, "found")),
 ]
 
 # Whom we message and what they asked are data about them; replies stored for WeChat's

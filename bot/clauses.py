@@ -1,0 +1,105 @@
+"""Where the question sits in a message: its clauses, its question marks, its preface.
+
+Residents tell first and ask last (我八十二了…有没有能帮上忙的？), open with a salutation
+(网格员咨询：…, 敬启者：…) or ask first and explain after (能报销吗？我妈住院了). The router
+weighs question words inside the asking clause fully and the rest as story; this module finds
+that clause in the raw text, before punctuation is normalised away.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Punctuation ends a clause; so does a space between Chinese words (voice input and fast typing
+# separate clauses with spaces: 逸庭苑改造完了没 我家楼道还是黑的).
+_CLAUSE_END = re.compile(
+    r"[，,。．！!？?；;：:\n、～~…]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+)
+_QUESTION_MARK = re.compile(r"[？?]")
+_PREFACE = re.compile(r"[：:]")
+# 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
+_ASKS = re.compile(
+    r"吗|么|呢|什么|啥|哪|谁|(?<![好十这那前过近])几(?![乎十百千万])|多少|怎么|咋|如何|何|[能可]不"
+    r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$"  # 改造完了没 / 能去不: a question without a mark
+)
+PREFACE_CHARS = 14  # 兹有一事咨询：, 社区网格员请教：: a salutation, not the question
+BARE = 5  # characters: 是真的吗, 能报吗 — a question that needs the clause before it
+ASK_CHARS = 12  # the asking part of a story: its last clauses, at least this long
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The asking part of a message as a raw-text slice; `marked` when a question mark says so.
+    `parts` are its clauses: 整好了没？能去了不？ asks twice, and each question is read alone."""
+
+    start: int
+    end: int
+    marked: bool = False
+    parts: tuple[tuple[int, int], ...] = ()
+
+
+def clauses(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, delimiter) of every clause; end excludes the delimiter."""
+    out, pos = [], 0
+    for m in _CLAUSE_END.finditer(text):
+        if m.start() > pos:
+            out.append((pos, m.start(), m.group(0)))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, len(text), ""))
+    return out
+
+
+def asks(clause: str) -> bool:
+    """Does this clause ask something (a question word or particle), rather than tell?"""
+    return bool(_ASKS.search(clause))
+
+
+def find_ask(text: str, story: bool) -> Ask | None:
+    """The asking clause(s) of `text` (NFKC'd raw), or None when all of it asks.
+
+    A question mark marks its clause (the last one marked, with a short clause before it when
+    it is only a few characters, 那个呢？); without one, a story (`story`: long enough to
+    tell one) asks in its last clauses. A leading salutation ending in a colon never asks."""
+    text = unicodedata.normalize("NFKC", text)
+    parts = clauses(text)
+    if len(parts) < 2:
+        return None
+    first_start = 0
+    s0, e0, d0 = parts[0]
+    if _PREFACE.search(d0) and e0 - s0 <= PREFACE_CHARS:
+        first_start = 1  # 网格员咨询：… — the salutation's 咨询 does not ask about applying
+    marked = [k for k, (_, _, d) in enumerate(parts) if _QUESTION_MARK.search(d)]
+    marked = [k for k in marked if k >= first_start]
+    if marked:
+        k = j = marked[-1]
+        while j > first_start and (
+            parts[k][1] - parts[j][0] < ASK_CHARS or _QUESTION_MARK.search(parts[j - 1][2])
+        ):
+            ps, pe, pd = parts[j - 1]
+            if (
+                not _QUESTION_MARK.search(pd)
+                and pe - ps > ASK_CHARS
+                and not _ASKS.search(text[ps:pe])
+                and parts[k][1] - parts[j][0] > BARE
+            ):
+                break  # a long told clause before a question: story — unless the question is
+                # bare (是真的吗？ 能报吗？) and asks about that very clause
+            j -= 1  # 卫生间门太窄，有办法吗？ / 修好了没？能用了不？
+        end = k + 1
+        while end < len(parts) and _ASKS.search(text[parts[end][0] : parts[end][1]]):
+            end += 1  # 服务站在哪儿？怎么联系: the unmarked question after the mark asks too
+        spans = tuple((s, e) for s, e, _ in parts[j:end])
+        return Ask(parts[j][0], parts[end - 1][1], marked=True, parts=spans)
+    if story:
+        start = parts[-1][0]
+        for s, _e, _ in reversed(parts[first_start:-1]):
+            if parts[-1][1] - start >= ASK_CHARS:
+                break
+            start = s
+        return Ask(start, len(text), parts=((start, len(text)),))
+    if first_start:
+        return Ask(parts[1][0], len(text), parts=((parts[1][0], len(text)),))
+    return None
