@@ -310,3 +310,48 @@ async def test_an_update_a_dead_instance_acknowledged_is_answered_by_a_survivor(
                 await api.wait_for("sendMessage", 2 + i, chat_id=93)
         assert len(api.of("sendMessage", chat_id=93)) == 3  # answered once, by one survivor
         assert api.of("sendMessage", chat_id=94) == []
+
+
+async def test_the_command_line_broadcast_reports_a_job_the_running_instances_share(
+    api, holder, tmp_path, capsys, caplog
+):
+    # `python -m bot broadcast --yes` beside a running instance: both send the job; the command
+    # line's own share usually ends while the instance still has rows in flight, and its report
+    # must still come (the job's end, not its share's).
+    import yaml
+
+    from bot.cli import main
+    from bot.storage.subscriptions import SubscriptionRepo
+
+    api.set_rate_limit(20, burst=5, retry_after=1)
+    broadcast = {"rate_per_second": 20, "per_chat_interval": 0, "status_interval": 0.2}
+    # The instance claims 16 rows at a time, the command line 1: when nothing is left to claim,
+    # the instance nearly always holds rows still waiting for the budget.
+    running = {**broadcast, "concurrency": 32}
+    async with instances(holder, n=1, api=api, broadcast=running) as [app]:
+        subs = SubscriptionRepo(app.db)
+        residents = list(range(6100, 6160))
+        for chat in residents:
+            await subs.touch_user(f"tg:{chat}", "telegram", str(chat))
+            await subs.subscribe(f"tg:{chat}", None)
+        config = tmp_path / "cli.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "database": {"url": app.config.database.url},
+                    "redis": {"url": app.config.redis.url, "prefix": app.config.redis.prefix},
+                    "telegram": {"token": api.token, "base_url": api.base_url},
+                    "knowledge": {"watch": False},
+                    "broadcast": {**broadcast, "concurrency": 2},
+                }
+            ),
+            encoding="utf-8",
+        )
+        args = ["broadcast", "all", "明天停水", "--yes", "--by", "王主任", "--config", str(config)]
+        assert await asyncio.to_thread(main, args) == 0
+        out = capsys.readouterr().out
+        assert app.tools.engine.stats["claimed"] > 0  # the running instance sent part of it
+        assert "广播 #1（全部订阅者）发送完毕\n共 60 人\n已送达 60\n" in out, out
+        assert all(api.sent_per_chat[c] == 1 for c in residents)
+        # A job without a status message (the command line's) is joined without an error.
+        assert not [r for r in caplog.records if "joining open broadcasts failed" in r.message]

@@ -76,8 +76,10 @@ class Desk:
             if job_id in self._following or self._views is None:
                 continue
             job = await self.repo.job(job_id)
-            view = self._views(job.status_chat, job.status_message or "") if job else None
-            if job and job.status_chat and view is not None:
+            if job is None or not job.status_chat:  # from the command line: nothing to edit
+                continue
+            view = self._views(job.status_chat, job.status_message or "")
+            if view is not None:
                 self.follow(job_id, *view)
         return joined
 
