@@ -146,6 +146,7 @@ async def broadcast_run(args, n: int, tmp: Path) -> dict:
             await db.close()
         finally:
             stop(procs)
+            await forget_keys(args.redis, prefix)
     sent = sum(api.sent_per_chat.values())
     return {
         "instances": n,
@@ -174,6 +175,17 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def forget_keys(url: str, prefix: str) -> None:
+    """The run's keys out of Redis."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url)
+    keys = [k async for k in client.scan_iter(match=prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
 
 
 async def count_commands(url: str, prefix: str) -> int:
@@ -222,6 +234,8 @@ async def wechat_run(args, n: int, redis: str | None, tmp: Path, monitor: bool =
                 seen = await commands
     finally:
         stop(procs)
+        if redis:
+            await forget_keys(redis, prefix)
     q = statistics.quantiles(latencies, n=100)
     out = {
         "instances": n,

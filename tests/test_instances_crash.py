@@ -102,6 +102,17 @@ async def _until(condition, deadline: float, what) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _forget_keys(prefix: str) -> None:
+    """This run's keys out of the shared Redis."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL)
+    keys = [k async for k in client.scan_iter(match=prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
 class Resident:
     """One person chatting on WeChat; their messages go to `home` until it stops answering,
     then (like WeChat's retries behind a load balancer) to the survivor, same MsgId."""
@@ -219,6 +230,7 @@ async def test_three_instances_survive_sigkill_mid_broadcast_and_mid_conversatio
             await asyncio.wait_for(p.wait(), 30)
         counts = await repo.counts(job) if "job" in locals() else {}
         await db.close()
+        await _forget_keys(prefix)
 
     # Every subscriber got the broadcast; nothing confirmed was lost or left unresolved.
     assert [i for i in chat_ids if api.sent_per_chat[i] == 0] == []
