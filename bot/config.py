@@ -67,6 +67,9 @@ class BroadcastConfig(_Section):
     concurrency: int = Field(default=8, ge=1, le=256)
     max_retries: int = Field(default=5, ge=0)
     status_interval: float = Field(default=3.0, gt=0)
+    # Several instances: a row `sending` longer than this was claimed by an instance that died;
+    # another sends it again. Longer than any send (the sender's 10 s timeout) plus its wait.
+    lease: float = Field(default=30.0, ge=1)
 
 
 class PrivacyConfig(_Section):

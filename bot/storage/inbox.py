@@ -100,6 +100,37 @@ class Inbox:
             await self.done(begun)
         return [(i, p) for i, p, s in rows if s is None]
 
+    async def adopt(self, older_than: float) -> list[tuple[int, str]]:
+        """Several instances: updates stored over `older_than` seconds ago and never handled
+        (their instance died after the 200), claimed for this instance, oldest first.
+
+        A claim re-stamps received_at under FOR UPDATE SKIP LOCKED, so two live instances never
+        take the same update, and the live instance still handling a fresh one keeps it. One
+        whose reply had begun is marked handled instead (never answered twice)."""
+        t = telegram_inbox.c
+        cutoff = utcnow() - dt.timedelta(seconds=older_than)
+        stale = (
+            select(t.update_id)
+            .where(t.handled_at.is_(None), t.received_at < cutoff)
+            .order_by(t.update_id)
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.db.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    update(telegram_inbox)
+                    .where(t.update_id.in_(stale.scalar_subquery()))
+                    .values(received_at=utcnow())
+                    .returning(t.update_id, t.payload, t.sending_at)
+                )
+            ).all()
+        begun = [i for i, _, sending in rows if sending is not None]
+        if begun:
+            log.warning("telegram: %d update(s) were being answered by a dead instance", len(begun))
+            await self.done(begun)
+        return sorted((i, p) for i, p, sending in rows if sending is None)
+
     async def purge(self, keep: dt.timedelta = KEEP_IDS) -> int:
         """Forget handled ids older than `keep`."""
         t = telegram_inbox.c
