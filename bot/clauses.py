@@ -17,6 +17,9 @@ from dataclasses import dataclass
 _CLAUSE_END = re.compile(
     r"[，,。．！!？?；;：:\n、～~…]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
 )
+_PUNCT_END = re.compile(r"[，,。．！!？?；;：:\n、～~…]+")
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+WORD_SPACED = 4.0  # characters per space-separated piece: below this, spaces separate words
 _QUESTION_MARK = re.compile(r"[？?]")
 _PREFACE = re.compile(r"[：:]")
 # 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
@@ -41,9 +44,16 @@ class Ask:
 
 
 def clauses(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, delimiter) of every clause; end excludes the delimiter."""
+    """(start, end, delimiter) of every clause; end excludes the delimiter.
+
+    A space between Chinese words ends a clause, unless the writer puts one between most words
+    (我 爸爸 心脏 不好): then only punctuation does."""
+    ends = _CLAUSE_END
+    gaps = len(_CJK_GAP.findall(text))
+    if gaps >= 3 and len(text) / (gaps + 1) < WORD_SPACED:
+        ends = _PUNCT_END
     out, pos = [], 0
-    for m in _CLAUSE_END.finditer(text):
+    for m in ends.finditer(text):
         if m.start() > pos:
             out.append((pos, m.start(), m.group(0)))
         pos = m.end()

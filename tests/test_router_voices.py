@@ -456,3 +456,19 @@ def test_question_forms_round_three_end(holder, text, want):
 )
 def test_question_forms_from_the_last_validation_set(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("口袋 公园 在 哪? 能 遛 弯 吗?", (15, "overview")),  # a space between every word
+        ("灵活就业的能领生育津贴吗", (5, "eligibility")),  # 生育津贴 is maternity insurance's
+        ("户口在外区，在河东住了十年，能在这边申请低保吗", (6, "eligibility")),  # hukou told
+        ("停车位的消息甭给我发了", (10, "unsubscribe")),  # 甭 = 不用
+        ("找个活人跟我说话", (None, "human")),
+        ("路边摆摊要办什么手续", (None, "out_of_scope")),
+        ("补贴性职业培训学费全免吗", (1, "benefit")),
+    ],
+)
+def test_word_spacing_hukou_and_northern_words(holder, text, want):
+    assert _pi(holder, text) == want
