@@ -53,7 +53,7 @@ _TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯�
 _ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
 _ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
-_NEGATED = re.compile(r"(不是|不算|并非|不属于|也不是)$")
+_NEGATED = re.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")  # 是不是/算不算 ask, not deny
 _LACKED = re.compile(r"(没|没有|无)$")
 _RUN = re.compile(r"[^\w.\u4e00-\u9fff]+|_")  # what normalise() turns into one space
 _LATIN_WORD = re.compile(r"[a-z]+")  # after normalise: lower case
@@ -133,8 +133,8 @@ class Router:
                 continue  # 租房 told twice in a story is still one piece of evidence
             said.add(h.key)
             entry = entries[h.key]
-            if entry.situation and _NEGATED.search(q, max(0, h.start - 4), h.start):
-                continue  # 我不是困难户: a situation denied is not the resident's
+            if _NEGATED.search(q, max(0, h.start - 4), h.start):
+                continue  # 我不是困难户: a situation or status denied is not the resident's
             # The thing asked about sits in the asking clause (改造的公厕啥时候能用上？我只能用
             # 无障碍厕位): its names count more than those of the story around it.
             asked = (a, b) != (0, len(q)) and a <= h.start and h.end <= b

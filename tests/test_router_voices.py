@@ -472,3 +472,11 @@ def test_question_forms_from_the_last_validation_set(holder, text, want):
 )
 def test_word_spacing_hukou_and_northern_words(holder, text, want):
     assert _pi(holder, text) == want
+
+
+def test_a_specific_name_beats_an_everyday_word_and_a_denial_is_not_a_status(holder):
+    # 买东西 is everyday: the food-safety shop is what is asked about.
+    assert _pi(holder, "在示范店买东西有啥保障")[0] == 13
+    # 不是低保户 denies the status; 算不算 asks it.
+    assert _pi(holder, "我一个人住 不是低保户 红外监测能装吗")[0] == 4
+    assert _pi(holder, "我家这样算不算零就业家庭")[0] == 1
