@@ -1,0 +1,84 @@
+"""Privacy notices for many new residents at once: each sees the first-contact notice exactly
+once, someone who saw it before a restart does not see it again, and the burst costs one
+notice query instead of one per resident (on SQLite each was a hop into the driver's thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from test_privacy_session import FIRST
+from wechat_support import running, services_with_storage, wechat_config
+
+from bot.storage.qlog import QuestionLogRepo
+
+
+def counting(repo: QuestionLogRepo) -> list[int]:
+    """Record how many keys each notice query asked about."""
+    sizes: list[int] = []
+    fetch = repo._notice_reads.fetch
+
+    async def counted(keys):
+        sizes.append(len(keys))
+        return await fetch(keys)
+
+    repo._notice_reads.fetch = counted
+    return sizes
+
+
+async def test_a_batch_of_first_messages_reads_once_and_answers_each_by_its_own_row(db):
+    before = QuestionLogRepo(db, secret="s")  # the process before a restart
+    assert await before.first_time("wx:oOld", "first")
+    await db.later.flush()
+
+    repo = QuestionLogRepo(db, secret="s")  # this process: knows nobody yet
+    sizes = counting(repo)
+    users = ["wx:oOld", *(f"wx:oNew{i}" for i in range(20))]
+    shown = await asyncio.gather(*(repo.first_time(u, "first") for u in users))
+    assert shown == [False] + [True] * 20
+    assert sizes == [21]  # one query for the whole moment
+    # pii is another kind: the old resident has not seen that one
+    assert await repo.first_time("wx:oOld", "pii")
+    # decided once per process: asked again, nobody sees it twice, and nothing is read
+    again = await asyncio.gather(*(repo.first_time(u, "first") for u in users))
+    assert again == [False] * 21
+    assert sizes == [21, 1]
+    await db.later.flush()
+    fresh = QuestionLogRepo(db, secret="s")  # after another restart, all rows are stored
+    assert await asyncio.gather(*(fresh.first_time(u, "first") for u in users)) == [False] * 21
+
+
+async def test_new_wechat_residents_writing_at_once_each_see_the_notice_once(holder, db, caplog):
+    services = services_with_storage(holder, db)
+    services.question_log = QuestionLogRepo(db, secret="s")
+    await services.question_log.start()
+    sizes = counting(services.question_log)
+    async with running(services, wechat_config(), db) as wx:
+        with caplog.at_level(logging.WARNING):
+            first = await asyncio.gather(
+                *(wx.ask(f"oCrowd{i}", "租房补贴怎么申请") for i in range(12))
+            )
+            second = await asyncio.gather(*(wx.ask(f"oCrowd{i}", "你好") for i in range(12)))
+    assert all(r.count(FIRST) == 1 for r in first), first
+    assert all(r.startswith("【第7项 提高住房保障水平】") for r in first), first
+    assert all(FIRST not in r for r in second), second
+    assert sum(sizes) == 12 and len(sizes) < 12, sizes  # residents of one moment share a query
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_failed_notice_read_costs_no_answer_and_is_asked_again(db, caplog):
+    repo = QuestionLogRepo(db, secret="s")
+
+    async def down(keys):
+        raise ConnectionError("database restarting")
+
+    fetch, repo._notice_reads.fetch = repo._notice_reads.fetch, down
+    results = await asyncio.gather(
+        *(repo.first_time(f"wx:o{i}", "first") for i in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, ConnectionError) for r in results)
+    repo._notice_reads.fetch = fetch  # back: the undecided residents are asked about again
+    assert (
+        await asyncio.gather(*(repo.first_time(f"wx:o{i}", "first") for i in range(3)))
+        == [True] * 3
+    )
