@@ -13,16 +13,17 @@ from wechat_support import running, services_with_storage, wechat_config
 from bot.storage.qlog import QuestionLogRepo
 
 
-def counting(repo: QuestionLogRepo) -> list[int]:
-    """Record how many keys each notice query asked about."""
+def counting(db) -> list[int]:
+    """Record how many reads each transaction of db.reads carried (each one hop on SQLite)."""
     sizes: list[int] = []
-    fetch = repo._notice_reads.fetch
+    run_sync = db.run_sync
 
-    async def counted(keys):
-        sizes.append(len(keys))
-        return await fetch(keys)
+    async def counted(fn):
+        result = await run_sync(fn)
+        sizes.append(len(result))
+        return result
 
-    repo._notice_reads.fetch = counted
+    db.reads.db = type("Counted", (), {"run_sync": staticmethod(counted)})()
     return sizes
 
 
@@ -32,11 +33,11 @@ async def test_a_batch_of_first_messages_reads_once_and_answers_each_by_its_own_
     await db.later.flush()
 
     repo = QuestionLogRepo(db, secret="s")  # this process: knows nobody yet
-    sizes = counting(repo)
+    sizes = counting(db)
     users = ["wx:oOld", *(f"wx:oNew{i}" for i in range(20))]
     shown = await asyncio.gather(*(repo.first_time(u, "first") for u in users))
     assert shown == [False] + [True] * 20
-    assert sizes == [21]  # one query for the whole moment
+    assert sizes == [21]  # one transaction for the whole moment
     # pii is another kind: the old resident has not seen that one
     assert await repo.first_time("wx:oOld", "pii")
     # decided once per process: asked again, nobody sees it twice, and nothing is read
@@ -52,7 +53,7 @@ async def test_new_wechat_residents_writing_at_once_each_see_the_notice_once(hol
     services = services_with_storage(holder, db)
     services.question_log = QuestionLogRepo(db, secret="s")
     await services.question_log.start()
-    sizes = counting(services.question_log)
+    sizes = counting(db)
     async with running(services, wechat_config(), db) as wx:
         with caplog.at_level(logging.WARNING):
             first = await asyncio.gather(
@@ -66,19 +67,34 @@ async def test_new_wechat_residents_writing_at_once_each_see_the_notice_once(hol
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-async def test_a_failed_notice_read_costs_no_answer_and_is_asked_again(db, caplog):
+async def test_a_failed_notice_read_costs_no_answer_and_is_asked_again(db):
     repo = QuestionLogRepo(db, secret="s")
 
-    async def down(keys):
-        raise ConnectionError("database restarting")
+    class Down:
+        async def run_sync(self, fn):
+            raise ConnectionError("database restarting")
 
-    fetch, repo._notice_reads.fetch = repo._notice_reads.fetch, down
+    db.reads.db = Down()
     results = await asyncio.gather(
         *(repo.first_time(f"wx:o{i}", "first") for i in range(3)), return_exceptions=True
     )
     assert all(isinstance(r, ConnectionError) for r in results)
-    repo._notice_reads.fetch = fetch  # back: the undecided residents are asked about again
-    assert (
-        await asyncio.gather(*(repo.first_time(f"wx:o{i}", "first") for i in range(3)))
-        == [True] * 3
-    )
+    db.reads.db = db  # back: the undecided residents are asked about again
+    shown = await asyncio.gather(*(repo.first_time(f"wx:o{i}", "first") for i in range(3)))
+    assert shown == [True] * 3
+
+
+async def test_one_failing_read_fails_only_its_caller(db):
+    async def read(sql: str):
+        return await db.reads.run(lambda conn: conn.exec_driver_sql(sql).scalar())
+
+    results = await asyncio.gather(
+        read("SELECT 1"), read("SELECT * FROM no_such_table"), read("SELECT 2"),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert results[0] == 1 and isinstance(results[1], Exception)
+    if db.is_sqlite:
+        assert results[2] == 2
+    else:  # PostgreSQL aborts the rest of that transaction: they raise, and are asked again
+        assert isinstance(results[2], Exception)
+        assert await read("SELECT 2") == 2

@@ -30,7 +30,6 @@ from sqlalchemy.exc import IntegrityError
 from bot.intents import PROJECT_INTENTS
 from bot.models import Message, Route
 from bot.privacy import redact
-from bot.storage.batchread import BatchedReads
 from bot.storage.db import Database
 from bot.storage.schema import (
     inbox_decisions,
@@ -141,7 +140,6 @@ class QuestionLogRepo:
         self._next_purge = clock()  # start() purges; then record() once a day
         self._noticed: dict[tuple[str, str], None] = {}  # (user_hash, kind) known to be shown
         self._notice_stmt = None
-        self._notice_reads = BatchedReads(self._shown_notices, missing=False)
 
     @classmethod
     def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
@@ -262,7 +260,7 @@ class QuestionLogRepo:
         """True once per user and kind of notice (it is recorded as shown); False after.
 
         One read on a user's first message in this process (shared with the other residents'
-        first messages of the same moment: one query for all); the "shown" row goes out with the
+        first messages of the same moment: one transaction for all); the "shown" row goes out with the
         write-behind batch, so the answer awaits no write (a burst of new users used to queue
         one INSERT each on the answer path). Two processes meeting the same new user at the same
         moment may both show the notice: harmless, and rare."""
@@ -272,8 +270,10 @@ class QuestionLogRepo:
         self._noticed[key] = None  # this process decides once: a concurrent message says False
         if len(self._noticed) > MAX_NOTICED:
             self._noticed.pop(next(iter(self._noticed)))
-        try:  # with the other residents' first messages of these few event-loop turns
-            shown = await self._notice_reads.get(key)
+        t = privacy_notices.c
+        q = select(t.kind).where(t.user_hash == key[0], t.kind == key[1])
+        try:  # in one transaction with the other reads of this moment (db.reads)
+            shown = await self.db.reads.run(lambda conn: conn.execute(q).first() is not None)
         except Exception:
             self._noticed.pop(key, None)  # undecided: ask again next time
             raise
@@ -282,13 +282,6 @@ class QuestionLogRepo:
         row = {"user_hash": key[0], "kind": key[1], "shown_at": utcnow()}
         self.db.later.put(self._notice_insert, key, row, replace=False)
         return True
-
-    async def _shown_notices(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
-        """Which of these (user_hash, kind) notices were shown: one query, one SQLite hop."""
-        t = privacy_notices.c
-        q = select(t.user_hash, t.kind).where(t.user_hash.in_(sorted({h for h, _ in keys})))
-        rows = await self.db.run_sync(lambda conn: conn.execute(q).all())
-        return {(h, k): True for h, k in rows}
 
     @property
     def _notice_insert(self):
