@@ -12,14 +12,20 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_CLAUSE_END = re.compile(r"[，,。．！!？?；;：:\n、～~…]+")
+# Punctuation ends a clause; so does a space between Chinese words (voice input and fast typing
+# separate clauses with spaces: 逸庭苑改造完了没 我家楼道还是黑的).
+_CLAUSE_END = re.compile(
+    r"[，,。．！!？?；;：:\n、～~…]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+)
 _QUESTION_MARK = re.compile(r"[？?]")
 _PREFACE = re.compile(r"[：:]")
 # 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
 _ASKS = re.compile(
     r"吗|么|呢|什么|啥|哪|谁|(?<![好十这那前过近])几(?![乎十百千万])|多少|怎么|咋|如何|何|[能可]不"
+    r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$"  # 改造完了没 / 能去不: a question without a mark
 )
 PREFACE_CHARS = 14  # 兹有一事咨询：, 社区网格员请教：: a salutation, not the question
+BARE = 5  # characters: 是真的吗, 能报吗 — a question that needs the clause before it
 ASK_CHARS = 12  # the asking part of a story: its last clauses, at least this long
 
 
@@ -77,8 +83,10 @@ def find_ask(text: str, story: bool) -> Ask | None:
                 not _QUESTION_MARK.search(pd)
                 and pe - ps > ASK_CHARS
                 and not _ASKS.search(text[ps:pe])
+                and parts[k][1] - parts[j][0] > BARE
             ):
-                break  # a long told clause before a short question: story, not the ask
+                break  # a long told clause before a question: story — unless the question is
+                # bare (是真的吗？ 能报吗？) and asks about that very clause
             j -= 1  # 卫生间门太窄，有办法吗？ / 修好了没？能用了不？
         end = k + 1
         while end < len(parts) and _ASKS.search(text[parts[end][0] : parts[end][1]]):

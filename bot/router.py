@@ -28,6 +28,7 @@ STORY_FACTOR = 0.3  # question words in the story part of a long message count t
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
+LIST_CUE = 4.0  # a request for the whole list this strong wins over a weak project word
 HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is asked for
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
@@ -162,9 +163,25 @@ class Router:
             if int(m.group(1)) in self.kb.projects:
                 ev.projects[int(m.group(1))] += ORDINAL_SCORE
                 ev.named = max(ev.named, ORDINAL_SCORE)
-        oos_weights = [entries[h.key].oos for h in oos_hits]
-        oos_weights += [UNKNOWN_ROAD for _ in self._unknown_roads(q)]
-        oos_weights += [w for pattern, w in self.lex.oos_patterns if pattern.search(q)]
+
+        # Another service in an aside after the question (…，现在学校门口天天堵车) counts less
+        # than one asked about; before the question it is often the topic (想考个驾照…上哪报名).
+        # A road outside the question is where the resident lives (我们家住在新开路那边).
+        def after(start: int) -> float:
+            return STORY_FACTOR if not whole and start >= b else 1.0
+
+        def outside(start: int, end: int) -> float:
+            return STORY_FACTOR if not whole and (end <= a or start >= b) else 1.0
+
+        oos_weights = [entries[h.key].oos * after(h.start) for h in oos_hits]
+        oos_weights += [UNKNOWN_ROAD * outside(m.start(), m.end()) for m in self._unknown_roads(q)]
+        ev.other_kind = bool(_other_kinds(tokens, covered, entries, self.lex.stopwords))
+        before_aside = q[:b]
+        oos_weights += [
+            w if whole or pattern.search(before_aside) else w * STORY_FACTOR
+            for pattern, w in self.lex.oos_patterns
+            if pattern.search(q)
+        ]
         ev.oos = sum(oos_weights)
         ev.oos_max = max(oos_weights, default=0.0)
         ev.includes = bool(oos_weights) and bool(_INCLUDES.search(q))
@@ -216,7 +233,7 @@ class Router:
     def _folded(self, text: str) -> str:
         return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
 
-    def _unknown_roads(self, q: str) -> list[str]:
+    def _unknown_roads(self, q: str) -> list[re.Match]:
         """Road names the KB does not know (十一经路): the list builds named roads only, so a
         question about another road is outside it, unless a known project is named as well."""
         out = []
@@ -225,7 +242,7 @@ class Router:
             if len(name) < 3 or name[:-1] in self.lex.stopwords:
                 continue
             if not any(name in k or k in name for k in self.lex.road_names):
-                out.append(name)
+                out.append(m)
         return out
 
     @staticmethod
@@ -325,6 +342,10 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
+        if iscores.get("list", 0) >= LIST_CUE and max(ev.named_by.values(), default=0) < 2.0:
+            # 能不能把这20项都给我说一遍 / 民心工程都包括哪些: the whole list, whatever stray
+            # project word the story brings along.
+            return Route(None, "list", round(min(1.0, iscores["list"] / 6), 3))
         if iscores.get("human", 0) >= HUMAN_CUE:
             # 我要投诉… / 转人工: a person is asked for, whatever project is named.
             return Route(None, "human", round(min(1.0, iscores["human"] / 6), 3))
@@ -353,13 +374,14 @@ class Router:
         if intent and iscore >= 1.5:
             return Route(None, intent, round(min(1.0, iscore / 3.0), 3))
         intent, iscore = _best(iscores, PROJECT_INTENTS)
-        if intent and top > 0 and not ev.oos:
-            # Only weak words (急救 is in two projects): a guess, offered as a choice.
+        if intent and top > 0 and not ev.oos and not ev.other_kind:
+            # Only weak words (急救 is in two projects): a guess, offered as a choice — not when
+            # the shared word is qualified by one we do not know (以旧换新补贴: another kind).
             weak = tuple(
                 Alternative(n, round(s, 3)) for n, s in ranked[:3] if s >= AMBIGUOUS_RATIO * top
             )
             return Route(top_n, intent, round(0.3 * top / MIN_PROJECT_SCORE, 3), weak)
-        if ev.topics and not ev.oos and not ev.topic_unknown():
+        if ev.topics and not ev.oos and not ev.other_kind and not ev.topic_unknown():
             # A bare word many projects share (补贴): the likeliest, with the others as a choice.
             shared = sorted(ev.topics.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
             choice = tuple(Alternative(n, round(s, 3)) for n, s in shared)
@@ -386,6 +408,7 @@ class Evidence:
     related: set[int] = field(default_factory=set)  # projects a name or situation points to
     named_by: dict[int, float] = field(default_factory=dict)  # project -> its strongest name
     asked: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # in the ask
+    other_kind: bool = False  # a shared word qualified by an unknown one (育儿补贴)
 
 
 def _as_question(clause: str, marked: bool) -> str:
@@ -467,6 +490,20 @@ def _inside_other_words(tokens: list[Span], entries) -> Callable[[Hit], bool]:
         return any(s <= h.start and h.end <= e and e - s > h.length for s, e in foreign)
 
     return inside
+
+
+def _other_kinds(tokens: list[Span], covered: set[int], entries, stopwords) -> list[int]:
+    """Where a shared word is qualified by a word we do not know (以旧换新补贴, 育儿补贴): an
+    allowance, training or insurance of another kind, not the list's own."""
+    out = []
+    for (prev, ps, pe), (tok, start, _) in zip(tokens, tokens[1:], strict=False):
+        entry = entries.get(tok)
+        if entry is None or not entry.topic or len(prev) < 2 or not _CONTENT.search(prev):
+            continue
+        known = prev in entries or prev in stopwords
+        if not known and not any(k in covered for k in range(ps, pe)):
+            out.append(start)
+    return out
 
 
 def _latin_words(spoken: str) -> frozenset[str]:

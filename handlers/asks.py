@@ -66,7 +66,7 @@ _NOW = re.compile(
 _YEAR = re.compile(r"(20\d\d)")
 # Questions about the bot's own data: which year, how fresh, from where.
 _META = re.compile(
-    r"(信息|数据|资料|内容|清单|消息|知识库|你|这些|政策).{0,8}"
+    r"(信息|数据|资料|内容|清单|知识库|你|这些(?=信息|内容|数据|资料)|政策).{0,8}"
     r"(哪[一1]?年|几几年|最新|过时|过期|更新|新的吗|来源|出处|从哪来|哪来的|准不准|靠谱|可靠)"
 )
 

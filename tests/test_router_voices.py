@@ -344,3 +344,27 @@ def test_question_forms_of_validation_voices(holder, text, want):
 )
 def test_names_said_otherwise_and_more_forms(holder, text, want):
     assert _pi(holder, text) == want
+
+
+def test_a_space_between_chinese_words_ends_a_clause(holder):
+    # Voice input separates clauses with spaces: the first clause asks, the second tells.
+    assert _pi(holder, "明波公寓改造完了没 我们楼的外墙还是掉皮") == (8, "progress")
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # An aside after the question does not make it another service; a road the resident
+        # lives on is not the question.
+        ("我家住在卫国道那边，新开的菜市场在哪？现在门口天天堵车", (12, "overview")),
+        # 是真的吗？ asks about the clause before it, however long.
+        ("听说区里有个老人免费补牙的民心工程，是真的吗？", (None, "out_of_scope")),
+        ("能不能把这20项都给我讲一遍？我念给楼里的老人听", (None, "list")),
+        ("我想找个真人跟我说说停车位的事", (None, "human")),
+        ("本人今后不再需要进展推送，请取消", (None, "unsubscribe")),
+        ("以旧换新补贴在哪领", (None, "out_of_scope")),  # another kind of allowance
+        ("退役军人服务站管不管俺们外地户口的", (20, "eligibility")),
+    ],
+)
+def test_story_asides_bare_questions_and_other_kinds(holder, text, want):
+    assert _pi(holder, text) == want
