@@ -3,9 +3,13 @@
 Warm per-question latency on every labelled set, long messages (200/300/600 characters),
 cold start and peak RSS of `python -m bot ask` for both revisions and the bare import floor.
 
-Run: .venv/bin/python benchmarks/bench_router.py [--base f1ab832] [--reps 5]
+Run: .venv/bin/python benchmarks/bench_router.py [--base f1ab832] [--reps 5] [--startup-only]
 (prints figures; asserts nothing). The earlier revision's router, lexicon and text modules are
 taken from git into a temporary package and run against today's knowledge base.
+
+Child processes run as a deployment does: bytecode cached (PYTHONDONTWRITEBYTECODE is dropped
+from their environment) and, after one unmeasured run, the KB start-up cache (bot/kb/cache.py)
+warm; "cold" rows give every run an empty cache folder.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import random
 import re
 import shutil
@@ -79,12 +84,20 @@ def timed(route, texts: list[str], clear) -> list[float]:
     return out
 
 
-def child(cmd: list[str], cwd: Path) -> tuple[float, float]:
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def child(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one process, measured by GNU time: a child forked
     from this large process would report the parent's pages as its own peak."""
     t = time.perf_counter()
     out = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, capture_output=True, text=True, check=True
+        ["/usr/bin/time", "-f", "%M", *cmd],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env or CHILD_ENV,
     )
     wall = time.perf_counter() - t
     return wall, int(out.stderr.strip().splitlines()[-1]) / 1024
@@ -107,13 +120,98 @@ def big_kb(folder: Path, n: int) -> Path:
     return kb
 
 
+def in_process_start(folder: Path, cache: Path | None) -> float:
+    """KBHolder(folder) in this process: KB load + router build, dictionary included."""
+    saved = os.environ.get("MINXIN_CACHE_DIR")
+    os.environ["MINXIN_CACHE_DIR"] = str(cache) if cache else ""
+    try:
+        t = time.perf_counter()
+        KBHolder(folder)
+        return time.perf_counter() - t
+    finally:
+        if saved is None:
+            del os.environ["MINXIN_CACHE_DIR"]
+        else:
+            os.environ["MINXIN_CACHE_DIR"] = saved
+
+
+def startup(tmp: Path, reps: int) -> None:
+    """20 vs 400 projects, A B A B: in process (cold and warm cache) and as `ask` processes."""
+    sizes = {20: ROOT / "knowledge", 400: big_kb(tmp, 400)}
+    warm = {n: tmp / f"cache{n}" for n in sizes}
+    inproc = {(n, k): [] for n in sizes for k in ("cold", "warm")}
+    procs = {n: [] for n in sizes}
+    question = "医保住院最高报多少"
+    for n, folder in sizes.items():  # one unmeasured run each: bytecode, warm caches
+        in_process_start(folder, warm[n])
+        env = {**CHILD_ENV, "MINXIN_CACHE_DIR": str(warm[n])}
+        child([sys.executable, "-m", "bot", "--knowledge", str(folder), "ask", question], ROOT, env)
+    for r in range(reps + 2):
+        for n, folder in sizes.items():
+            inproc[n, "cold"].append(in_process_start(folder, tmp / f"cold{n}-{r}"))
+            inproc[n, "warm"].append(in_process_start(folder, warm[n]))
+            env = {**CHILD_ENV, "MINXIN_CACHE_DIR": str(warm[n])}
+            cmd = [sys.executable, "-m", "bot", "--knowledge", str(folder), "ask", question]
+            procs[n].append(child(cmd, ROOT, env))
+    med = statistics.median
+    for kind in ("cold", "warm"):
+        a, b = (med(inproc[n, kind]) for n in sizes)
+        print(
+            f"  KB load + router build in process, {kind} cache: 20 projects {a:.3f} s,"
+            f" 400 projects {b:.3f} s ({b / a:.2f}x)"
+        )
+    (a, ra), (b, rb) = ((med(w for w, _ in procs[n]), med(m for _, m in procs[n])) for n in sizes)
+    print(
+        f"  `ask` process, warm cache: 20 projects {a:.3f} s {ra:.0f} MiB,"
+        f" 400 projects {b:.3f} s {rb:.0f} MiB ({b / a:.2f}x)"
+    )
+
+
+def ask_runs(tmp: Path, base: str, reps: int) -> None:
+    """`ask` of this worktree and of the base revision, and the import floor, A B C A B C."""
+    base_dir = tmp / "base"
+    base_dir.mkdir()
+    archive = subprocess.run(["git", "archive", base], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(base_dir)], input=archive.stdout, check=True)
+    ask = [sys.executable, "-m", "bot", "ask", "医保住院最高报多少"]
+    floor = [sys.executable, "-c", "import bot.cli.common"]  # the bot's imports, no KB or router
+    env = {**CHILD_ENV, "MINXIN_CACHE_DIR": str(tmp / "askcache")}
+    cmds = {"floor": (floor, ROOT), f"base ask ({base})": (ask, base_dir), "ask": (ask, ROOT)}
+    for cmd, cwd in cmds.values():  # unmeasured: writes bytecode and the warm cache
+        child(cmd, cwd, env)
+    runs = {name: [] for name in cmds}
+    for _ in range(reps + 2):
+        for name, (cmd, cwd) in cmds.items():
+            runs[name].append(child(cmd, cwd, env))
+    med = statistics.median
+    for name, rs in runs.items():
+        walls, rss = [w for w, _ in rs], [m for _, m in rs]
+        print(
+            f"  {name}: wall median {med(walls):.3f} s (min {min(walls):.3f})"
+            f"  peak RSS median {med(rss):.1f} MiB"
+        )
+    ratios = [a[0] / f[0] for a, f in zip(runs["ask"], runs["floor"], strict=True)]
+    print(f"  ask / floor wall, pair by pair: median {med(ratios):.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default="f1ab832", help="the earlier revision to compare with")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--startup-only", action="store_true", help="skip the warm routing runs")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_router_"))
-    old_mod = old_router_class(args.base, tmp)
+    if not args.startup_only:
+        routing(tmp, args.base, args.reps)
+    print(f"start-up, {args.reps + 2} runs each, interleaved (uptime: {os.getloadavg()[0]:.1f})")
+    ask_runs(tmp, args.base, args.reps)
+    startup(tmp, args.reps)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def routing(tmp: Path, base: str, reps: int) -> None:
+    """Warm per-question and long-message latency, old router and new, A B A B per rep."""
+    old_mod = old_router_class(base, tmp)
     holder = KBHolder()
     routers = {"old": old_mod.Router(holder.kb), "new": holder.router}
     clears = {
@@ -132,7 +230,7 @@ def main() -> None:
     for r in routers.values():  # warm-up: caches, first-call costs
         for q in qs[:200]:
             r.route(q)
-    for _ in range(args.reps):
+    for _ in range(reps):
         order = qs[:]
         rng.shuffle(order)
         for name in ("old", "new"):  # A B A B: both see the same machine load
@@ -141,29 +239,7 @@ def main() -> None:
             for n, text in texts.items():
                 long[name, n] += timed(routers[name].route, [text] * 20, clears[name])
 
-    base_dir = tmp / "base"
-    base_dir.mkdir()
-    archive = subprocess.run(
-        ["git", "archive", args.base], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(base_dir)], input=archive, check=True)
-    ask = [sys.executable, "-m", "bot", "ask", "医保住院最高报多少"]
-    floor = [sys.executable, "-c", "import bot.cli.common"]  # the bot's imports, no KB or router
-    runs = {"floor": [], "old ask": [], "new ask": []}
-    for _ in range(args.reps + 2):
-        runs["floor"].append(child(floor, ROOT))
-        runs["old ask"].append(child(ask, base_dir))
-        runs["new ask"].append(child(ask, ROOT))
-
-    sizes = {20: ROOT / "knowledge", 400: big_kb(tmp, 400)}
-    builds = {n: [] for n in sizes}
-    for _ in range(3):
-        for n, folder in sizes.items():
-            t = time.perf_counter()
-            KBHolder(folder)
-            builds[n].append(time.perf_counter() - t)
-
-    print(f"questions routed warm: {len(qs)} x {args.reps} reps, old = {args.base}, new = worktree")
+    print(f"questions routed warm: {len(qs)} x {reps} reps, old = {base}, new = worktree")
     for name in ("old", "new"):
         t = [x for ts in warm[name].values() for x in ts]
         # Each question's best rep: the router's own cost, without a busy neighbour's.
@@ -185,16 +261,6 @@ def main() -> None:
             )
             cells.append(f"{name} {shown}")
         print(f"  {n}-char message median: " + "  ".join(cells))
-    b20, b400 = (statistics.median(builds[n]) for n in (20, 400))
-    print(
-        f"  KB load + router build in process: 20 projects {b20:.2f} s, 400 projects {b400:.2f} s ({b400 / b20:.1f}x)"
-    )
-    for name, rs in runs.items():
-        walls, rss = [w for w, _ in rs], [m for _, m in rs]
-        print(
-            f"  {name}: wall median {statistics.median(walls):.2f} s "
-            f"(min {min(walls):.2f})  peak RSS median {statistics.median(rss):.0f} MiB"
-        )
 
 
 if __name__ == "__main__":

@@ -139,6 +139,8 @@ class App:
         if self.config.redis.url:  # several instances: what they must share goes to Redis
             self.shared = SharedState(self.config.redis.url, self.config.redis.prefix)
             self.services.contexts = RedisContextStore(self.shared)
+            if self.services.question_log is not None:  # privacy notices shown once, anywhere
+                self.services.question_log.shared = self.shared
         await self.services.feedback.purge()  # feedback and suggestions past the retention
         self.core = build_core(self.config, self.services, self.db)
         self.core.shared = self.shared
@@ -198,18 +200,25 @@ class App:
             shared=several,
         )
         t.engine = engine
-        self.desk = Desk(engine, t.broadcasts, self.config.broadcast, lambda j: target_of(t, j))
+        self.desk = Desk(
+            engine,
+            t.broadcasts,
+            self.config.broadcast,
+            lambda j: target_of(t, j),
+            shared=self.shared if several else None,
+            views=self._status_view,
+        )
         self.core.desk = self.desk
         if resume:
             await self.desk.resume(t.audit, self._status_view)
         if several and resume:  # join jobs confirmed on other instances, and those a dead one left
-            self._adopter = asyncio.create_task(self._adopt_forever(engine))
+            self._adopter = asyncio.create_task(self._adopt_forever())
 
-    async def _adopt_forever(self, engine: BroadcastEngine) -> None:
+    async def _adopt_forever(self) -> None:
         while not self._stop.is_set():
             await asyncio.sleep(ADOPT_EVERY)
             try:
-                await engine.adopt()
+                await self.desk.adopt()
             except Exception as e:  # the database may be restarting: try again shortly
                 log.warning("joining open broadcasts failed: %s", e)
 

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 _CLAUSE_END = re.compile(
     r"[，,。．！!？?；;：:\n、～~…]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
 )
+_PUNCT_END = re.compile(r"[，,。．！!？?；;：:\n、～~…]+")
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+WORD_SPACED = 4.0  # characters per space-separated piece: below this, spaces separate words
 _QUESTION_MARK = re.compile(r"[？?]")
 _PREFACE = re.compile(r"[：:]")
 # 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
 _ASKS = re.compile(
     r"吗|么|呢|什么|啥|哪|谁|(?<![好十这那前过近])几(?![乎十百千万])|多少|怎么|咋|如何|何|[能可]不"
-    r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$"  # 改造完了没 / 能去不: a question without a mark
+    r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$|([\u4e00-\u9fff])不\1"  # 改造完了没 / 能去不 / 收不收
 )
 PREFACE_CHARS = 14  # 兹有一事咨询：, 社区网格员请教：: a salutation, not the question
 BARE = 5  # characters: 是真的吗, 能报吗 — a question that needs the clause before it
@@ -41,9 +44,16 @@ class Ask:
 
 
 def clauses(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, delimiter) of every clause; end excludes the delimiter."""
+    """(start, end, delimiter) of every clause; end excludes the delimiter.
+
+    A space between Chinese words ends a clause, unless the writer puts one between most words
+    (我 爸爸 心脏 不好): then only punctuation does."""
+    ends = _CLAUSE_END
+    gaps = len(_CJK_GAP.findall(text))
+    if gaps >= 3 and len(text) / (gaps + 1) < WORD_SPACED:
+        ends = _PUNCT_END
     out, pos = [], 0
-    for m in _CLAUSE_END.finditer(text):
+    for m in ends.finditer(text):
         if m.start() > pos:
             out.append((pos, m.start(), m.group(0)))
         pos = m.end()

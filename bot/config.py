@@ -13,6 +13,7 @@ from bot.channels.settings import Section as _Section
 from bot.channels.telegram.settings import FloodConfig, TelegramConfig, WebhookConfig
 from bot.channels.web.settings import WebConfig
 from bot.channels.wechat.settings import WeChatConfig
+from bot.handoff_config import HandoffConfig
 
 __all__ = [
     "BroadcastConfig",
@@ -20,6 +21,7 @@ __all__ = [
     "ConfigError",
     "DatabaseConfig",
     "FloodConfig",
+    "HandoffConfig",
     "KnowledgeConfig",
     "PrivacyConfig",
     "RedisConfig",
@@ -65,20 +67,15 @@ class BroadcastConfig(_Section):
     concurrency: int = Field(default=8, ge=1, le=256)
     max_retries: int = Field(default=5, ge=0)
     status_interval: float = Field(default=3.0, gt=0)
+    # Several instances: a row `sending` longer than this was claimed by an instance that died;
+    # another sends it again. Longer than any send (the sender's 10 s timeout) plus its wait.
+    lease: float = Field(default=30.0, ge=1)
 
 
 class PrivacyConfig(_Section):
     hmac_secret: str | None = None  # or MINXIN_HMAC_SECRET; keys the question log
     retention_days: int = Field(default=180, ge=1)
     notices: bool = True  # first-contact and personal-data notices in replies
-
-
-class HandoffConfig(_Section):
-    """Where a resident is sent when the bot cannot help (the hotline is always offered)."""
-
-    misses: int = Field(default=2, ge=1)  # misses in a row before the bot offers a person
-    url: str | None = None  # e.g. the district's online 12345 form
-    phone: str | None = None  # a staffed line besides 12345, as the office publishes it
 
 
 class FeedbackConfig(_Section):

@@ -5,19 +5,18 @@ Every KB word goes through the same normalisation as resident text, so both meet
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import ahocorasick
 
+from bot import segment
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
+from bot.regexkeys import required_chars
 from bot.text import compact
 
 # Words that name kinds of work rather than a project; as sub-terms they would tie everything.
@@ -98,36 +97,6 @@ def term_weight(term: str) -> float:
     return min(1.0 + 0.5 * len(term), 5.0)
 
 
-def _jieba_class():
-    """rjieba's Jieba class without running the package's __init__, which builds a default
-    instance (~0.13 s and ~33 MiB) that the router never uses."""
-    spec = importlib.util.find_spec("rjieba")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = Path(folder) / f"rjieba{suffix}"
-            ext = importlib.util.spec_from_file_location("rjieba.rjieba", path)
-            if path.exists() and ext and ext.loader:
-                module = importlib.util.module_from_spec(ext)
-                ext.loader.exec_module(module)
-                return module.Jieba
-    from rjieba import Jieba  # an unusual install: pay for the default instance
-
-    return Jieba
-
-
-def domain_segmenter():
-    """A fresh segmenter (~0.1 s to load its dictionary): the one instance a lexicon uses.
-
-    The lexicon first splits KB terms into sub-terms with it while it is pristine, then teaches
-    it the KB's words. Fresh per KB: a reload built in a worker thread never touches the
-    instance that is serving, and words deleted from the KB leave with the old one.
-    """
-    return _JIEBA()
-
-
-_JIEBA = _jieba_class()
-
-
 @dataclass
 class Entry:
     """Everything one normalised string means to the router."""
@@ -157,10 +126,14 @@ class Lexicon:
                 self._fold_map[compact(v)] = compact(canon)
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
-        self.dialect = [(re.compile(p), to) for p, to in kb.vocab.dialect.items()]
+        self.dialect = [
+            (re.compile(p), to, required_chars(p)) for p, to in kb.vocab.dialect.items()
+        ]
         self._narrative = re.compile("|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)")
         # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
-        self.segmenter = domain_segmenter()
+        # The pristine one the KB checks used is adopted: a start loads one dictionary, and a
+        # reload's new lexicon never touches the instance that is serving.
+        self.segmenter = segment.adopt()
 
         self.entries: dict[str, Entry] = defaultdict(Entry)
         for intent, spec in kb.vocab.intents.items():
@@ -225,8 +198,13 @@ class Lexicon:
         """
         if _LATIN.search(text):
             text = _LATIN_RUN.sub(lambda m: self._latin(m.group(0)), text)
-        for pattern, to in self.dialect:
-            text = pattern.sub(to, text)
+        chars = set(text)
+        for pattern, to, keys in self.dialect:
+            if keys is not None and keys.isdisjoint(chars):
+                continue  # none of the characters this rule needs: it cannot match
+            changed = pattern.sub(to, text)
+            if changed != text:
+                text, chars = changed, set(changed)
         return text
 
     def _latin(self, run: str) -> str:
@@ -383,14 +361,28 @@ class Lexicon:
         """Words several projects share (补贴, 培训, 改造): alone they ask for a choice among the
         projects that use them most, ranked by how often each project's source says them."""
         words = {w for w, owners in sub.items() if len(owners) > 1} | TOPIC_GENERIC
+        said = _counts(words, {n: p.source for n, p in kb.projects.items()})
         for word in words:
             if word in self.stopwords or (word in self.entries and self.entries[word].cues):
                 continue
-            counts = {n: p.source.count(word) for n, p in kb.projects.items()}
-            counts = {n: c for n, c in counts.items() if c}
+            counts = said.get(word, {})
             total = sum(counts.values())
             if len(counts) > 1:
                 self.entries[word].topic = {n: c / total for n, c in counts.items()}
+
+
+def _counts(words: set[str], texts: dict[int, str]) -> dict[str, dict[int, int]]:
+    """{word: {n: texts[n].count(word)}} without the zeros, in one automaton pass per text
+    rather than one scan per word and text (that grew with words x projects)."""
+    ac = _automaton((w, w) for w in words)
+    out: dict[str, dict[int, int]] = defaultdict(dict)
+    for n, text in texts.items():
+        counted_to: dict[str, int] = {}  # like str.count: occurrences that do not overlap
+        for end, w in ac.iter(text):
+            if end - len(w) >= counted_to.get(w, -1):
+                counted_to[w] = end
+                out[w][n] = out[w].get(n, 0) + 1
+    return out
 
 
 class _Nothing:

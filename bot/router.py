@@ -28,20 +28,24 @@ STORY_FACTOR = 0.3  # question words in the story part of a long message count t
 RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么办理 is about applying
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
+WEAK_CUE = 1.0  # below this the question words were only told (a salutation, the story)
 LIST_CUE = 4.0  # a request for the whole list this strong wins over a weak project word
+HELP_CUE = 3.0  # 这里可以查询哪些内容: how to use the bot, over a stray 老人
 HUMAN_CUE = 5.0  # 我要投诉 (a pattern) or 转人工 + 人工: a person is asked for
 NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outweighs 坏了 or 户口
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
 INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
 ASKED_PROJECT = 0.5  # a project word inside the asking clause of a longer message: +50%
-RELATED_SCORE = 1.5  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
+RELATED_SCORE = 1.25  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
 TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
 _ORDINAL = re.compile(r"第(\d{1,4})(项|个项目|号项目)")
 _ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
 _ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
-_INCLUDES = re.compile(r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间")
+_INCLUDES = re.compile(
+    r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间|管不管|还管|也管|是吧"
+)
 # A question mark on a clause with one of these already asks: no 吗 is implied.
 _ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
 _TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")
@@ -49,6 +53,9 @@ _TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯�
 _ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
 _ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
+_NEGATED = re.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")  # 是不是/算不算 ask, not deny
+_LACKED = re.compile(r"(没|没有|无)$")
+_RUN = re.compile(r"[^\w.\u4e00-\u9fff]+|_")  # what normalise() turns into one space
 _LATIN_WORD = re.compile(r"[a-z]+")  # after normalise: lower case
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
@@ -98,10 +105,13 @@ class Router:
         q = self.lex.fold(spoken.replace(" ", ""))
         if not q:
             return Analysis(Route(None, "help", 0.0))
-        a, b, marked, questions = self._ask_span(text, q)
+        a, b, marked, questions = self._ask_span(text, spoken, q)
         hits = self._hits(q, _latin_words(spoken))
         entries = self.lex.entries
         tokens = _spans(self.lex.segmenter.cut(q, False), q)
+        # A homophone reading must start and end where words do: 退一点 is 退 + 一点, not 退役.
+        edges = {0, len(q)} | {k for _, s, e in tokens for k in (s, e)}
+        hits = [h for h in hits if h.channel != "pinyin" or (h.start in edges and h.end in edges)]
         # 老年大学 is a word of its own: the 老年 and 大学 inside it name nothing of ours.
         inside = _inside_other_words(tokens, entries)
         project_hits = _non_overlapping(
@@ -123,6 +133,8 @@ class Router:
                 continue  # 租房 told twice in a story is still one piece of evidence
             said.add(h.key)
             entry = entries[h.key]
+            if _NEGATED.search(q, max(0, h.start - 4), h.start):
+                continue  # 我不是困难户: a situation or status denied is not the resident's
             # The thing asked about sits in the asking clause (改造的公厕啥时候能用上？我只能用
             # 无障碍厕位): its names count more than those of the story around it.
             asked = (a, b) != (0, len(q)) and a <= h.start and h.end <= b
@@ -173,7 +185,11 @@ class Router:
         def outside(start: int, end: int) -> float:
             return STORY_FACTOR if not whole and (end <= a or start >= b) else 1.0
 
-        oos_weights = [entries[h.key].oos * after(h.start) for h in oos_hits]
+        oos_weights = [
+            entries[h.key].oos * after(h.start)
+            for h in oos_hits
+            if not _LACKED.search(q, max(0, h.start - 2), h.start)  # 没退休金: told, not asked
+        ]
         oos_weights += [UNKNOWN_ROAD * outside(m.start(), m.end()) for m in self._unknown_roads(q)]
         ev.other_kind = bool(_other_kinds(tokens, covered, entries, self.lex.stopwords))
         before_aside = q[:b]
@@ -202,7 +218,7 @@ class Router:
             anaphora=bool(_ANAPHORA.search(q)),
         )
 
-    def _ask_span(self, text: str, q: str) -> tuple[int, int, bool, list[str]]:
+    def _ask_span(self, text: str, spoken: str, q: str) -> tuple[int, int, bool, list[str]]:
         """Where the question sits in q (start, end), whether a question mark said so, and
         its clauses as q slices.
 
@@ -212,12 +228,7 @@ class Router:
         parts = clauses(raw)
         if len(parts) < 2:
             return 0, len(q), False, [q]
-        at: dict[int, int] = {len(raw): len(q)}  # raw clause boundary -> position in q
-        pos = 0
-        for s, e, _ in parts:  # each clause folded once: the cost stays linear in the text
-            at.setdefault(s, min(pos, len(q)))
-            pos += len(self._folded(raw[s:e]))
-            at[e] = min(pos, len(q))
+        at = self._boundaries(raw, spoken, q, parts)
         ask = find_ask(raw, story=len(q) >= LONG_MESSAGE)
         if ask is None:  # all of it asks; its last clause and each clause that asks are read
             # alone too (…严重扰民，我要投诉), not a told one (租房住好几年了 is no count so far)
@@ -229,6 +240,40 @@ class Router:
             ask.marked,
             [q[at[s] : at[e]] for s, e in ask.parts],
         )
+
+    def _boundaries(self, raw: str, spoken: str, q: str, parts) -> dict[int, int]:
+        """Raw clause boundary -> its position in q.
+
+        Every run of punctuation or spaces in the raw text is one space in `spoken`; folding
+        `spoken` with its spaces kept and counting gives each run's place in q in one pass.
+        Where that does not line up (Latin words rewritten, a synonym across a boundary), each
+        clause is folded alone instead."""
+        runs = [m.span() for m in _RUN.finditer(raw)]
+        folded = self.lex.fold(spoken)
+        segments = folded.split(" ") if folded else []
+        inner = [r for r in runs if r[0] > 0 and r[1] < len(raw)]
+        at: dict[int, int] = {0: 0, len(raw): len(q)}
+        if (
+            not _LATIN_WORD.search(spoken)
+            and len(segments) == len(inner) + 1
+            and folded.replace(" ", "") == q
+        ):
+            pos = 0
+            for (s, e), seg in zip(inner, segments, strict=False):
+                pos += len(seg)
+                at[s] = at[e] = pos
+            for s, e in runs:  # a leading or trailing run sits at the edge
+                at.setdefault(s, 0 if s == 0 else len(q))
+                at.setdefault(e, 0 if s == 0 else len(q))
+            if all(s in at and e in at for s, e, _ in parts):
+                return at
+        at = {len(raw): len(q)}
+        pos = 0
+        for s, e, _ in parts:  # each clause folded alone: still linear in the text
+            at.setdefault(s, min(pos, len(q)))
+            pos += len(self._folded(raw[s:e]))
+            at[e] = min(pos, len(q))
+        return at
 
     def _folded(self, text: str) -> str:
         return self.lex.fold(self.lex.rewrite(normalise(text)).replace(" ", ""))
@@ -342,10 +387,12 @@ class Router:
         for special in ("unsubscribe", "subscribe"):
             if iscores.get(special, 0) >= SPECIAL_CUE:
                 return Route(top_n if has_project else None, special, 0.9, alternatives)
-        if iscores.get("list", 0) >= LIST_CUE and max(ev.named_by.values(), default=0) < 2.0:
-            # 能不能把这20项都给我说一遍 / 民心工程都包括哪些: the whole list, whatever stray
-            # project word the story brings along.
-            return Route(None, "list", round(min(1.0, iscores["list"] / 6), 3))
+        weakly_named = max(ev.named_by.values(), default=0) < 2.0
+        for asked, floor in (("list", LIST_CUE), ("help", HELP_CUE)):
+            if iscores.get(asked, 0) >= floor and weakly_named and not ev.oos:
+                # 能不能把这20项都给我说一遍 / 这里可以查询哪些内容: the list or how to use the
+                # bot, whatever stray project word the story brings along.
+                return Route(None, asked, round(min(1.0, iscores[asked] / 6), 3))
         if iscores.get("human", 0) >= HUMAN_CUE:
             # 我要投诉… / 转人工: a person is asked for, whatever project is named.
             return Route(None, "human", round(min(1.0, iscores["human"] / 6), 3))
@@ -358,8 +405,8 @@ class Router:
 
         if has_project:
             intent, iscore = _best(iscores, PROJECT_INTENTS)
-            if intent is None:
-                intent = "overview"
+            if intent is None or iscore < WEAK_CUE:
+                intent = "overview"  # only a told cue (网格员咨询：…): the default, not a reading
             strength = min(1.0, top / 3.0)
             margin = max(0.0, (top - second) / top)  # the asked-about project may trail
             conf = strength * (0.3 + 0.7 * margin)  # a tie is never above 0.3

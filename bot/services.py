@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.config import HandoffConfig
 from bot.context import ContextStore
+from bot.handoff_config import HandoffConfig
 from bot.kbholder import KBHolder
 from bot.models import Message, ProgressNote, Route
 

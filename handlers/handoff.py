@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.config import HandoffConfig
 from bot.context import Context
+from bot.handoff_config import HandoffConfig
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply
 from handlers.common import hotline

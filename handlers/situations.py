@@ -20,6 +20,8 @@ _GENERAL = re.compile(
 _WHAT_HELP = re.compile(r"(哪些|什么|啥)(帮助|政策|福利|补贴|照顾|服务|优惠|好处|待遇|支持|帮扶)")
 _POINTED = ("count", "where", "names", "define", "name")
 STORY = 20  # characters: a message this long tells a situation even without 有什么能享受
+LONG_STORY = 40  # a story this long is a situation even if it asks 家附近有啥 (where)…
+_ONE_POINT = ("apply", "deadline", "progress")  # …unless it asks how, when or how far
 
 
 def groups_in(kb: KnowledgeBase, text: str) -> list[str]:
@@ -33,7 +35,8 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     q = compact(text or "")
     if route.too_long or not (_GENERAL.search(q) or len(q) >= STORY):
         return None
-    if asks.read(text).kind in _POINTED and not _WHAT_HELP.search(q):
+    pointed = asks.read(text).kind in _POINTED and not _WHAT_HELP.search(q)
+    if pointed and (len(q) < LONG_STORY or route.intent in _ONE_POINT):
         return None  # 在哪 / 哪几个: one point of one project (能得到哪些帮助 is not that)
     hits = concerns.concerned(kb, groups_in(kb, text))
     # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
@@ -42,8 +45,8 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     # …and every other project the words name or describe (逸庭苑 + 暖气不热: 8 and 11).
     routed += [n for n in route.related if n not in routed]
     projects = {p.number for p, _, _ in hits} | set(routed)
-    if len(projects) < 2:
-        return None  # one project: its own answer says it better
+    if len(projects) < 2 and (route.project is not None or not hits):
+        return None  # one project the router found: its own answer says it better
     for n in reversed(routed):
         if n not in {p.number for p, _, _ in hits} and kb.project(n) is not None:
             p = kb.project(n)

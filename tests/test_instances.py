@@ -7,7 +7,7 @@ import asyncio
 
 import aiohttp
 from instances import WEBHOOK_SECRET, hook_url, instances, wechat_url
-from tgupdates import next_update_id, text_update
+from tgupdates import callback_update, next_update_id, text_update
 from wechat_support import FakeWeChat, field, message_xml
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -93,6 +93,35 @@ async def test_a_flood_across_both_instances_is_limited_once(api, holder):
         assert texts[3] == "您发送得太快了，请稍后再试。"
 
 
+async def test_a_telegram_webhook_retry_on_the_other_instance_is_not_answered_twice(api, holder):
+    # Telegram redelivers an update whose 200 it did not see; the balancer may send the retry to
+    # the other instance. A second answer would read 您已订阅过 and subscribe nothing new.
+    async with instances(holder, api=api) as apps, aiohttp.ClientSession() as http:
+        a, b = (hook_url(app) for app in apps)
+        headers = {HEADER: WEBHOOK_SECRET}
+        update = {"update_id": next_update_id(), **text_update(81, "订阅万东路的进展")}
+        assert (await http.post(a, json=update, headers=headers)).status == 200
+        [first] = await api.wait_for("sendMessage", 1, chat_id=81)
+        assert first.params["text"].startswith("已订阅：第9项")
+        assert (await http.post(b, json=update, headers=headers)).status == 200  # the retry
+        # And a retry racing its original: the same new update posted to both at once.
+        again = {"update_id": next_update_id(), **text_update(81, "我的订阅")}
+        both = await asyncio.gather(*(http.post(u, json=again, headers=headers) for u in (a, b)))
+        assert [r.status for r in both] == [200, 200]
+        # Barrier: a later message from the same resident answered by each instance.
+        for i, url in enumerate((b, a)):
+            later = {"update_id": next_update_id(), **text_update(81, "/help")}
+            await http.post(url, json=later, headers=headers)
+            await api.wait_for("sendMessage", 3 + i, chat_id=81)
+        texts = api.texts(81)
+        assert len(texts) == 4, texts
+        assert texts[0].startswith("已订阅：第9项")
+        assert not any("已订阅过" in t for t in texts)
+        assert texts[1] == "您的订阅：\n· 第9项 建设城市市政道路"
+        assert [t.startswith("我能回答") for t in texts[2:]] == [True, True]
+        assert await apps[0].services.subscriptions.subscriptions("tg:81") == [9]
+
+
 async def _done(repo, job_id: int, timeout: float = 60) -> None:
     async def wait():
         while (await repo.job(job_id)).state != "done":
@@ -145,3 +174,184 @@ async def test_a_knowledge_edit_goes_live_on_every_instance(tmp_path):
                 break
             await asyncio.sleep(0.2)
         assert [app.holder.router.route(question).project for app in apps] == [10, 10]
+
+
+async def _post(http, url: str, update: dict) -> None:
+    resp = await http.post(url, json=update, headers={HEADER: WEBHOOK_SECRET})
+    assert resp.status == 200
+
+
+async def _confirm_on(http, api, url: str, admin: int, text: str) -> int:
+    """/broadcast typed to one instance, 确认发送 pressed on `url`: the job's id."""
+    before = len(api.of("sendMessage", chat_id=admin))
+    await _post(http, url, {"update_id": next_update_id(), **text_update(admin, text)})
+    calls = await api.wait_for("sendMessage", before + 1, chat_id=admin)
+    preview = calls[-1]
+    go = preview.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await _post(
+        http, url, {"update_id": next_update_id(), **callback_update(admin, go, preview.result)}
+    )
+    return int(go.rsplit(":", 1)[-1])
+
+
+async def test_status_cancel_and_the_live_report_work_from_any_instance(api, holder):
+    from bot.storage.subscriptions import SubscriptionRepo
+
+    api.set_rate_limit(20, burst=5, retry_after=1)
+    admin = 1
+    options = {
+        "broadcast": {"rate_per_second": 20, "per_chat_interval": 0, "status_interval": 0.3},
+        "telegram": {"admins": [admin]},
+    }
+    async with instances(holder, api=api, **options) as apps, aiohttp.ClientSession() as http:
+        a, b = (hook_url(app) for app in apps)
+        subs = SubscriptionRepo(apps[0].db)
+        residents = list(range(6000, 6060))
+        for chat in residents:
+            await subs.touch_user(f"tg:{chat}", "telegram", str(chat))
+            await subs.subscribe(f"tg:{chat}", None)
+        repo = apps[0].tools.broadcasts
+
+        # Confirmed on B, stopped from A: nothing more goes out, and one report says so.
+        job = await _confirm_on(http, api, b, admin, "/broadcast all 第二次通知")
+        await api.wait_for("sendMessage", 3, chat_id=None)
+        cancel = text_update(admin, f"/cancel_broadcast {job}")
+        await _post(http, a, {"update_id": next_update_id(), **cancel})
+        await _done_or_cancelled(repo, job)
+        counts = await repo.counts(job)
+        assert counts["cancelled"] > 0
+        await _followers_done(apps)
+        texts = api.texts(admin)
+        assert any(t.startswith(f"已停止广播 #{job}：已送达 ") for t in texts), texts
+        assert [t.split("\n")[0] for t in texts if t.startswith(f"广播 #{job}（")] == [
+            f"广播 #{job}（全部订阅者）已取消"
+        ]
+        # What went out is what the outbox says: the rows in flight at the cancel, no more.
+        assert sum(api.sent_per_chat[c] for c in residents) == counts["sent"] < 60
+
+        # Confirmed on B, which is then taken down (a deploy): A finishes the job, /broadcasts
+        # on A shows it, and the admin's status message and report come from A, once.
+        api.clear()
+        job = await _confirm_on(http, api, b, admin, "/broadcast all 明天上午9点万东路通车")
+        await api.wait_for("sendMessage", 5, chat_id=None)
+        apps.remove(down := apps[1])  # stopped here, not again when the test ends
+        await down.stop()
+        await _post(http, a, {"update_id": next_update_id(), **text_update(admin, "/broadcasts")})
+        listing = (await api.wait_for("sendMessage", 2, chat_id=admin))[-1].params["text"]
+        assert f"#{job} " in listing and "全部订阅者 发送中" in listing, listing
+        await _done(repo, job)
+        await _followers_done(apps)
+        reports = [t for t in api.texts(admin) if t.startswith(f"广播 #{job}（")]
+        assert len(reports) == 1, reports
+        head, took = reports[0].rsplit("\n", 1)
+        assert (
+            head
+            == f"广播 #{job}（全部订阅者）发送完毕\n共 60 人\n已送达 60\n已屏蔽或不存在 0\n失败 0"
+        )
+        assert took.startswith("用时 ")
+        edits = api.of("editMessageText", ok=True)
+        assert edits and edits[-1].params["text"].startswith(f"广播 #{job}（全部订阅者）发送完毕")
+        assert all(api.sent_per_chat[c] == 1 for c in residents)
+
+
+async def _done_or_cancelled(repo, job_id: int, timeout: float = 30) -> None:
+    async def wait():
+        while (await repo.job(job_id)).state not in ("done", "cancelled") or await repo.in_flight(
+            job_id
+        ):
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def _followers_done(apps) -> None:
+    """Until every instance's follower of the admin's status has seen the job end."""
+    for _ in range(100):
+        if not any(app.desk._following for app in apps):
+            return
+        await asyncio.sleep(0.1)
+
+
+async def test_an_update_a_dead_instance_acknowledged_is_answered_by_a_survivor(
+    api, holder, monkeypatch
+):
+    # An instance stored an update (Telegram got its 200) and died before answering: a survivor
+    # answers it once the lease has passed. One whose reply had begun is never answered again.
+    import datetime as dt
+    import json
+
+    from bot.storage.schema import telegram_inbox, utcnow
+
+    monkeypatch.setattr("bot.channels.telegram.intake.INBOX_LEASE", 1.0)
+    monkeypatch.setattr("bot.channels.telegram.intake.ADOPT_EVERY", 0.2)
+    async with instances(holder, api=api) as apps:
+        long_ago = utcnow() - dt.timedelta(seconds=5)
+        left = {"update_id": next_update_id(), **text_update(93, "租房补贴怎么申请")}
+        begun = {"update_id": next_update_id(), **text_update(94, "/help")}
+        async with apps[0].db.engine.begin() as conn:  # as the dead instance left them
+            await conn.execute(
+                telegram_inbox.insert(),
+                [
+                    {"update_id": u["update_id"], "payload": json.dumps(u), "received_at": long_ago}
+                    | extra
+                    for u, extra in (
+                        (left, {"sending_at": None}),
+                        (begun, {"sending_at": long_ago}),
+                    )
+                ],
+            )
+        [answer] = await api.wait_for("sendMessage", 1, chat_id=93)
+        assert answer.params["text"].startswith(TITLE7 + "\n租房补贴申请审核：")
+        # Barrier: a later update through each instance's webhook is answered after it.
+        async with aiohttp.ClientSession() as http:
+            for i, app in enumerate(apps):
+                later = {"update_id": next_update_id(), **text_update(93, "/help")}
+                await _post(http, hook_url(app), later)
+                await api.wait_for("sendMessage", 2 + i, chat_id=93)
+        assert len(api.of("sendMessage", chat_id=93)) == 3  # answered once, by one survivor
+        assert api.of("sendMessage", chat_id=94) == []
+
+
+async def test_the_command_line_broadcast_reports_a_job_the_running_instances_share(
+    api, holder, tmp_path, capsys, caplog
+):
+    # `python -m bot broadcast --yes` beside a running instance: both send the job; the command
+    # line's own share usually ends while the instance still has rows in flight, and its report
+    # must still come (the job's end, not its share's).
+    import yaml
+
+    from bot.cli import main
+    from bot.storage.subscriptions import SubscriptionRepo
+
+    api.set_rate_limit(20, burst=5, retry_after=1)
+    broadcast = {"rate_per_second": 20, "per_chat_interval": 0, "status_interval": 0.2}
+    # The instance claims 16 rows at a time, the command line 1: when nothing is left to claim,
+    # the instance nearly always holds rows still waiting for the budget.
+    running = {**broadcast, "concurrency": 32}
+    async with instances(holder, n=1, api=api, broadcast=running) as [app]:
+        subs = SubscriptionRepo(app.db)
+        residents = list(range(6100, 6160))
+        for chat in residents:
+            await subs.touch_user(f"tg:{chat}", "telegram", str(chat))
+            await subs.subscribe(f"tg:{chat}", None)
+        config = tmp_path / "cli.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "database": {"url": app.config.database.url},
+                    "redis": {"url": app.config.redis.url, "prefix": app.config.redis.prefix},
+                    "telegram": {"token": api.token, "base_url": api.base_url},
+                    "knowledge": {"watch": False},
+                    "broadcast": {**broadcast, "concurrency": 2},
+                }
+            ),
+            encoding="utf-8",
+        )
+        args = ["broadcast", "all", "明天停水", "--yes", "--by", "王主任", "--config", str(config)]
+        assert await asyncio.to_thread(main, args) == 0
+        out = capsys.readouterr().out
+        assert app.tools.engine.stats["claimed"] > 0  # the running instance sent part of it
+        assert "广播 #1（全部订阅者）发送完毕\n共 60 人\n已送达 60\n" in out, out
+        assert all(api.sent_per_chat[c] == 1 for c in residents)
+        # A job without a status message (the command line's) is joined without an error.
+        assert not [r for r in caplog.records if "joining open broadcasts failed" in r.message]

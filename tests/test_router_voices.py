@@ -368,3 +368,115 @@ def test_a_space_between_chinese_words_ends_a_clause(holder):
 )
 def test_story_asides_bare_questions_and_other_kinds(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("口袋公园嘛前儿建好", (15, "deadline")),  # Tianjin 嘛前儿 = 什么时候
+        (
+            "我一个人住，不是困难户，那个红外监测有我的份吗",
+            (4, "eligibility"),
+        ),  # a denied situation
+        ("我没退休金，孙子跟着我过，能享受什么", (6, "benefit")),  # 没退休金 is told, not asked
+        ("想找个地方遛遛弯，口袋公园在哪", (15, "overview")),  # 遛遛弯 = 遛弯
+        ("人防车位能买吗", (None, "out_of_scope")),
+        ("帮我写个请假条 谢谢", (None, "out_of_scope")),  # a task, not a greeting
+        ("这里可以查询哪些内容？我帮家里老人问", (None, "help")),
+    ],
+)
+def test_denials_reduplication_and_requests(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家住在老小区，楼很旧了，冬天暖气也不太热？老伴腿脚不好",
+        "請問：二十項民心工程有哪些？謝謝！",  # traditional, numerals, a salutation
+        "逸庭苑改造完了没 我家楼道还是黑的",  # a space between clauses
+        "laonianren shitang 在哪？我想去吃饭",  # Latin rewritten: the slow path
+        "【急】租房补贴……怎么申请？？",
+    ],
+)
+def test_clause_boundaries_in_one_pass_equal_folding_each_clause(holder, text):
+    import unicodedata
+
+    from bot.clauses import clauses
+    from bot.text import normalise
+
+    router = holder.router
+    raw = unicodedata.normalize("NFKC", text)
+    parts = clauses(raw)
+    spoken = router.lex.rewrite(normalise(text))
+    q = router.lex.fold(spoken.replace(" ", ""))
+    slow, pos = {len(raw): len(q)}, 0
+    for s, e, _ in parts:
+        slow.setdefault(s, min(pos, len(q)))
+        pos += len(router._folded(raw[s:e]))
+        slow[e] = min(pos, len(q))
+    fast = router._boundaries(raw, spoken, q, parts)
+    assert {k: fast[k] for k in slow} == slow
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("失业金从几号开始按新标准发", (1, "deadline")),  # from which day
+        ("便利店。开业了几家。", (12, "progress")),  # full stops between fragments
+        ("胸痛单元查个心电图个人要掏多少", (3, "benefit")),
+        ("我户口在南开区，住在河东，租房补贴在哪申请", (7, "apply")),  # where they are registered
+        ("无障碍改造申请上了多久能改好", (6, "deadline")),
+        ("口袋公园建在哪了", (15, "overview")),
+        ("心理健康讲座在哪能打听到", (18, "apply")),
+        ("菜市场开了您言语一声", (12, "subscribe")),  # Tianjin: let me know
+        ("停车泊位修好多少了", (10, "progress")),  # 修好 is not 好几
+        ("特教学校收什么样的孩子？自闭症的收不收", (2, "eligibility")),  # an unmarked A-not-A asks
+    ],
+)
+def test_question_forms_round_three_end(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (
+            "我丢了工作在家领失业金，听说要涨，涨多少",
+            (1, "benefit"),
+        ),  # 丢了工作 is not lost property
+        ("免费职业培训让不让外地人去", (1, "eligibility")),
+        ("老人家食堂具体提供哪些服务", (4, "benefit")),
+        ("商业保险都保哪些情况", (6, "benefit")),
+        ("想把我们小区列入老旧小区改造要走什么程序", (8, "apply")),
+        ("免费陪诊是有人陪着去挂号吧 还管拿药吗", (6, "benefit")),  # what the service includes
+        ("社区卫生服务中心能打流感疫苗吗", (None, "out_of_scope")),
+        ("心理讲座还剩几场没办", (18, "progress")),
+    ],
+)
+def test_question_forms_from_the_last_validation_set(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("口袋 公园 在 哪? 能 遛 弯 吗?", (15, "overview")),  # a space between every word
+        ("灵活就业的能领生育津贴吗", (5, "eligibility")),  # 生育津贴 is maternity insurance's
+        ("户口在外区，在河东住了十年，能在这边申请低保吗", (6, "eligibility")),  # hukou told
+        ("停车位的消息甭给我发了", (10, "unsubscribe")),  # 甭 = 不用
+        ("找个活人跟我说话", (None, "human")),
+        ("路边摆摊要办什么手续", (None, "out_of_scope")),
+        ("补贴性职业培训学费全免吗", (1, "benefit")),
+    ],
+)
+def test_word_spacing_hukou_and_northern_words(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+def test_a_specific_name_beats_an_everyday_word_and_a_denial_is_not_a_status(holder):
+    # 买东西 is everyday: the food-safety shop is what is asked about.
+    assert _pi(holder, "在示范店买东西有啥保障")[0] == 13
+    # 不是低保户 denies the status; 算不算 asks it.
+    assert _pi(holder, "我一个人住 不是低保户 红外监测能装吗")[0] == 4
+    assert _pi(holder, "我家这样算不算零就业家庭")[0] == 1

@@ -7,8 +7,8 @@ start-up `resume()` marks those `uncertain` (reported, never re-sent) and sends 
 Several instances (`shared=True`, PostgreSQL): every instance works on every open job; each row
 is claimed with FOR UPDATE SKIP LOCKED right before its send, so instances never take the same
 row; the pacers (bot.shared.budget) draw from one global budget. A row left `sending` past
-LEASE belonged to an instance that died: it is sent again (the only duplicates are the sends in
-flight at the kill), and whichever instance is alive finishes the job.
+`broadcast.lease` (30 s) belonged to an instance that died: it is sent again (the only
+duplicates are the sends in flight at the kill), and whichever instance is alive finishes the job.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 MAX_MOVES = 3  # a chat that keeps moving is not followed forever
 BATCH = 500
 PASSES = 3
-LEASE = 30.0  # seconds a row may stay `sending` (one send attempt) before it counts as orphaned
 
 
 class Sender(Protocol):
@@ -111,7 +110,7 @@ class BroadcastEngine:
             task = self._tasks.get(job.id)
             if self._stopping or (task is not None and not task.done()):
                 continue
-            orphaned = await self.repo.requeue_stale(job.id, LEASE)
+            orphaned = await self.repo.requeue_stale(job.id, self.config.lease)
             if orphaned:
                 log.info("broadcast %s: %d rows of a dead instance sent again", job.id, orphaned)
             self.start(job.id)
@@ -201,22 +200,32 @@ class BroadcastEngine:
             await asyncio.gather(*list(inflight), return_exceptions=True)
 
     async def _claiming_pass(self, job_id: int, text: str, inflight: set, done) -> None:
-        """Several instances: claim the next row nobody holds (it then waits for the budget)."""
+        """Several instances: claim rows nobody holds in batches of at least half the free
+        slots (they then wait for the global budget), one statement per batch: a claim per
+        row was a PostgreSQL transaction per message, the sender's bottleneck under load."""
+        batch = max(1, self.config.concurrency // 2)
         while not self._halted(job_id):
-            await self._slots.acquire()
-            row = None
+            for _ in range(batch):  # the other half is still sending: the pipe stays full
+                await self._slots.acquire()
+            taken = batch
+            while taken < self.config.concurrency and not self._slots.locked():
+                await self._slots.acquire()  # free now: returns at once
+                taken += 1
+            rows = []
             try:
                 if not self._halted(job_id):
-                    row = await self.repo.claim_next(job_id)
+                    rows = await self.repo.claim_next(job_id, taken)
             except Exception:
-                log.exception("broadcast %s: claiming a row failed", job_id)
-            if row is None:
+                log.exception("broadcast %s: claiming rows failed", job_id)
+            for _ in range(taken - len(rows)):
                 self._slots.release()
+            if not rows:
                 return
-            self.stats["claimed"] += 1  # this instance's share of the job
-            t = asyncio.create_task(self._deliver(job_id, text, row, claimed=True))
-            inflight.add(t)
-            t.add_done_callback(done)
+            self.stats["claimed"] += len(rows)  # this instance's share of the job
+            for row in rows:
+                t = asyncio.create_task(self._deliver(job_id, text, row, claimed=True))
+                inflight.add(t)
+                t.add_done_callback(done)
 
     def _halted(self, job_id: int) -> bool:
         return self._stopping or job_id in self._cancelled

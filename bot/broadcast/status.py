@@ -66,6 +66,16 @@ def report_text(job: Job, counts: dict[str, int], target: str = "") -> str:
     return "\n".join(lines)
 
 
+async def until_closed(repo: BroadcastRepo, job_id: int, every: float) -> None:
+    """Returns once the job is done or cancelled (several instances: its end is in the
+    database, not in this process's share of the work)."""
+    while True:
+        job = await repo.job(job_id)
+        if job is None or job.state in ("done", "cancelled", "discarded"):
+            return
+        await asyncio.sleep(every)
+
+
 async def follow(
     repo: BroadcastRepo,
     job_id: int,

@@ -10,24 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels.base import Channel, Core, Sender
+from bot.channels.console_render import USER, render
 from bot.channels.text import TextTurns
 from bot.models import Message, Reply
 from bot.web import WebServer
 
-USER = "local"  # the one person at the terminal; user key console:local
 PAGE_BYTES = 1_000_000  # a terminal scrolls: no pages
-
-
-def render(reply: Reply) -> str:
-    """Reply -> terminal text: body, quote, then numbered options a user can type."""
-    parts = [reply.text]
-    if reply.quote:
-        parts.append("「" + reply.quote + "」")
-    if reply.buttons and not reply.numbers_pick_projects:
-        options = reply.flat_buttons()
-        parts.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(options, 1)))
-        parts.append("（输入编号选择）")
-    return "\n".join(parts)
 
 
 class ConsoleSender(Sender):

@@ -89,11 +89,15 @@ async def _follow(app: App, job_id: int, first: str) -> None:
 
     await edit(first)  # the status at confirmation: the bar starts here
     job = await app.tools.broadcasts.job(job_id)
+    repo, every = app.tools.broadcasts, app.config.broadcast.status_interval
+    task = app.tools.engine.task(job_id)
+    if app.tools.engine.shared:  # running instances send it too: wait for the job, not our share
+        task = asyncio.create_task(status.until_closed(repo, job_id, min(every, 0.5)))
     await status.follow(
-        app.tools.broadcasts,
+        repo,
         job_id,
-        app.tools.engine.task(job_id),
-        app.config.broadcast.status_interval,
+        task,
+        every,
         edit,
         report,
         admin_broadcast.target_of(app.tools, job),

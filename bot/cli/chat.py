@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
+from typing import TYPE_CHECKING
 
-from bot.app import App
-from bot.channels.console import USER, render
-from bot.cli.common import config_of, holder_of
-from bot.config import DatabaseConfig, KnowledgeConfig
-from bot.dialogue import Dialogue
-from bot.models import Message
-from bot.services import Services
+from bot.cli.common import holder_of
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 PROMPT = "您> "
 CONSOLE_DB = "sqlite+aiosqlite:///data/console.db"  # rehearsals never touch the bot's data
@@ -31,13 +28,41 @@ def register(sub) -> None:
 
 
 def run_ask(args) -> int:
-    dialogue = Dialogue(Services(holder_of(args)))
-    reply = asyncio.run(dialogue.respond(Message("console", f"console:{USER}", args.question)))
+    # Only what one answer needs: no App, storage, web server or platform library.
+    from bot.channels.console_render import USER, render
+    from bot.dialogue import Dialogue
+    from bot.models import Message
+    from bot.services import Services
+
+    services = Services(holder_of(args))
+    msg = Message("console", f"console:{USER}", args.question)
+    reply = _without_loop(Dialogue(services).respond(msg))
+    if reply is None:  # something awaited I/O: ask again, from scratch, on a real event loop
+        import asyncio
+
+        reply = asyncio.run(Dialogue(Services(services.kb)).respond(msg))
     print(render(reply))
     return 0
 
 
+def _without_loop(coro):
+    """The result of a coroutine that never waits (no storage is configured here), without
+    the event loop whose import alone costs ~25 ms; None if it did wait (it is closed)."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    return None
+
+
 def run_chat(args) -> int:
+    import asyncio
+
+    from bot.app import App
+    from bot.cli.common import config_of
+    from bot.config import DatabaseConfig, KnowledgeConfig
+
     config = config_of(args)
     holder = holder_of(args, config)
     config = config.model_copy(
@@ -52,6 +77,10 @@ def run_chat(args) -> int:
 
 async def _chat(app: App, as_admin: bool) -> int:
     await app.start()
+    import asyncio
+
+    from bot.channels.console import USER
+
     try:
         if as_admin:
             app.core.roles.grant("console", USER)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
-from bot.config import Config, ConfigError, load_config
 from bot.kbholder import KBHolder, KBLoadFailed
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 
 def config_of(args) -> Config:
+    from bot.config import ConfigError, load_config
+
     try:
         return load_config(getattr(args, "config", None))
     except ConfigError as e:
@@ -18,9 +23,14 @@ def config_of(args) -> Config:
 
 
 def holder_of(args, config: Config | None = None) -> KBHolder:
-    config = config or config_of(args)
-    directory = getattr(args, "knowledge", None) or config.knowledge.dir
-    year = getattr(args, "year", None) or config.knowledge.year
+    if config is None and getattr(args, "config", None) is None:
+        # No config file: the defaults name no folder or year, and `ask` skips importing
+        # every channel's settings models just to learn that.
+        directory, year = getattr(args, "knowledge", None), getattr(args, "year", None)
+    else:
+        config = config or config_of(args)
+        directory = getattr(args, "knowledge", None) or config.knowledge.dir
+        year = getattr(args, "year", None) or config.knowledge.year
     try:
         return KBHolder(directory, year)
     except KBLoadFailed as e:

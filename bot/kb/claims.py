@@ -11,8 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import rjieba  # the default instance: its dictionary is never extended (see bot.lexicon)
-
+from bot import segment  # rjieba's own dictionary, never extended (see bot.segment)
 from bot.text import numbers_in
 
 _WS = re.compile(r"\s+")
@@ -82,7 +81,7 @@ def _strip_notes(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(rjieba.cut(text))
+    return tuple(segment.cut(text))
 
 
 def names_in(text: str) -> set[str]:
@@ -102,10 +101,19 @@ def names_in(text: str) -> set[str]:
         elif len(tok) >= 2 and tok not in PLAIN_WORDS and tok.endswith(NAME_ENDINGS):
             if not any(tok == e for e in NAME_ENDINGS):
                 out.add(tok)
-        elif len(tok) >= 3 and tok[0] not in _FUNCTION and not rjieba.has_word(tok):
+        elif len(tok) >= 3 and tok[0] not in _FUNCTION and not segment.has_word(tok):
             # Not in the dictionary: a proper noun the segmenter guessed (唐家口, 美宜佳).
             out.add(tok)
     return out
+
+
+@lru_cache(maxsize=64)
+def _backing(backing: str) -> tuple[str, str]:
+    """The backing text squashed, and again without counts; one paragraph backs every staff
+    wording of its project, so it is normalised once, not once per wording."""
+    back = squash(unicodedata.normalize("NFKC", backing))
+    # A wording that drops the number (冬青园3个老旧小区 -> 冬青园老旧小区) is segmented anew.
+    return back, _COUNT.sub("", back)
 
 
 def unsupported(text: str, backing: str, polarity: bool = True) -> list[str]:
@@ -116,9 +124,8 @@ def unsupported(text: str, backing: str, polarity: bool = True) -> list[str]:
     extra = numbers_in(_ONE.sub("这", text)) - numbers_in(backing)
     if extra:
         problems.append(f"numbers {sorted(extra)} are not in the {{backing}}")
-    body, back = squash(_strip_notes(text)), squash(unicodedata.normalize("NFKC", backing))
-    # A wording that drops the number (冬青园3个老旧小区 -> 冬青园老旧小区) is segmented anew.
-    bare = _COUNT.sub("", back)
+    body = squash(_strip_notes(text))
+    back, bare = _backing(backing)
     names = sorted(n for n in names_in(text) if n not in back and n not in bare)
     if names:
         problems.append("names " + "、".join(names) + ", which the {backing} does not name")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from bot.kb.cache import KBCache, digest
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import FACT_SECTIONS, Project, Vocab, YearList
-from bot.kb.truth import truth_errors
 from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
@@ -68,22 +68,24 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
             None, [KBError(str(ydir), 0, "-", f"year {year} not found; have {years}")]
         )
 
-    loaded_list = _load_model(ydir / "_list.yaml", YearList, errors, keep_lines=True)
-    ylist, list_lines = loaded_list if loaded_list else (None, {})
     vocab_path = directory / "vocab.yaml"
+    source_path = ydir / SOURCE_NAME
+    cache = KBCache(ydir, [_bytes(vocab_path), _bytes(source_path)])
+    loaded_list = _load_model(ydir / "_list.yaml", YearList, errors, cache)
+    ylist = loaded_list.obj if loaded_list else None
     vocab = None
     if vocab_path.exists():
-        vocab = _load_model(vocab_path, Vocab, errors)
+        loaded_vocab = _load_model(vocab_path, Vocab, errors, cache, "../vocab.yaml")
+        vocab = loaded_vocab.obj if loaded_vocab else None
     else:  # without it every synonym and intent cue is gone: hundreds of answers change
         errors.append(KBError(str(vocab_path), 0, "-", "the shared vocabulary file is missing"))
-    source_path = ydir / SOURCE_NAME
     source_text = source_path.read_text(encoding="utf-8") if source_path.exists() else None
     if source_text is None:
         errors.append(KBError(str(source_path), 0, "-", "the official source text is missing"))
 
     projects: dict[int, Project] = {}
     files: dict[int, Path] = {}
-    lines_by_number: dict[int, dict] = {}
+    loaded_by_number: dict[int, _Loaded] = {}
     named: set[int] = set()  # numbers in file names, loadable or not (errors said already)
     for path in sorted(ydir.glob("*.y*ml")):
         if path.name.startswith("_"):
@@ -92,15 +94,15 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
             errors.append(KBError(str(path), 1, "-", "project files are named NN-name.yaml"))
             continue
         named.add(int(path.name[:2]))
-        loaded = _load_model(path, Project, errors, keep_lines=True)
+        loaded = _load_model(path, Project, errors, cache)
         if loaded is None:
             continue
-        project, lines = loaded
+        project = loaded.obj
         if project.number in projects:
             errors.append(
                 KBError(
                     str(path),
-                    line_of(lines, ("number",)),
+                    line_of(loaded.lines, ("number",)),
                     "number",
                     f"duplicate project number {project.number} "
                     f"(also in {files[project.number].name})",
@@ -111,35 +113,41 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
             errors.append(
                 KBError(
                     str(path),
-                    line_of(lines, ("number",)),
+                    line_of(loaded.lines, ("number",)),
                     "number",
                     f"file name says {path.name[:2]} but number is {project.number}",
                 )
             )
         projects[project.number] = project
         files[project.number] = path
-        lines_by_number[project.number] = lines
+        loaded_by_number[project.number] = loaded
 
     if ylist is not None:
-        errors += _count_errors(ydir, ylist.projects, list_lines, projects, files, named)
+        errors += _count_errors(ydir, ylist.projects, loaded_list, projects, files, named)
         for n, p in projects.items():
             if p.category not in ylist.categories:
                 errors.append(
                     KBError(
                         str(files[n]),
-                        line_of(lines_by_number[n], ("category",)),
+                        line_of(loaded_by_number[n].lines, ("category",)),
                         "category",
                         f"{p.category!r} is not one of {ylist.categories}",
                     )
                 )
     if source_text is not None:
         for n, p in projects.items():
-            for fld, path_in_file, msg in truth_errors(p, source_text, vocab):
-                errors.append(
-                    KBError(str(files[n]), line_of(lines_by_number[n], path_in_file), fld, msg)
-                )
+            loaded = loaded_by_number[n]
+            problems = cache.problems(files[n].name, loaded.digest)
+            if problems is None:
+                from bot.kb.truth import truth_errors  # only for files changed since last start
+
+                problems = list(truth_errors(p, source_text, vocab))
+                cache.put_problems(files[n].name, loaded.digest, problems)
+            for fld, path_in_file, msg in problems:
+                errors.append(KBError(str(files[n]), line_of(loaded.lines, path_in_file), fld, msg))
     if not projects and not errors:
         errors.append(KBError(str(ydir), 0, "-", "no project files"))
+    cache.save({p.name for p in ydir.glob("*.y*ml")} | {"../vocab.yaml"})
     if errors or ylist is None or vocab is None:
         return KBLoadResult(None, errors)
 
@@ -152,12 +160,16 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
     return KBLoadResult(kb, [], warnings)
 
 
-def _count_errors(ydir: Path, count: int, list_lines, projects, files, named) -> list[KBError]:
+def _count_errors(ydir: Path, count: int, listed_file, projects, files, named) -> list[KBError]:
     """Every number 1..count has its file, and no file is numbered past the list's count."""
     listed = str(ydir / "_list.yaml")
-    line = line_of(list_lines, ("projects",))
     errors = [
-        KBError(listed, line, "projects", f"第{n}项没有项目文件（清单共 {count} 项）")
+        KBError(
+            listed,
+            line_of(listed_file.lines, ("projects",)),
+            "projects",
+            f"第{n}项没有项目文件（清单共 {count} 项）",
+        )
         for n in range(1, count + 1)
         if n not in projects and n not in named
     ]
@@ -169,29 +181,58 @@ def _count_errors(ydir: Path, count: int, list_lines, projects, files, named) ->
     return errors
 
 
-def _load_model(path: Path, model: type[BaseModel], errors: list[KBError], keep_lines=False):
+def _bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return digest(path.read_bytes())
+    except OSError:
+        return b"-"
+
+
+class _Loaded:
+    """One file's validated model, and the lines of its keys, parsed again only when an error
+    needs them (a file reused from the cache has none at hand)."""
+
+    def __init__(self, obj, raw: bytes, raw_digest: bytes, lines: dict | None):
+        self.obj, self.raw, self.digest, self._lines = obj, raw, raw_digest, lines
+
+    @property
+    def lines(self) -> dict:
+        if self._lines is None:
+            self._lines = load_with_lines(self.raw.decode("utf-8"))[1]
+        return self._lines
+
+
+def _load_model(
+    path: Path, model: type[BaseModel], errors: list[KBError], cache: KBCache, name=None
+):
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         errors.append(KBError(str(path), 0, "-", f"cannot read: {e}"))
         return None
-    try:
-        data, lines = load_with_lines(text)
-    except YAMLProblem as e:
-        errors.append(KBError(str(path), e.line, "-", e.message))
-        return None
+    key, name = digest(raw), name or path.name
+    data, lines = cache.data(name, key), None
+    if data is None:
+        try:
+            data, lines = load_with_lines(text)
+        except YAMLProblem as e:
+            errors.append(KBError(str(path), e.line, "-", e.message))
+            return None
+        cache.put_data(name, key, data)
     if not isinstance(data, dict):
         errors.append(KBError(str(path), 1, "-", "the file must be a mapping of fields"))
         return None
+    loaded = _Loaded(None, raw, key, lines)
     try:
-        obj = model.model_validate(data)
+        loaded.obj = model.model_validate(data)
     except ValidationError as e:
         for err in e.errors():
             loc = tuple(err["loc"])
             fld = ".".join(str(x) for x in loc) or "-"
-            errors.append(KBError(str(path), line_of(lines, loc), fld, err["msg"]))
+            errors.append(KBError(str(path), line_of(loaded.lines, loc), fld, err["msg"]))
         return None
-    return (obj, lines) if keep_lines else obj
+    return loaded
 
 
 __all__ = ["FACT_SECTIONS", "KBError", "KBLoadResult", "available_years", "load_kb"]

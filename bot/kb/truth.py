@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from bot.kb.claims import unsupported
 from bot.kb.schema import FACT_SECTIONS, EntryPoint, KeyDate, Project, Target
@@ -25,13 +26,18 @@ def _squash(s: str) -> str:
     return _WS.sub("", s)
 
 
+@lru_cache(maxsize=2)
+def _squashed_source(source_text: str) -> str:
+    return _squash(source_text)  # once per load, not once per project
+
+
 Problem = tuple[str, tuple, str]  # (field, yaml path, message)
 
 
 def truth_errors(p: Project, source_text: str, vocab=None) -> Iterator[Problem]:
     """Yield (field, yaml path, message) for every resident-visible text the source does not back."""
     src = _squash(p.source)
-    if src not in _squash(source_text):
+    if src not in _squashed_source(source_text):
         yield "source", ("source",), "is not a verbatim paragraph of the official source text"
     if _squash(p.title) not in src:
         yield "title", ("title",), "is not the heading written in the source paragraph"

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
-
-import yaml
 
 Path_ = tuple[Any, ...]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~10x faster
-    """Safe loading with YAML 1.2 booleans: staff write `on: 2023-09-01` (the date a fact
-    was confirmed), which YAML 1.1 would read as the key True."""
+@lru_cache(maxsize=1)
+def _loader_class():
+    """Imported at the first parse: a start that reuses every file from bot.kb.cache needs no YAML."""
+    import yaml
 
+    class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~10x faster
+        """Safe loading with YAML 1.2 booleans: staff write `on: 2023-09-01` (the date a fact
+        was confirmed), which YAML 1.1 would read as the key True."""
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-for _first in "tTfF":
-    _Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool",
-        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-        [_first],
-    )
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    for first in "tTfF":
+        _Loader.add_implicit_resolver(
+            "tag:yaml.org,2002:bool",
+            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+            [first],
+        )
+    return _Loader
 
 
 class YAMLProblem(Exception):
@@ -36,9 +40,11 @@ class YAMLProblem(Exception):
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     """Return (data, {path: 1-based line}); raise YAMLProblem on syntax errors or duplicate keys."""
+    import yaml
+
     try:
         # One parse: compose the node tree (it has line marks), then build the data from it.
-        loader = _Loader(text)
+        loader = _loader_class()(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
@@ -56,7 +62,9 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     return data, lines
 
 
-def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+def _walk(node, path: Path_, lines: dict[Path_, int]) -> None:
+    import yaml
+
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()

@@ -18,6 +18,11 @@ class RedisContinuations(Continuations):
         self.turns = Turns(shared, f"pages:{channel}", ttl)
 
     def turn(self, user_key: str):
+        return self.turns.turn(user_key, *self.parts(user_key)[1:])
+
+    def parts(self, user_key: str):
+        """(turns, load, save, drop) for this user (bot.shared.contexts.together)."""
+
         def load(raw: str | None) -> None:
             self._data.pop(user_key, None)
             if raw:
@@ -29,7 +34,7 @@ class RedisContinuations(Continuations):
                 return None
             return json.dumps(entry[0], ensure_ascii=False)
 
-        return self.turns.turn(user_key, load, save, lambda: self._data.pop(user_key, None))
+        return self.turns, load, save, lambda: self._data.pop(user_key, None)
 
     def forget(self, user_key: str) -> None:
         super().forget(user_key)
@@ -44,6 +49,11 @@ class RedisPendingOptions(PendingOptions):
         self.turns = Turns(shared, f"options:{channel}", ttl)
 
     def turn(self, user_key: str):
+        return self.turns.turn(user_key, *self.parts(user_key)[1:])
+
+    def parts(self, user_key: str):
+        """(turns, load, save, drop) for this user (bot.shared.contexts.together)."""
+
         def load(raw: str | None) -> None:
             self._data.pop(user_key, None)
             if raw:
@@ -55,7 +65,7 @@ class RedisPendingOptions(PendingOptions):
                 return None
             return json.dumps(entry[0], ensure_ascii=False)
 
-        return self.turns.turn(user_key, load, save, lambda: self._data.pop(user_key, None))
+        return self.turns, load, save, lambda: self._data.pop(user_key, None)
 
     def forget(self, user_key: str) -> None:
         super().forget(user_key)

@@ -15,9 +15,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import rjieba
 from rapidfuzz import fuzz
 
+from bot import segment
 from bot.router import Router
 from bot.storage.qlog import LoggedQuestion
 from bot.text import compact
@@ -56,15 +56,15 @@ class Cluster:
         return [w.text for w in self.wordings[:n]]
 
 
-_SEGMENTER: rjieba.Jieba | None = None
+_SEGMENTER = None
 
 
-def _segmenter() -> rjieba.Jieba:
-    # A private instance: the router adds every KB phrase (accepted examples too) to rjieba's
-    # default dictionary, where 家床在哪申请 would stay one word and hide its topic.
+def _segmenter():
+    # A private instance: the router's one has every KB phrase (accepted examples too), where
+    # 家床在哪申请 would stay one word and hide its topic.
     global _SEGMENTER
     if _SEGMENTER is None:
-        _SEGMENTER = rjieba.Jieba()
+        _SEGMENTER = segment.fresh()
     return _SEGMENTER
 
 

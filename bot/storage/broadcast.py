@@ -302,9 +302,12 @@ class BroadcastRepo:
             return set(res.scalars())
 
     # ---- several instances on PostgreSQL -------------------------------------------------------
-    async def claim_next(self, job_id: int) -> OutboxRow | None:
-        """pending -> sending for the next row no other instance holds (FOR UPDATE SKIP LOCKED),
-        while the job is open; None when nothing is left to claim."""
+    async def claim_next(self, job_id: int, limit: int = 1) -> list[OutboxRow]:
+        """pending -> sending for up to `limit` rows no other instance holds (FOR UPDATE SKIP
+        LOCKED), while the job is open, oldest first; [] when nothing is left to claim.
+
+        One statement for the batch: one claim per row was one PostgreSQL transaction per
+        message, and claims were the sender's bottleneck on a loaded machine."""
         t, j = broadcast_outbox, broadcast_jobs
         pick = (
             select(t.c.id)
@@ -318,19 +321,18 @@ class BroadcastRepo:
                 )
             )
             .order_by(t.c.id)
-            .limit(1)
+            .limit(limit)
             .with_for_update(skip_locked=True)
-            .scalar_subquery()
         )
         stmt = (
             update(t)
-            .where(t.c.id == pick)
+            .where(t.c.id.in_(pick.scalar_subquery()))
             .values(state="sending", attempts=t.c.attempts + 1, updated_at=utcnow())
             .returning(*_ROW_COLUMNS)
         )
         async with self.db.engine.begin() as conn:
-            row = (await conn.execute(stmt)).first()
-        return OutboxRow(*row) if row else None
+            rows = (await conn.execute(stmt)).all()
+        return sorted((OutboxRow(*r) for r in rows), key=lambda r: r.id)
 
     async def requeue_stale(self, job_id: int, older_than: float) -> int:
         """Rows `sending` for longer than any send takes: their instance died mid-send. Sent

@@ -29,8 +29,9 @@ class Inbox:
     def __init__(self, db: Database):
         self.db = db
         self._insert = sqlite_insert if db.is_sqlite else pg_insert
-        # Under load many updates finish in the same moment: one commit serves them all.
-        self._done = _Batch(self._mark_done)
+        # Under load many updates finish, or begin their reply, in the same event-loop turn:
+        # one commit serves all their marks.
+        self._marks = _Marks(self._write_marks)
 
     async def add(self, items: list[tuple[int, str]]) -> set[int]:
         """Store (update_id, JSON) pairs in one transaction; the ids that were new.
@@ -46,37 +47,42 @@ class Inbox:
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(telegram_inbox.c.update_id)
         )
-        async with self.db.engine.begin() as conn:
-            return set((await conn.execute(stmt)).scalars())
+        return await self.db.run_sync(lambda conn: set(conn.execute(stmt).scalars()))
 
     async def done(self, update_ids: list[int]) -> None:
         """Mark handled and drop the payload (the reply is sent; nothing personal is kept)."""
-        await self._done.run(update_ids)
+        await self._marks.run(DONE, update_ids)
 
     async def sending(self, update_id: int) -> None:
         """Its first reply is about to go out (returns once that is committed).
 
-        Not batched: the reply must leave right after its own commit; a batch would release
-        many replies at once and widen the moment a SIGKILL could lose them."""
-        await self._mark_sending([update_id])
+        Marks asked for in the same event-loop turn share one commit (one call into SQLite's
+        thread instead of one per update: most of the intake's CPU). Those replies then leave
+        in the next turn, each right after the others' request building; a SIGKILL in that
+        moment loses them (they are never answered twice), as it loses a lone one."""
+        await self._marks.run(SENDING, [update_id])
 
-    async def _mark_done(self, update_ids: list[int]) -> None:
-        t = telegram_inbox.c
-        async with self.db.engine.begin() as conn:
-            await conn.execute(
+    async def _write_marks(self, sending: list[int], done: list[int]) -> None:
+        """Both kinds of marks in one transaction: one call into SQLite's thread
+        (Database.run_sync; through the async engine one mark took ~5 hops)."""
+        t, now = telegram_inbox.c, utcnow()
+        stmts = []
+        if sending:
+            stmts.append(
+                update(telegram_inbox).where(t.update_id.in_(sending)).values(sending_at=now)
+            )
+        if done:
+            stmts.append(
                 update(telegram_inbox)
-                .where(t.update_id.in_(update_ids), t.handled_at.is_(None))
-                .values(handled_at=utcnow(), payload=None)
+                .where(t.update_id.in_(done), t.handled_at.is_(None))
+                .values(handled_at=now, payload=None)
             )
 
-    async def _mark_sending(self, update_ids: list[int]) -> None:
-        t = telegram_inbox.c
-        async with self.db.engine.begin() as conn:
-            await conn.execute(
-                update(telegram_inbox)
-                .where(t.update_id.in_(update_ids))
-                .values(sending_at=utcnow())
-            )
+        def write(conn) -> None:
+            for stmt in stmts:
+                conn.execute(stmt)
+
+        await self.db.run_sync(write)
 
     async def unhandled(self) -> list[tuple[int, str]]:
         """Stored, not handled, no reply begun (the process stopped first), oldest first.
@@ -94,6 +100,37 @@ class Inbox:
             await self.done(begun)
         return [(i, p) for i, p, s in rows if s is None]
 
+    async def adopt(self, older_than: float) -> list[tuple[int, str]]:
+        """Several instances: updates stored over `older_than` seconds ago and never handled
+        (their instance died after the 200), claimed for this instance, oldest first.
+
+        A claim re-stamps received_at under FOR UPDATE SKIP LOCKED, so two live instances never
+        take the same update, and the live instance still handling a fresh one keeps it. One
+        whose reply had begun is marked handled instead (never answered twice)."""
+        t = telegram_inbox.c
+        cutoff = utcnow() - dt.timedelta(seconds=older_than)
+        stale = (
+            select(t.update_id)
+            .where(t.handled_at.is_(None), t.received_at < cutoff)
+            .order_by(t.update_id)
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.db.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    update(telegram_inbox)
+                    .where(t.update_id.in_(stale.scalar_subquery()))
+                    .values(received_at=utcnow())
+                    .returning(t.update_id, t.payload, t.sending_at)
+                )
+            ).all()
+        begun = [i for i, _, sending in rows if sending is not None]
+        if begun:
+            log.warning("telegram: %d update(s) were being answered by a dead instance", len(begun))
+            await self.done(begun)
+        return sorted((i, p) for i, p, sending in rows if sending is None)
+
     async def purge(self, keep: dt.timedelta = KEEP_IDS) -> int:
         """Forget handled ids older than `keep`."""
         t = telegram_inbox.c
@@ -106,19 +143,22 @@ class Inbox:
         return res.rowcount or 0
 
 
-class _Batch:
-    """Ids asked for while a write is being prepared or runs go in one write; each caller
+SENDING, DONE = 0, 1
+
+
+class _Marks:
+    """Marks asked for while a write is being prepared or runs go in one write; each caller
     returns once the write holding its ids is committed (and raises if it failed)."""
 
-    def __init__(self, write: Callable[[list[int]], Awaitable[None]]):
+    def __init__(self, write: Callable[[list[int], list[int]], Awaitable[None]]):
         self.write = write
-        self._ids: list[int] = []
+        self._ids: tuple[list[int], list[int]] = ([], [])
         self._waiters: list[asyncio.Future] = []
         self._task: asyncio.Task | None = None
 
-    async def run(self, ids: list[int]) -> None:
+    async def run(self, kind: int, ids: list[int]) -> None:
         fut = asyncio.get_running_loop().create_future()
-        self._ids += ids
+        self._ids[kind].extend(ids)
         self._waiters.append(fut)
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._drain())
@@ -127,10 +167,10 @@ class _Batch:
     async def _drain(self) -> None:
         await asyncio.sleep(0)  # let the callers of this event-loop turn join
         while self._waiters:
-            ids, waiters = self._ids, self._waiters
-            self._ids, self._waiters = [], []
+            (sending, done), waiters = self._ids, self._waiters
+            self._ids, self._waiters = ([], []), []
             try:
-                await self.write(ids)
+                await self.write(sending, done)
             except Exception as e:
                 for f in waiters:
                     if not f.done():

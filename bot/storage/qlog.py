@@ -50,6 +50,7 @@ LEGACY_ASK_CONFIDENCE = 0.5
 SELFCHECK = "selfcheck"  # a finished self-check: intent and outcome of its one row
 OUTCOMES = ("answered", "asked_back", "out_of_scope", SELFCHECK)
 MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
+NOTICE_CLAIM_TTL = 3600  # seconds: far past any write-behind flush; then the row decides
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,9 @@ class QuestionLogRepo:
         # SQLite (this process is the file's only user): every notice shown, from start().
         self._shown: ShownSet | None = None
         self._notice_stmt = None
+        # Several instances (bot.shared.SharedState): one SET NX decides who shows a notice,
+        # so a resident whose messages alternate between instances sees it once.
+        self.shared = None
 
     @classmethod
     def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
@@ -282,6 +286,8 @@ class QuestionLogRepo:
         self._noticed[key] = None  # this process decides once: a concurrent message says False
         if len(self._noticed) > MAX_NOTICED:
             self._noticed.pop(next(iter(self._noticed)))
+        if self.shared is not None and not await self._decided_here(key):
+            return False
         t = privacy_notices.c
         try:  # known since start-up (SQLite), else read with the others of this moment
             shown = key in self._shown if self._shown is not None else None
@@ -298,6 +304,19 @@ class QuestionLogRepo:
         if self._shown is not None:
             self._shown.add(key)
         return True
+
+    async def _decided_here(self, key: tuple[str, str]) -> bool:
+        """False when another instance already decided this notice (its row may still be in
+        that instance's write-behind batch, unseen by the read below)."""
+        try:
+            return bool(
+                await self.shared.redis.set(
+                    self.shared.key("notice", *key), "1", nx=True, ex=NOTICE_CLAIM_TTL
+                )
+            )
+        except Exception as e:  # Redis down: the database decides, as with one instance
+            log.warning("shared notice claim unavailable: %s", e)
+            return True
 
     @property
     def _notice_insert(self):

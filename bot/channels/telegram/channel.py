@@ -54,7 +54,7 @@ SLOW_DOWN = "您发送得太快了，请稍后再试。"
 # second, so 32 in flight is ample; more only grows httpcore's per-request pool bookkeeping
 # (measured: 64 costs ~25% more CPU per update than 32 against a local server).
 CONCURRENT_UPDATES = 32
-INTAKE, POLLER = "minxin_intake", "minxin_poller"  # bot_data keys
+INTAKE, POLLER, ADOPTER = "minxin_intake", "minxin_poller", "minxin_adopter"  # bot_data keys
 
 
 class TelegramChannel(Channel):
@@ -78,6 +78,8 @@ class TelegramChannel(Channel):
         await self.app.start()
         intake: Intake = self.app.bot_data[INTAKE]
         await intake.replay()  # received before a stop, not yet handled: first, in order
+        if intake.shared and intake.inbox is not None:  # a dead instance's acknowledged updates
+            self.app.bot_data[ADOPTER] = asyncio.create_task(intake.adopt_forever())
         if self.settings.mode == "webhook":
             hook = self.settings.webhook
             add_webhook_route(web.app, intake, hook.path, hook.secret_token)
@@ -102,11 +104,12 @@ class TelegramChannel(Channel):
 
     async def stop(self) -> None:
         app = self.app
-        poller = app.bot_data.pop(POLLER, None)
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+        for key in (POLLER, ADOPTER):
+            task = app.bot_data.pop(key, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -148,7 +151,9 @@ def build_application(core: Core, token: str) -> Application:
         around=lambda update, processing: intake.handle(update, processing),
     )
     inbox = getattr(core.store, "inbox", None)
-    intake = Intake(inbox() if inbox is not None else None)
+    store_db = getattr(core.store, "db", None)
+    several = core.shared is not None and store_db is not None and not store_db.is_sqlite
+    intake = Intake(inbox() if inbox is not None else None, shared=several)
     builder = ApplicationBuilder().token(token).concurrent_updates(processor)
     if tg.transport == "aiohttp":  # every call, getUpdates included (its own connection)
         builder.request(AiohttpRequest(connection_pool_size=CONCURRENT_UPDATES + 8))

@@ -37,18 +37,24 @@ class Inbox(Protocol):
     async def done(self, update_ids: list[int]) -> None: ...
     async def sending(self, update_id: int) -> None: ...
     async def unhandled(self) -> list[tuple[int, str]]: ...
+    async def adopt(self, older_than: float) -> list[tuple[int, str]]: ...
     async def purge(self) -> int: ...
 
 
 # The update the running handler serves (per task): [update_id, its inbox, reply begun?]
 _CURRENT: contextvars.ContextVar[list | None] = contextvars.ContextVar("tg_update", default=None)
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when there is nothing to fetch
+# Several instances: an update stored this long ago and not handled lost its instance (far past
+# any handling, a flooding user's queue included); a survivor answers it. Looked for every 2 s.
+INBOX_LEASE = 30.0
+ADOPT_EVERY = 2.0
 BACKOFF_MAX = 30.0
 
 
 class Intake:
-    def __init__(self, inbox: Inbox | None):
+    def __init__(self, inbox: Inbox | None, shared: bool = False):
         self.inbox = inbox  # None: no database, updates are handled as they come
+        self.shared = shared  # several instances on one inbox (PostgreSQL and Redis)
         self.app: Application | None = None
 
     async def accept(self, update: Update, payload: dict) -> bool:
@@ -89,13 +95,30 @@ class Intake:
             log.warning("telegram: handled mark for %s not stored: %s", update.update_id, e)
 
     async def replay(self) -> int:
-        """Queue the updates stored but not handled before a stop, oldest first."""
+        """Queue the updates stored but not handled before a stop, oldest first. Several
+        instances: only those past INBOX_LEASE (a fresh one is another instance's to answer)."""
         if self.inbox is None:
             return 0
         purged = await self.inbox.purge()  # ids handled over a day ago: no redelivery comes now
         if purged:
             log.info("telegram: %d handled update ids older than a day forgotten", purged)
-        rows = await self.inbox.unhandled()
+        if self.shared:
+            return await self._queue(await self.inbox.adopt(INBOX_LEASE))
+        return await self._queue(await self.inbox.unhandled())
+
+    async def adopt_forever(self) -> None:
+        """Several instances: answer what a dead instance had acknowledged but not answered."""
+        while True:
+            await asyncio.sleep(ADOPT_EVERY)
+            try:
+                n = await self._queue(await self.inbox.adopt(INBOX_LEASE))
+            except Exception as e:  # the database may be restarting: look again shortly
+                log.warning("telegram: looking for updates of a dead instance failed: %s", e)
+                continue
+            if n:
+                log.warning("telegram: %d update(s) left by a dead instance answered here", n)
+
+    async def _queue(self, rows: list[tuple[int, str]]) -> int:
         for update_id, payload in rows:
             try:
                 update = Update.de_json(json.loads(payload), self.app.bot)
@@ -105,7 +128,7 @@ class Intake:
                 continue
             await self.app.update_queue.put(update)
         if rows:
-            log.info("telegram: %d update(s) received before the restart handled now", len(rows))
+            log.info("telegram: %d stored update(s) not handled before queued now", len(rows))
         return len(rows)
 
     async def poll(self, allowed_updates: list[str]) -> None:

@@ -10,15 +10,16 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from telegram import Bot, CallbackQuery, LinkPreviewOptions
-from telegram import Message as TgMessage
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.warnings import PTBDeprecationWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.channels.telegram.intake import before_send
-from bot.channels.telegram.render import render
+from bot.channels.telegram.render import Outgoing, render
 from bot.models import Reply
 
+# sendMessage through do_api_request on purpose (see _send): PTB's advice does not apply.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -55,23 +56,27 @@ async def with_retry(call: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS)
     raise AssertionError("unreachable")
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> list[TgMessage]:
+async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
     """Send a Reply as one or more HTML messages (keyboard on the last)."""
+    parts = render(reply)  # before the mark: the less between it and the request, the better
     await before_send()
-    sent = []
-    for part in render(reply):
-        sent.append(
-            await with_retry(
-                lambda part=part: bot.send_message(
-                    chat_id,
-                    part.html,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=part.markup,
-                    link_preview_options=NO_PREVIEW,
-                )
-            )
-        )
-    return sent
+    for part in parts:
+        await with_retry(lambda part=part: _send(bot, chat_id, part))
+
+
+async def _send(bot: Bot, chat_id: int, part: Outgoing) -> None:
+    """bot.send_message, without turning Telegram's answer into a PTB Message (with its
+    keyboard: ~600 attribute sets per reply) that nobody reads. The same request, the same
+    errors (RetryAfter, BadRequest…) raised by the same PTB code."""
+    kwargs = {
+        "chat_id": chat_id,
+        "text": part.html,
+        "parse_mode": ParseMode.HTML,
+        "link_preview_options": NO_PREVIEW,
+    }
+    if part.markup_json is not None:
+        kwargs["reply_markup"] = part.markup_json
+    await bot.do_api_request("sendMessage", api_kwargs=kwargs)
 
 
 async def send_plain(bot: Bot, chat_id: int, text: str) -> None:
@@ -82,8 +87,8 @@ async def send_plain(bot: Bot, chat_id: int, text: str) -> None:
 
 async def edit_or_send(query: CallbackQuery, chat_id: int, reply: Reply) -> None:
     """Replace the pressed message in place (menu navigation); send anew if it cannot be edited."""
-    await before_send()
     parts = render(reply)
+    await before_send()
     if len(parts) == 1 and query.message is not None and query.message.is_accessible:
         part = parts[0]
         try:

@@ -14,6 +14,7 @@ from bot.channels.text import TextTurns
 from bot.channels.wechat.render import render
 from bot.channels.wechat.settings import WeChatConfig
 from bot.models import Message
+from bot.shared.contexts import together
 from bot.sweep import compact, sweep_stamps
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,10 @@ class Responder:
     async def respond(self, m: BaseMessage) -> str | None:
         """The reply text for one message, or None when WeChat expects no reply."""
         user_key = user_key_of(m.source or "")
-        # One turn: with shared state the user's context and pages come from Redis and go back.
+        # One turn: with shared state the user's context, pages and options come from Redis
+        # in one round trip and go back in one.
         t = self.turns
-        async with (
-            self.core.services.contexts.turn(user_key),
-            t.pages.turn(user_key),
-            t.options.turn(user_key),
-        ):
+        async with together(user_key, self.core.services.contexts, t.pages, t.options):
             return await self._respond(m, m.source or "", user_key)
 
     async def _respond(self, m: BaseMessage, openid: str, user_key: str) -> str | None:
