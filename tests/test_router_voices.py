@@ -480,3 +480,20 @@ def test_a_specific_name_beats_an_everyday_word_and_a_denial_is_not_a_status(hol
     # 不是低保户 denies the status; 算不算 asks it.
     assert _pi(holder, "我一个人住 不是低保户 红外监测能装吗")[0] == 4
     assert _pi(holder, "我家这样算不算零就业家庭")[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("家庭养老床位是不是还没开始弄啊", (4, "progress")),
+        ("口袋公园一共建成多少个了", (15, "progress")),  # 一共…了: so far, not the plan
+        ("心理讲座现已开展多少场", (18, "progress")),
+        ("急救培训是白给学的吗", (18, "benefit")),
+        ("是哪20个项目呀", (None, "list")),
+        ("列表", (None, "list")),
+        ("低保户采暖费补贴多少", (None, "out_of_scope")),
+        ("租房补贴介个线儿是多少钱", (7, "eligibility")),  # the threshold asks who qualifies
+    ],
+)
+def test_forms_from_the_last_set(holder, text, want):
+    assert _pi(holder, text) == want
