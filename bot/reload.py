@@ -14,6 +14,7 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
+from bot import heap
 from bot.kb.loader import DEFAULT_DIR
 from bot.kbholder import KBHolder
 
@@ -51,6 +52,8 @@ class Reloader:
     async def reload(self, changed: list[str] | None = None) -> ReloadResult:
         async with self._lock:
             errors = await asyncio.to_thread(self.holder.reload)
+        if not errors:
+            heap.resettle()  # the old KB collected now, the new one frozen like the first
         lines = [self._relative(str(e)) for e in errors]
         result = ReloadResult(not errors, lines, len(self.holder.kb.projects), changed or [])
         log.info("%s", result.summary())

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+from bot import heap
 from bot.app import serve
 from bot.channels import configured
 from bot.cli.common import config_of, holder_of
@@ -66,4 +67,5 @@ async def _serve_until_signal(config: Config, holder: KBHolder) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
             loop.add_signal_handler(sig, stop.set)
-    await serve(config, holder, stop)
+    # Started: what start-up built stays out of the collector's full passes (bot.heap).
+    await serve(config, holder, stop, on_ready=lambda _running: heap.settle())

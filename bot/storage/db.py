@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
+from bot.storage.batchread import GatheredReads
 from bot.storage.schema import MIGRATIONS, USER_TABLES, metadata, schema_migrations, utcnow
 from bot.storage.writebehind import WriteBehind
 
@@ -49,6 +50,8 @@ class Database:
             event.listen(self.engine.sync_engine.pool, "reset", _sqlite_reset)
         # Bookkeeping rows (last seen, stored replies) are written here, after the answer.
         self.later = WriteBehind(self)
+        # Reads an answer awaits, run together with the others of the same moment.
+        self.reads = GatheredReads(self)
 
     async def start(self) -> None:
         """Apply pending migrations, in schema.MIGRATIONS order."""

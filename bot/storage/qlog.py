@@ -38,6 +38,7 @@ from bot.storage.schema import (
     question_log_meta,
     utcnow,
 )
+from bot.storage.shownset import ShownSet
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ class QuestionLogRepo:
         self._clock = clock
         self._next_purge = clock()  # start() purges; then record() once a day
         self._noticed: dict[tuple[str, str], None] = {}  # (user_hash, kind) known to be shown
+        # SQLite (this process is the file's only user): every notice shown, from start().
+        self._shown: ShownSet | None = None
         self._notice_stmt = None
         # Several instances (bot.shared.SharedState): one SET NX decides who shows a notice,
         # so a resident whose messages alternate between instances sees it once.
@@ -156,6 +159,12 @@ class QuestionLogRepo:
         await self._ensure_secret()
         self._next_purge = self._clock() + PURGE_EVERY
         await self.purge()
+        if self.db.is_sqlite:  # no other process writes this file's notices: read them once
+            t = privacy_notices.c
+            rows = await self.db.run_sync(
+                lambda conn: conn.execute(select(t.user_hash, t.kind)).all()
+            )
+            self._shown = ShownSet(rows)
 
     async def secret(self) -> bytes:
         """The pseudonym secret (the audit log keys people with it too)."""
@@ -250,6 +259,8 @@ class QuestionLogRepo:
         user_hash = await self.key(user_key)
         self._pending = [r for r in self._pending if r["user_hash"] != user_hash]
         self._noticed = {k: v for k, v in self._noticed.items() if k[0] != user_hash}
+        if self._shown is not None:
+            self._shown.discard_user(user_hash)
         await self.db.later.flush()  # a queued "notice shown" row must not outlive this
         async with self.db.engine.begin() as conn:
             res = await conn.execute(
@@ -263,7 +274,9 @@ class QuestionLogRepo:
     async def first_time(self, user_key: str, kind: str) -> bool:
         """True once per user and kind of notice (it is recorded as shown); False after.
 
-        One read on a user's first message in this process; the "shown" row goes out with the
+        On SQLite no read at all (every notice shown is known since start(), bot.storage.shownset);
+        elsewhere one read on a user's first message in this process, shared with the other
+        residents' first messages of the same moment. The "shown" row goes out with the
         write-behind batch, so the answer awaits no write (a burst of new users used to queue
         one INSERT each on the answer path). Two processes meeting the same new user at the same
         moment may both show the notice: harmless, and rare."""
@@ -276,9 +289,11 @@ class QuestionLogRepo:
         if self.shared is not None and not await self._decided_here(key):
             return False
         t = privacy_notices.c
-        q = select(t.kind).where(t.user_hash == key[0], t.kind == key[1])
-        try:
-            shown = await self.db.run_sync(lambda conn: conn.execute(q).first() is not None)
+        try:  # known since start-up (SQLite), else read with the others of this moment
+            shown = key in self._shown if self._shown is not None else None
+            if shown is None:
+                q = select(t.kind).where(t.user_hash == key[0], t.kind == key[1])
+                shown = await self.db.reads.run(lambda conn: conn.execute(q).first() is not None)
         except Exception:
             self._noticed.pop(key, None)  # undecided: ask again next time
             raise
@@ -286,6 +301,8 @@ class QuestionLogRepo:
             return False
         row = {"user_hash": key[0], "kind": key[1], "shown_at": utcnow()}
         self.db.later.put(self._notice_insert, key, row, replace=False)
+        if self._shown is not None:
+            self._shown.add(key)
         return True
 
     async def _decided_here(self, key: tuple[str, str]) -> bool:

@@ -31,7 +31,9 @@ from bot.channels.wechat.protocol import (
     check_ids,
     check_signature,
     dedupe_key,
-    parse_wechat_message,
+    fields_of,
+    message_of,
+    parse_tree,
     parse_xml,
 )
 from bot.channels.wechat.render import render
@@ -116,18 +118,20 @@ class WeChatEndpoint:
         try:
             self._check_request(q)
             body = await _read_limited(request, MAX_BODY)
-            fields = parse_xml(body)
+            root = parse_tree(body)
+            fields = fields_of(root)
             xml = body
             aes = q.get("encrypt_type", "").lower() == "aes"
             if aes:
                 if self.safe is None:
                     raise Refused("encrypted message but no encoding_aes_key configured")
                 xml = self.safe.decrypt(fields, q.get("msg_signature"), q["timestamp"], q["nonce"])
-                fields = parse_xml(xml)
+                root = parse_tree(xml)
+                fields = fields_of(root)
             if not fields.get("MsgType") or not fields.get("FromUserName"):
                 raise Refused("message without MsgType or FromUserName")
             check_ids(fields)
-            message = parse_wechat_message(xml)
+            message = message_of(root, xml)  # parsed once
         except Refused as e:
             return self._refuse(request, e)
         reply = await self._once(dedupe_key(fields), message)

@@ -12,6 +12,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.messages import MESSAGE_TYPES
 
 MAX_BODY = 64 * 1024  # WeChat's messages are a few hundred bytes; anything bigger is not WeChat
 # openids are 28 characters, account ids ~15, MsgIds 64-bit numbers: anything longer is not
@@ -64,6 +65,15 @@ def check_fresh(timestamp: str | None, window: int, now: float | None = None) ->
 
 def parse_xml(body: bytes | str) -> dict[str, str]:
     """XML -> {tag: text} of the root's children; DTDs, entities and external refs refused."""
+    return fields_of(parse_tree(body))
+
+
+def fields_of(root: ET.Element) -> dict[str, str]:
+    return {child.tag: (child.text or "") for child in root}
+
+
+def parse_tree(body: bytes | str) -> ET.Element:
+    """The <xml> root of a message; DTDs, entities and external refs refused."""
     if isinstance(body, bytes):
         declared = _DECLARED.match(body[:200])
         if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
@@ -79,7 +89,7 @@ def parse_xml(body: bytes | str) -> dict[str, str]:
         raise Refused(f"unreadable XML encoding: {e}") from None
     if root.tag != "xml":
         raise Refused(f"root element is <{root.tag[:40]}>, not <xml>")
-    return {child.tag: (child.text or "") for child in root}
+    return root
 
 
 # Characters XML 1.0 cannot carry at all; a reply containing one would be rejected by WeChat.
@@ -89,6 +99,34 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def cdata_safe(text: str) -> str:
     """Make text safe inside wechatpy's <![CDATA[...]]>: drop invalid chars, split ']]>'."""
     return _XML_INVALID.sub("", text).replace("]]>", "]]]]><![CDATA[>")
+
+
+def message_of(root: ET.Element, xml: bytes | str):
+    """wechatpy's message object, from the tree already parsed when the message is flat (every
+    text, voice, image… message): wechatpy's parser would read the same XML a second time with
+    xmltodict. Events (wechatpy derives their classes) and anything nested, repeated or with
+    attributes still go through wechatpy's own parser (as does XML that is not UTF-8, which
+    that parser refuses)."""
+    if isinstance(xml, bytes) and not _is_utf8(xml):
+        return parse_wechat_message(xml)
+    data = {}
+    for child in root:
+        if len(child) or child.attrib or child.tag in data:
+            return parse_wechat_message(xml)
+        text = (child.text or "").strip()  # as xmltodict gives it: stripped, empty is None
+        data[child.tag] = text or None
+    kind = (data.get("MsgType") or "").lower()
+    if root.attrib or kind == "event" or kind.startswith("device_") or kind not in MESSAGE_TYPES:
+        return parse_wechat_message(xml)
+    return MESSAGE_TYPES[kind](data)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def parse_wechat_message(xml: bytes | str):
