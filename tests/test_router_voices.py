@@ -402,6 +402,7 @@ def test_denials_reduplication_and_requests(holder, text, want):
 def test_clause_boundaries_in_one_pass_equal_folding_each_clause(holder, text):
     import unicodedata
 
+    from bot.asking import boundaries, folded
     from bot.clauses import clauses
     from bot.text import normalise
 
@@ -413,9 +414,9 @@ def test_clause_boundaries_in_one_pass_equal_folding_each_clause(holder, text):
     slow, pos = {len(raw): len(q)}, 0
     for s, e, _ in parts:
         slow.setdefault(s, min(pos, len(q)))
-        pos += len(router._folded(raw[s:e]))
+        pos += len(folded(router.lex, raw[s:e]))
         slow[e] = min(pos, len(q))
-    fast = router._boundaries(raw, spoken, q, parts)
+    fast = boundaries(router.lex, raw, spoken, q, parts)
     assert {k: fast[k] for k in slow} == slow
 
 
