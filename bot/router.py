@@ -46,6 +46,7 @@ _INCLUDES = re.compile(
 # A road's name: two to five characters before 路/大街/大道/街 (not 街道, a subdistrict office).
 _ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
 _ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
+_ANY_ROAD = ("马路", "大路", "公路", "小路", "道路")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
 _NEGATED = re.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")  # 是不是/算不算 ask, not deny
 _LACKED = re.compile(r"(没|没有|无)$")
@@ -200,8 +201,8 @@ class Router:
         out = []
         for m in _ROAD.finditer(q):
             name = _ROAD_LEAD.split(m.group(0))[-1]
-            if len(name) < 3 or name[:-1] in self.lex.stopwords:
-                continue
+            if len(name) < 3 or name[:-1] in self.lex.stopwords or name.endswith(_ANY_ROAD):
+                continue  # 大马路, 公路: a kind of road, not a name
             if not any(name in k or k in name for k in self.lex.road_names):
                 out.append(m)
         return out

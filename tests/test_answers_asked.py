@@ -341,3 +341,11 @@ async def test_the_self_check_ends_after_twenty_silent_minutes_and_logs_nothing(
     screen = await say("有残疾人")
     assert not screen.startswith("3.")
     assert log.texts == ["有残疾人"]  # the self-check's own steps were never logged
+
+
+async def test_a_situation_told_in_family_words_names_each_project(say):
+    # 公公 is an elder of the family; 运动运动 is 运动; the bedridden need two projects.
+    screen = await say("我公公中风后一直瘫在床上，家里人轮流伺候快撑不住了，区里有啥能减轻负担的？")
+    lines = screen.splitlines()
+    assert any(x.startswith("· 第5项 长期护理保险：") for x in lines)
+    assert any(x.startswith("· 第4项 家庭养老床位：") for x in lines)
