@@ -15,8 +15,10 @@ from dataclasses import dataclass
 # Punctuation ends a clause; so does a space between Chinese words (voice input and fast typing
 # separate clauses with spaces: 逸庭苑改造完了没 我家楼道还是黑的).
 _CLAUSE_END = re.compile(
-    r"[，,。．！!？?；;：:\n、～~…]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+    r"[，,。．！!？?；;：:\n、～~…\U0001F300-\U0001FAFF\u2600-\u27BF]+"  # emoji end clauses too
+    r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
 )
+_TAIL = re.compile(r"[啊呀哦哈啦嘞噻哟撒咯哇呐吖诶哎捏\s\U0001F300-\U0001FAFF\u2600-\u27BF]+$")
 _PUNCT_END = re.compile(r"[，,。．！!？?；;：:\n、～~…]+")
 _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 WORD_SPACED = 4.0  # characters per space-separated piece: below this, spaces separate words
@@ -63,8 +65,9 @@ def clauses(text: str) -> list[tuple[int, int, str]]:
 
 
 def asks(clause: str) -> bool:
-    """Does this clause ask something (a question word or particle), rather than tell?"""
-    return bool(_ASKS.search(clause))
+    """Does this clause ask something (a question word or particle), rather than tell?
+    A particle or emoji at the end does not hide the question (完事了没有啊😂)."""
+    return bool(_ASKS.search(_TAIL.sub("", clause)))
 
 
 def find_ask(text: str, story: bool) -> Ask | None:

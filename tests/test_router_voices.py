@@ -498,3 +498,19 @@ def test_a_specific_name_beats_an_everyday_word_and_a_denial_is_not_a_status(hol
 )
 def test_forms_from_the_last_set(holder, text, want):
     assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("配套学校开学了没😂 我家就在旁边", (2, "progress")),  # an emoji ends the clause
+        ("明波公寓改造完事儿了没有啊，天天叮了咣当的", (8, "progress")),  # a particle at the end
+        ("万东路现在到底通没通", (9, "progress")),  # V没V: done or not
+        ("新停车位外地车让停不", (10, "eligibility")),
+        ("闲置空地改停车场的建议可以向哪里提", (10, "apply")),
+        ("菜市场那个提醒取消掉", (12, "unsubscribe")),
+        ("家庭养老床位到底是个啥", (4, "overview")),
+    ],
+)
+def test_emoji_particles_and_the_last_forms(holder, text, want):
+    assert _pi(holder, text) == want
