@@ -52,7 +52,7 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
             p = kb.project(n)
             hits.insert(0, (p, facts.pick_item(p, text) or _closest_item(p, text), []))
     sure, check = [], []
-    for p, it, tags in hits[:MAX_LINES]:
+    for p, it, tags in _each_project_first(hits, MAX_LINES):
         text, unsure = concerns.line(kb, p, it, tags)
         (check if unsure else sure).append(text)
     lines = ["按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："]
@@ -62,6 +62,22 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
         lines += ["需确认条件：", *check]
     lines.append(ask_hotline(kb))
     return Reply("\n".join(lines), _buttons(hits))
+
+
+def _each_project_first(hits, room: int):
+    """At most `room` lines, in their order, keeping one for every project before a second for
+    any (低收入 + 租房 + 看病 must name 6 and 7 even when 5 has three sub-items for 看病)."""
+    keep, seen = [], set()
+    for k, hit in enumerate(hits):
+        if hit[0].number not in seen and len(keep) < room:
+            keep.append(k)
+            seen.add(hit[0].number)
+    for k in range(len(hits)):
+        if len(keep) >= room:
+            break
+        if k not in keep:
+            keep.append(k)
+    return [hits[k] for k in sorted(keep)]
 
 
 def _closest_item(p, text: str):
