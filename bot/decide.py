@@ -20,6 +20,7 @@ NAMED_STRONG = 2.5  # a named term this strong (3+ characters, or a place) outwe
 NEAR_MISS = 4.0  # off-topic words this heavy name another service (挂号, 医保卡, 加装电梯)
 INTENT_CLOSE = 0.8  # a second question kind within 80% of the first makes the answer less sure
 ASKED_PROJECT = 0.5  # a project word inside the asking clause of a longer message: +50%
+TOLD_SITUATION = 1.5  # a situation this strong (部队退下来) outweighs a how-to-use cue
 TOPIC_CONFIDENCE = 0.3  # a bare shared word (补贴): a guess offered with its alternatives
 NON_PROJECT_INTENTS = ("list", "help", "greeting", "human")
 
@@ -72,9 +73,11 @@ def decide(ev: Evidence, iscores, unknown) -> Route:
             return Route(top_n if has_project else None, special, 0.9, alternatives)
     weakly_named = max(ev.named_by.values(), default=0) < 2.0
     for asked, floor in (("list", LIST_CUE), ("help", HELP_CUE)):
-        if iscores.get(asked, 0) >= floor and weakly_named and not ev.oos:
-            # 能不能把这20项都给我说一遍 / 这里可以查询哪些内容: the list or how to use the
-            # bot, whatever stray project word the story brings along.
+        # 能不能把这20项都给我说一遍: the list, whatever stray project word the story brings;
+        # 这里可以查询哪些内容: how to use the bot — but not over a told situation
+        # (我刚从部队退下来…能帮我啥 asks what the veterans' project offers).
+        stray = weakly_named and (asked == "list" or top < TOLD_SITUATION)
+        if iscores.get(asked, 0) >= floor and stray and not ev.oos:
             return Route(None, asked, round(min(1.0, iscores[asked] / 6), 3))
     if iscores.get("human", 0) >= HUMAN_CUE:
         # 我要投诉… / 转人工: a person is asked for, whatever project is named.
