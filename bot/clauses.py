@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 # Punctuation ends a clause; so does a space between Chinese words (voice input and fast typing
 # separate clauses with spaces: 逸庭苑改造完了没 我家楼道还是黑的).
-_CLAUSE_END = re.compile(
-    r"[，,。．！!？?；;：:\n、～~…\U0001F300-\U0001FAFF\u2600-\u27BF]+"  # emoji end clauses too
-    r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
-)
-_TAIL = re.compile(r"[啊呀哦哈啦嘞噻哟撒咯哇呐吖诶哎捏\s\U0001F300-\U0001FAFF\u2600-\u27BF]+$")
-_PUNCT_END = re.compile(r"[，,。．！!？?；;：:\n、～~…]+")
-_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_PUNCT = "，,。．！!？?；;：:\n、～~…"
+_EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"  # emoji end clauses too
+_GAP = r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+_CLAUSE_END = re.compile(f"[{_PUNCT}{_EMOJI}]+|{_GAP}")
+_PUNCT_END = re.compile(f"[{_PUNCT}]+")
+_CJK_GAP = re.compile(_GAP)
+_TAIL = re.compile(f"[啊呀哦哈啦嘞噻哟撒咯哇呐吖诶哎捏\\s{_EMOJI}]+$")
 WORD_SPACED = 4.0  # characters per space-separated piece: below this, spaces separate words
 _QUESTION_MARK = re.compile(r"[？?]")
 _PREFACE = re.compile(r"[：:]")

@@ -55,6 +55,15 @@ def unconfirmed(kb: KnowledgeBase, it: SubItem | None, tags: list[str]) -> str |
     return None
 
 
+def sections(kb: KnowledgeBase, hits) -> list[str]:
+    """The lines for these (project, sub-item, tags), grouped under 可能适用 and 需确认条件."""
+    sure, check = [], []
+    for p, it, tags in hits:
+        text, unsure = line(kb, p, it, tags)
+        (check if unsure else sure).append(text)
+    return (["可能适用：", *sure] if sure else []) + (["需确认条件：", *check] if check else [])
+
+
 def line(kb: KnowledgeBase, p: Project, it: SubItem | None, tags: list[str]) -> tuple[str, bool]:
     """(· 第N项 名称：事实（未说明的条件）, whether it needs confirming)."""
     name = it.name if it is not None else p.title

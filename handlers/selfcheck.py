@@ -114,21 +114,14 @@ def found(kb: KnowledgeBase, sc: SelfCheck) -> int:
 
 def result(kb: KnowledgeBase, sc: SelfCheck) -> Reply:
     """The sub-items that may concern the resident: 可能适用 / 需确认条件, never a promise."""
-    sure, check = [], []
-    for p, it, tags in concerns.concerned(kb, sc.groups):
-        text, unsure = concerns.line(kb, p, it, tags)
-        (check if unsure else sure).append(text)
+    found = concerns.sections(kb, concerns.concerned(kb, sc.groups))
     again = [[Button("重新测一下", actions.SELFCHECK_AGAIN), Button("全部项目", "list")]]
-    if not sure and not check:
+    if not found:
         return Reply(
             "按您选的情况，清单里没有找到明确面向您的项目。\n"
             f"您仍可浏览全部项目，或拨打{hotline(kb)}咨询。",
             again,
         )
-    lines = ["按您选的情况，这些项目可能适用（具体以经办部门审核为准）："]
-    if sure:
-        lines += ["可能适用：", *sure]
-    if check:
-        lines += ["需确认条件：", *check]
+    lines = ["按您选的情况，这些项目可能适用（具体以经办部门审核为准）：", *found]
     lines.append(ask_hotline(kb))
     return Reply("\n".join(lines), again)

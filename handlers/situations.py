@@ -47,19 +47,13 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     projects = {p.number for p, _, _ in hits} | set(routed)
     if len(projects) < 2 and (route.project is not None or not hits):
         return None  # one project the router found: its own answer says it better
+    grouped = {p.number for p, _, _ in hits}
     for n in reversed(routed):
-        if n not in {p.number for p, _, _ in hits} and kb.project(n) is not None:
+        if n not in grouped and kb.project(n) is not None:
             p = kb.project(n)
             hits.insert(0, (p, facts.pick_item(p, text) or _closest_item(p, text), []))
-    sure, check = [], []
-    for p, it, tags in _each_project_first(hits, MAX_LINES):
-        text, unsure = concerns.line(kb, p, it, tags)
-        (check if unsure else sure).append(text)
     lines = ["按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："]
-    if sure:
-        lines += ["可能适用：", *sure]
-    if check:
-        lines += ["需确认条件：", *check]
+    lines += concerns.sections(kb, _each_project_first(hits, MAX_LINES))
     lines.append(ask_hotline(kb))
     return Reply("\n".join(lines), _buttons(hits))
 
