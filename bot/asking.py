@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
+from bot import regexcache
 from bot.clauses import asks, clauses, find_ask
 from bot.hits import LATIN_WORD
 from bot.text import normalise
 
 LONG_MESSAGE = 60  # characters: beyond this a message is a story with a question at the end
-_RUN = re.compile(r"[^\w.\u4e00-\u9fff]+|_")  # what normalise() turns into one space
+_RUN = regexcache.compile(r"[^\w.\u4e00-\u9fff]+|_")  # what normalise() turns into one space
 # A question mark on a clause with one of these already asks: no 吗 is implied.
-_ANSWERED_BY = re.compile(r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何")
-_TRAILING = re.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")
+_ANSWERED_BY = regexcache.compile(
+    r"(吗|么|呢|吧|不|没|没有)$|什么|啥|哪|谁|几|多少|怎么|咋|如何|何"
+)
+_TRAILING = regexcache.compile(r"(?<=[\u4e00-\u9fff])[哦嘛啊呀哈啦嘞噻哟撒咯哇呐吖诶哎捏]+$")
 
 
 def ask_span(lex, text: str, spoken: str, q: str) -> tuple[int, int, bool, list[str]]:

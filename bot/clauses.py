@@ -8,24 +8,25 @@ that clause in the raw text, before punctuation is normalised away.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
+
+from bot import regexcache
 
 # Punctuation ends a clause; so does a space between Chinese words (voice input and fast typing
 # separate clauses with spaces: 逸庭苑改造完了没 我家楼道还是黑的).
 _PUNCT = "，,。．！!？?；;：:\n、～~…"
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"  # emoji end clauses too
 _GAP = r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
-_CLAUSE_END = re.compile(f"[{_PUNCT}{_EMOJI}]+|{_GAP}")
-_PUNCT_END = re.compile(f"[{_PUNCT}]+")
-_CJK_GAP = re.compile(_GAP)
-_TAIL = re.compile(f"[啊呀哦哈啦嘞噻哟撒咯哇呐吖诶哎捏\\s{_EMOJI}]+$")
+_CLAUSE_END = regexcache.compile(f"[{_PUNCT}{_EMOJI}]+|{_GAP}")
+_PUNCT_END = regexcache.compile(f"[{_PUNCT}]+")
+_CJK_GAP = regexcache.compile(_GAP)
+_TAIL = regexcache.compile(f"[啊呀哦哈啦嘞噻哟撒咯哇呐吖诶哎捏\\s{_EMOJI}]+$")
 WORD_SPACED = 4.0  # characters per space-separated piece: below this, spaces separate words
-_QUESTION_MARK = re.compile(r"[？?]")
-_PREFACE = re.compile(r"[：:]")
+_QUESTION_MARK = regexcache.compile(r"[？?]")
+_PREFACE = regexcache.compile(r"[：:]")
 # 几 asks (几个, 几号) unless it means "several" (好几年, 十几个, 这几天).
-_ASKS = re.compile(
+_ASKS = regexcache.compile(
     r"吗|么|呢|什么|啥|哪|谁|(?<![好十这那前过近])几(?![乎十百千万])|多少|怎么|咋|如何|何|[能可]不"
     r"|[了完好]没有?$|(?<=[\u4e00-\u9fff])不$|([\u4e00-\u9fff])不\1"  # 改造完了没 / 能去不 / 收不收
 )

@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import actions
+from bot import actions, regexcache
 from bot.dialogue import Dialogue
 from bot.models import Button, Message, Reply
 from bot.naming import ALL_WORDS, label, number_of
@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 PROJECT_USAGE = "用法：/project 5 或 /project 租房补贴"
 # "/progress 9 60%", "／progress …" (a full-width slash from a Chinese keyboard), "/start@minxinbot"
-_COMMAND = re.compile(r"^\s*[/／]([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.S)
-_DEEP_LINK = re.compile(r"^p(\d{1,3})$")
+_COMMAND = regexcache.compile(r"^\s*[/／]([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.S)
+_DEEP_LINK = regexcache.compile(r"^p(\d{1,3})$")
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import regexcache
+
 # Content means letters or ideographs other than measure words; 25万 or 2023年 alone is not a topic.
-CONTENT = re.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
-LATIN_WORD = re.compile(r"[a-z]+")  # after normalise: lower case
+CONTENT = regexcache.compile(r"[\u4e00-\u9fffa-z](?<![万年月日个项号])")
+LATIN_WORD = regexcache.compile(r"[a-z]+")  # after normalise: lower case
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import regexcache
 from bot.kb import KBError, KnowledgeBase, load_kb
 from bot.router import Router
 
@@ -26,6 +27,7 @@ class KBHolder:
         if not result.ok:
             raise KBLoadFailed(result.errors)
         self.current = Serving(result.kb, Router(result.kb))
+        regexcache.save()  # the patterns this start compiled, for the next one
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -42,6 +44,7 @@ class KBHolder:
             log.warning("knowledge reload rejected: %d errors", len(result.errors))
             return result.errors
         self.current = Serving(result.kb, Router(result.kb))  # one assignment: atomic for readers
+        regexcache.save()
         log.info("knowledge reloaded: %d projects", len(result.kb.projects))
         return []
 

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import ahocorasick
 
-from bot import segment
+from bot import regexcache, segment
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
 from bot.regexkeys import required_chars
@@ -77,8 +77,8 @@ GENERIC = frozenset(
         "2023年",
     ]
 )
-_HAS_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
-_ROAD_NAME = re.compile(r"(路|大街|大道|街)$")
+_HAS_CJK = regexcache.compile(r"[\u4e00-\u9fff]{2}")
+_ROAD_NAME = regexcache.compile(r"(路|大街|大道|街)$")
 TITLE_BONUS = 1.2
 PLACE_BONUS = 1.5  # a place the list names (逸庭苑, 八纬路) belongs to one project for sure
 SUBTERM_FACTOR = 0.6
@@ -125,11 +125,13 @@ class Lexicon:
             for v in variants:
                 self._fold_map[compact(v)] = compact(canon)
         alts = sorted(self._fold_map, key=len, reverse=True)
-        self._fold_re = re.compile("|".join(map(re.escape, alts))) if alts else None
+        self._fold_re = regexcache.compile("|".join(map(re.escape, alts))) if alts else None
         self.dialect = [
-            (re.compile(p), to, required_chars(p)) for p, to in kb.vocab.dialect.items()
+            (regexcache.compile(p), to, required_chars(p)) for p, to in kb.vocab.dialect.items()
         ]
-        self._narrative = re.compile("|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)")
+        self._narrative = regexcache.compile(
+            "|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)"
+        )
         # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
         # The pristine one the KB checks used is adopted: a start loads one dictionary, and a
         # reload's new lexicon never touches the instance that is serving.
@@ -144,11 +146,17 @@ class Lexicon:
         self.stopwords = frozenset(self.fold(compact(w)) for w in kb.vocab.stopwords)
         self._add_topics(kb, self._add_project_terms(kb))
         self.patterns = [
-            (re.compile(p, re.MULTILINE), intent, w)  # one clause a line: ^ and $ per clause
+            (
+                regexcache.compile(p, re.MULTILINE),
+                intent,
+                w,
+            )  # one clause a line: ^ and $ per clause
             for intent, spec in kb.vocab.intents.items()
             for p, w in spec.patterns.items()
         ]
-        self.oos_patterns = [(re.compile(p), w) for p, w in kb.vocab.out_of_scope_patterns.items()]
+        self.oos_patterns = [
+            (regexcache.compile(p), w) for p, w in kb.vocab.out_of_scope_patterns.items()
+        ]
         for word, weight in kb.vocab.out_of_scope.items():
             key = self.fold(compact(word))
             if key:
@@ -413,8 +421,8 @@ def _split_erhua(word: str) -> list[str] | None:
     return pieces
 
 
-_LATIN = re.compile(r"[a-z]")
-_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
-_ALL_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_LATIN = regexcache.compile(r"[a-z]")
+_LATIN_RUN = regexcache.compile(r"[a-z]+(?: [a-z]+)*")
+_ALL_CJK = regexcache.compile(r"[\u4e00-\u9fff]+")
 # Kinds of work many projects name (改造, 服务): alone they are a topic worth a choice.
 TOPIC_GENERIC = frozenset(["改造", "服务", "设施", "建设", "保障", "更新", "维护"])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
+from bot import regexcache
 from bot.kb.model import KnowledgeBase
 
 # "5", "第5项", "第 5 号", "5项": a project by its number.
-NUMBERED = re.compile(r"^\s*第?\s*(\d{1,3})\s*[项号]?\s*$")
+NUMBERED = regexcache.compile(r"^\s*第?\s*(\d{1,3})\s*[项号]?\s*$")
 ALL_WORDS = frozenset({"全部", "所有", "全部项目", "所有项目", "all"})
 
 

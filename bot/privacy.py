@@ -12,6 +12,8 @@ import logging
 import re
 from dataclasses import dataclass
 
+from bot import regexcache
+
 # Placeholders: one vocabulary, also what the privacy check and the tests look for.
 ID_CARD = "[身份证号]"
 MOBILE = "[手机号]"
@@ -26,16 +28,18 @@ _ID_CHECK = "10X98765432"
 _D = r"(?<!\d)(?<!\d[ -])"  # not inside a longer (possibly spaced) digit run
 _E = r"(?![\d])(?![ -]\d)"
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_ID18 = re.compile(
+_EMAIL = regexcache.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_ID18 = regexcache.compile(
     _D + r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]" + _E
 )
-_ID15 = re.compile(_D + r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + _E)
+_ID15 = regexcache.compile(
+    _D + r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + _E
+)
 # 16-19 digits, optionally in groups of four separated by a space or a hyphen.
-_CARD = re.compile(_D + r"\d{4}(?:[ -]?\d{1,4}){3,4}" + _E)
-_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _E)
+_CARD = regexcache.compile(_D + r"\d{4}(?:[ -]?\d{1,4}){3,4}" + _E)
+_MOBILE = regexcache.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _E)
 # Area code 0xx / 0xxx (optionally in brackets), then 7-8 digits: 022-24125551, (022)2412 5551.
-_LANDLINE = re.compile(
+_LANDLINE = regexcache.compile(
     _D
     + r"(?:[(（]0\d{2,3}[)）]|0\d{2,3})[ -]?\d{3,4}[ -]?\d{4}"
     + r"(?:(?:转|-|ext\.?)\d{1,5})?"
@@ -43,15 +47,15 @@ _LANDLINE = re.compile(
 )
 _NUM = r"(?:\d{1,5}|[一二三四五六七八九十百零]{1,4})"
 # Building / unit / room chains: 5号楼3单元502室, 12栋301, 3单元502, 2-3-502.
-_ADDRESS = re.compile(
+_ADDRESS = regexcache.compile(
     rf"{_NUM}(?:号楼|栋|幢|座)(?:\s*{_NUM}(?:单元|门|层|楼))*(?:\s*\d{{1,5}}(?:室|号|户)?)?"
     rf"|{_NUM}(?:单元|门)\s*\d{{1,5}}(?:室|号|户)?"
     rf"|\d{{1,5}}室"
     rf"|{_D}\d{{1,3}}-\d{{1,2}}-\d{{3,4}}{_E}"
 )
 # Every pattern needs a digit, an @ or a building word: most questions have none and skip the rest.
-_MAYBE = re.compile(r"[\d@]|号楼|栋|幢|座|单元")
-_LONG_DIGITS = re.compile(r"\d{7,}[Xx]?|\d(?:[ -]?\d){10,}")
+_MAYBE = regexcache.compile(r"[\d@]|号楼|栋|幢|座|单元")
+_LONG_DIGITS = regexcache.compile(r"\d{7,}[Xx]?|\d(?:[ -]?\d){10,}")
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ def redact(text: str) -> str:
 # ---- deleting one's records (every channel: /forget, or typed) ---------------------------
 FORGOTTEN = "已删除您在民心通的全部数据（订阅、对话记录）。以后仍可随时提问。"
 # Typed requests to delete (WeChat and the web page have no /commands of their own).
-_FORGET = re.compile(
+_FORGET = regexcache.compile(
     r"^\s*(/forget|(请)?(帮我)?(删除|删掉|清除)(我的)?(全部)?(记录|数据|信息)(吧)?)\s*[。.!！]?\s*$"
 )
 
@@ -133,7 +137,7 @@ def asks_to_forget(text: str) -> bool:
 
 
 # ---- logs ------------------------------------------------------------------------------------
-_USER_KEY = re.compile(r"\b(tg|wx|web|console):[A-Za-z0-9_-]{3,}")
+_USER_KEY = regexcache.compile(r"\b(tg|wx|web|console):[A-Za-z0-9_-]{3,}")
 
 
 class RedactingFilter(logging.Filter):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot import regexcache
 from bot.asking import as_question, ask_span
 from bot.decide import Evidence, cue_intent, decide
 from bot.hits import (
@@ -37,19 +38,21 @@ RECENCY_BONUS = 0.25  # Chinese questions end with the ask: 免费医疗怎么�
 FUZZY_CUTOFF = 80
 EXAMPLE_CUTOFF = 85  # fuzz.ratio to an accepted phrasing: that phrasing or a near variant
 RELATED_SCORE = 1.25  # a name, or a situation of 3+ characters (坐轮椅): enough to mention it
-_ORDINAL = re.compile(r"第(\d{1,4})(项|个项目|号项目)")
-_ELLIPSIS = re.compile(r"(呢|那|那个|还有)$")
-_ANAPHORA = re.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
-_INCLUDES = re.compile(
+_ORDINAL = regexcache.compile(r"第(\d{1,4})(项|个项目|号项目)")
+_ELLIPSIS = regexcache.compile(r"(呢|那|那个|还有)$")
+_ANAPHORA = regexcache.compile(r"(这个|那个|这项|那项|该|此)(项目|工程|事)?")
+_INCLUDES = regexcache.compile(
     r"包括|包含|有没有|有无|含不含|带不带|涉及|会不会|会\S{0,4}(吗|么)$|期间|管不管|还管|也管|是吧"
 )
 # A road's name: two to five characters before 路/大街/大道/街 (not 街道, a subdistrict office).
-_ROAD = re.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
-_ROAD_LEAD = re.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
+_ROAD = regexcache.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![道域坊面区口边灯段上])")
+_ROAD_LEAD = regexcache.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
 _ANY_ROAD = ("马路", "大路", "公路", "小路", "道路")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
-_NEGATED = re.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")  # 是不是/算不算 ask, not deny
-_LACKED = re.compile(r"(没|没有|无)$")
+_NEGATED = regexcache.compile(
+    r"((?<!是)不是|(?<!算)不算|并非|不属于)$"
+)  # 是不是/算不算 ask, not deny
+_LACKED = regexcache.compile(r"(没|没有|无)$")
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ class Services:
     progress: ProgressSource | None = None
     question_log: QuestionLog | None = None
     feedback: FeedbackStore | None = None  # 有用/没用 and suggestions, without user keys
-    handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    # The defaults, which need no validating (nor pydantic's validator built for them).
+    handoff: HandoffConfig = field(default_factory=HandoffConfig.model_construct)
     privacy_notices: bool = True
     feedback_buttons: bool = True
     # Delete everything about a user (删除我的记录 typed on any channel); set by the runner.

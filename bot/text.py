@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import opencc
 
+from bot import regexcache
+
 _T2S = opencc.OpenCC("t2s")
 
 _NUM_CHARS = "零〇一二两三四五六七八九十百千"
@@ -33,10 +35,10 @@ _DIGITS = {
 _SCALES = {"十": 10, "百": 100, "千": 1000}
 # Convert numerals only before a measure word: cn2an-style whole-text conversion turns 一下 into 1下.
 _UNITS = "个项家张户所条座场名人次届年月日号岁元万平辆套栋处天批期周块"
-_NUMERAL_RE = re.compile(f"[{_NUM_CHARS}]+(?=[{_UNITS}])")
-_SPACE_RE = re.compile(r"\s+")
+_NUMERAL_RE = regexcache.compile(f"[{_NUM_CHARS}]+(?=[{_UNITS}])")
+_SPACE_RE = regexcache.compile(r"\s+")
 # Anything that is not a letter, digit, CJK ideograph or '.' (1.65万) becomes a space.
-_PUNCT_RE = re.compile(r"[^\w.\u4e00-\u9fff]+|_")
+_PUNCT_RE = regexcache.compile(r"[^\w.\u4e00-\u9fff]+|_")
 
 
 def chinese_to_int(s: str) -> int | None:
@@ -88,7 +90,7 @@ def compact(text: str) -> str:
     return normalise(text).replace(" ", "")
 
 
-_ARABIC_RE = re.compile(r"\d+(?:\.\d+)?")
+_ARABIC_RE = regexcache.compile(r"\d+(?:\.\d+)?")
 
 
 def numbers_in(text: str) -> set[str]:

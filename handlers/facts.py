@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import lru_cache
 
+from bot import regexcache
 from bot.kb.schema import Project, SubItem
 from bot.text import compact, format_number
 from handlers.common import format_date
 
-_MONEY = re.compile(r"(\d[\d.]*\s*(万元|元|个百分点|%)|比例|限额)")
-_COST = re.compile(r"(免费|收费|不收费)")
+_MONEY = regexcache.compile(r"(\d[\d.]*\s*(万元|元|个百分点|%)|比例|限额)")
+_COST = regexcache.compile(r"(免费|收费|不收费)")
 
 
 @lru_cache(maxsize=4096)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from bot import regexcache
 from bot.context import Context
 from bot.handoff_config import HandoffConfig
 from bot.kb.model import KnowledgeBase
@@ -14,8 +13,8 @@ MAX_ASKED = 3  # questions the summary recalls
 SUMMARY_CHARS = 100
 MENU = [[Button("浏览全部项目", "list"), Button("使用帮助", "help")]]
 # A person is asked for, whatever project the words also name (我要投诉万东路施工扰民).
-_WANTS_PERSON = re.compile(r"投诉|举报|转人工|人工客服|人工服务|找人工")
-_BARE = re.compile(r"[\s，。！？!?、,.]+")
+_WANTS_PERSON = regexcache.compile(r"投诉|举报|转人工|人工客服|人工服务|找人工")
+_BARE = regexcache.compile(r"[\s，。！？!?、,.]+")
 
 
 def remember(ctx: Context, text: str, project: int | None) -> None:

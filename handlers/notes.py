@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from bot import regexcache
 from bot.kb.schema import Project, SubItem
 
 # The point, as the generated note names it when staff wrote no note for it.
@@ -22,10 +21,10 @@ ASPECTS = {
 }
 # A project-wide note answers a narrower point only if it speaks of that point.
 PROJECT_NOTE = {
-    "where": ("overview", re.compile(r"位置|地点|地址|哪")),
-    "names": ("overview", re.compile(r"哪|名单|名称|品牌|路名")),
-    "amount": ("benefit", re.compile(r"金额|标准|价格|比例|多少")),
-    "cost": ("benefit", re.compile(r"收费|免费|出资|价格")),
+    "where": ("overview", regexcache.compile(r"位置|地点|地址|哪")),
+    "names": ("overview", regexcache.compile(r"哪|名单|名称|品牌|路名")),
+    "amount": ("benefit", regexcache.compile(r"金额|标准|价格|比例|多少")),
+    "cost": ("benefit", regexcache.compile(r"收费|免费|出资|价格")),
 }
 
 

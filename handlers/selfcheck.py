@@ -3,18 +3,17 @@ resident, from the groups the KB ties to the source. Answers live only in the di
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
-from bot import actions
+from bot import actions, regexcache
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply
 from bot.text import compact
 from handlers import concerns
 from handlers.common import ask_hotline, hotline
 
-START = re.compile(
+START = regexcache.compile(
     r"(我能享受哪些|我能享受什么|有啥适合我|有什么适合我|帮我看看|看看我能享受|重新测一下|自测)"
 )
 EXIT_WORDS = ("退出", "不测了", "结束")

@@ -3,9 +3,7 @@ the resident describes, one line each, worded as "may concern you", never as a p
 
 from __future__ import annotations
 
-import re
-
-from bot import actions
+from bot import actions, regexcache
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply, Route
 from bot.text import compact
@@ -14,10 +12,12 @@ from handlers.common import ask_hotline
 
 MAX_LINES = 6
 # The resident asks what there is for them, not one fact of one project.
-_GENERAL = re.compile(
+_GENERAL = regexcache.compile(
     r"(享受|有什么|有啥|有嘛|有哪些|能帮|帮帮|帮上|帮我|政策|照顾|管不管|管吗|有没有|怎么办|适合|能得到|能领|补贴|服务)"
 )
-_WHAT_HELP = re.compile(r"(哪些|什么|啥)(帮助|政策|福利|补贴|照顾|服务|优惠|好处|待遇|支持|帮扶)")
+_WHAT_HELP = regexcache.compile(
+    r"(哪些|什么|啥)(帮助|政策|福利|补贴|照顾|服务|优惠|好处|待遇|支持|帮扶)"
+)
 _POINTED = ("count", "where", "names", "define", "name")
 STORY = 20  # characters: a message this long tells a situation even without 有什么能享受
 LONG_STORY = 40  # a story this long is a situation even if it asks 家附近有啥 (where)…

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 
+from bot import regexcache
 from bot.models import Message, Reply
 from bot.services import Services
 from handlers import handoff
@@ -12,12 +12,12 @@ from handlers import handoff
 log = logging.getLogger(__name__)
 
 # A suggestion proposes; a complaint or a question goes elsewhere (投诉 -> hand-off).
-_PROPOSES = re.compile(
+_PROPOSES = regexcache.compile(
     r"^(我|我们|本人)?(有个|有一个|提个|提一个)?(小)?(建议|提议)"
     r"|(我|我们)?(希望|盼望|期待|期望)(明年|今后|以后|下一年|将来|政府|区里|能|可以|多|增加|把|在)"
     r"|(明年|下一年|今后)(能|可以|应该|最好|要)?(增加|多建|多搞|多修|加上|建|修|开|办|纳入|列入)"
 )
-_NOT = re.compile(r"投诉|举报|不满意|怎么|如何|吗|多少|哪里|哪儿|什么|？|\?")
+_NOT = regexcache.compile(r"投诉|举报|不满意|怎么|如何|吗|多少|哪里|哪儿|什么|？|\?")
 THANKS = (
     "谢谢您的建议！已记下，会转给工作人员，作为编制明年民心工程清单的参考。\n"
     "（这不是投诉；需要投诉或反映问题，请说“投诉”或拨打{hotline}。）"

@@ -112,3 +112,50 @@ def test_no_cache_folder_means_no_cache(kb_copy, tmp_path, monkeypatch):
     parsed = _parses(monkeypatch)
     assert load_kb(kb_copy).ok
     assert len(parsed) == 22
+
+
+def _validations(monkeypatch) -> list[str]:
+    """Names of the schema models validated from now on (not restored from the cache)."""
+    from pydantic import BaseModel
+
+    seen: list[str] = []
+    real = BaseModel.model_validate.__func__
+
+    def model_validate(cls, obj, *args, **kwargs):
+        seen.append(cls.__name__)
+        return real(cls, obj, *args, **kwargs)
+
+    monkeypatch.setattr(BaseModel, "model_validate", classmethod(model_validate))
+    return seen
+
+
+def test_a_second_start_validates_nothing_and_an_edit_is_validated_again(kb_copy, monkeypatch):
+    first = load_kb(kb_copy)
+    validated = _validations(monkeypatch)
+    second = load_kb(kb_copy)
+    assert second.ok and validated == []
+    assert second.kb.projects == first.kb.projects and second.kb.vocab == first.kb.vocab
+    assert second.kb.projects[5] is not first.kb.projects[5]  # a copy each start, never shared
+
+    path = kb_copy / "2023" / "16-tiyu.yaml"
+    path.write_text(path.read_text("utf-8").replace("number: 16", "number: sixteen"), "utf-8")
+    errors = _errors(kb_copy)
+    assert validated == ["Project"]
+    assert any("16-tiyu.yaml" in e and "number" in e for e in errors), errors
+
+
+def test_a_planted_model_in_the_cache_is_refused(kb_copy, tmp_path):
+    assert load_kb(kb_copy).ok
+    (cached,) = (tmp_path / "cache").glob("kb-*.pickle")
+    saved = pickle.loads(cached.read_bytes())
+
+    class Boom:
+        def __reduce__(self):
+            return (shutil.rmtree, (str(kb_copy),))
+
+    digest, _ = saved["models"]["05-yibao.yaml"]
+    saved["models"]["05-yibao.yaml"] = (digest, pickle.dumps(Boom()))
+    cached.write_bytes(pickle.dumps(saved))
+    result = load_kb(kb_copy)
+    assert result.ok and result.kb.projects[5].title  # validated again from the file
+    assert (kb_copy / "2023" / "_list.yaml").exists()  # the planted call never ran

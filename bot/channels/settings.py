@@ -6,4 +6,6 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: `ask` and the tests import these classes without reading a config file;
+    # their validators are built when a config is first validated.
+    model_config = ConfigDict(extra="forbid", defer_build=True)

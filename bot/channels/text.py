@@ -10,11 +10,11 @@ options (pending, per user) and its remaining pages.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from bot import regexcache
 from bot.conversation import Conversation
 from bot.models import Button, Message, Reply
 from bot.text import cut_line
@@ -24,7 +24,7 @@ MORE_HINT = "……回复「更多」看下一部分"
 NO_MORE = "没有更多内容了。请直接提问，或回复「帮助」查看用法。"
 CONTINUATION_TTL = 8 * 60  # seconds, like the dialogue context
 MAX_USERS = 100_000
-_OPTION = re.compile(r"\s*(\d{1,2})\s*")
+_OPTION = regexcache.compile(r"\s*(\d{1,2})\s*")
 
 
 class TextTurns:

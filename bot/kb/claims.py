@@ -7,16 +7,18 @@ what the knowledge base names.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import lru_cache
 
-from bot import segment  # rjieba's own dictionary, never extended (see bot.segment)
+from bot import (
+    regexcache,
+    segment,  # rjieba's own dictionary, never extended (see bot.segment)
+)
 from bot.text import numbers_in
 
-_WS = re.compile(r"\s+")
-_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-_LATIN = re.compile(r"^[A-Za-z][A-Za-z&'.-]+$")  # a brand written in letters (KFC)
+_WS = regexcache.compile(r"\s+")
+_CJK = regexcache.compile(r"^[\u4e00-\u9fff]+$")
+_LATIN = regexcache.compile(r"^[A-Za-z][A-Za-z&'.-]+$")  # a brand written in letters (KFC)
 
 
 def _words(spaced: str) -> frozenset[str]:
@@ -24,7 +26,7 @@ def _words(spaced: str) -> frozenset[str]:
 
 
 # Staff notes inside a fact's wording, e.g. （原文未说明具体哪些用户）, claim nothing.
-_NOTE = re.compile(r"[（(]原文[^）)]*[）)]")
+_NOTE = regexcache.compile(r"[（(]原文[^）)]*[）)]")
 
 # Words that change who may use a service, what it costs or whether it happens at all.
 POLARITY_WORDS = (
@@ -66,9 +68,9 @@ _NOT_MODIFIERS = _words(
 )
 
 
-_COUNT = re.compile(r"[\d.]+[个所家张户条座场名人次万]*")
+_COUNT = regexcache.compile(r"[\d.]+[个所家张户条座场名人次万]*")
 # 这一项 / 那一点 point at something; they count nothing.
-_ONE = re.compile(r"[这那]一(?=[项点次])")
+_ONE = regexcache.compile(r"[这那]一(?=[项点次])")
 
 
 def squash(s: str) -> str:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from bot import regexcache
 from bot.kb.cache import KBCache, digest
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import FACT_SECTIONS, Project, Vocab, YearList
 from bot.kb.yamllines import YAMLProblem, line_of, load_with_lines
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
-PROJECT_FILE_RE = re.compile(r"^(\d{2,4})-[\w-]+\.ya?ml$")  # 01-… to 9999-…
+PROJECT_FILE_RE = regexcache.compile(r"^(\d{2,4})-[\w-]+\.ya?ml$")  # 01-… to 9999-…
 SOURCE_NAME = "source.txt"
 
 
@@ -93,7 +93,7 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
         if not PROJECT_FILE_RE.match(path.name):
             errors.append(KBError(str(path), 1, "-", "project files are named NN-name.yaml"))
             continue
-        named.add(int(path.name[:2]))
+        named.add(int(PROJECT_FILE_RE.match(path.name).group(1)))
         loaded = _load_model(path, Project, errors, cache)
         if loaded is None:
             continue
@@ -212,6 +212,9 @@ def _load_model(
         errors.append(KBError(str(path), 0, "-", f"cannot read: {e}"))
         return None
     key, name = digest(raw), name or path.name
+    obj = cache.model(name, key, model)
+    if obj is not None:  # these bytes passed this schema before: the same model, unvalidated
+        return _Loaded(obj, raw, key, None)
     data, lines = cache.data(name, key), None
     if data is None:
         try:
@@ -226,6 +229,7 @@ def _load_model(
     loaded = _Loaded(None, raw, key, lines)
     try:
         loaded.obj = model.model_validate(data)
+        cache.put_model(name, key, loaded.obj)
     except ValidationError as e:
         for err in e.errors():
             loc = tuple(err["loc"])

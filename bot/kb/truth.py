@@ -9,15 +9,15 @@ Dated staff entries (`by` + `on`, no phrase) are the staff member's word and are
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from bot import regexcache
 from bot.kb.claims import unsupported
 from bot.kb.schema import FACT_SECTIONS, EntryPoint, KeyDate, Project, Target
 from bot.text import format_number, numbers_in
 
-_WS = re.compile(r"\s+")
+_WS = regexcache.compile(r"\s+")
 # A todo note says what the source does NOT say; it must begin by saying so.
 TODO_OPENING = "原文"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
+
+from bot import regexcache
 
 Path_ = tuple[Any, ...]
 
@@ -25,7 +26,7 @@ def _loader_class():
     for first in "tTfF":
         _Loader.add_implicit_resolver(
             "tag:yaml.org,2002:bool",
-            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+            regexcache.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
             [first],
         )
     return _Loader

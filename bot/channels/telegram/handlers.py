@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import actions
+from bot import actions, regexcache
 from bot.channels.base import Core
 from bot.channels.telegram.intake import drop_payload
 from bot.channels.telegram.send import edit_or_send, send_reply, with_retry
@@ -25,7 +25,7 @@ PRIVATE_ONLY = "订阅和个人数据请在与我的私聊中操作：@{username
 TOUCH_EVERY = 600.0  # seconds between "user is reachable" writes for the same user
 MAX_TOUCHED = 100_000
 # Menu moves and a broadcast's confirm / cancel edit the pressed message in place.
-IN_PLACE = re.compile(r"^(cats|cat:\d+|adm:go:\d+|adm:no:\d+)$")
+IN_PLACE = regexcache.compile(r"^(cats|cat:\d+|adm:go:\d+|adm:no:\d+)$")
 PERSONAL = ("sub", "unsub", "mysubs")  # buttons about a user's own data: private chats only
 KEY = "minxin"
 

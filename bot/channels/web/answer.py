@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from dataclasses import dataclass, field
 
-from bot import actions
+from bot import actions, regexcache
 from bot.channels.base import Core
 from bot.channels.web.history import History
 from bot.channels.web.settings import WebConfig
@@ -32,7 +31,7 @@ CONFIRM_FORGET = "确定要删除您在这里的全部记录吗？删除后无�
 KEPT = "好的，记录没有删除。"
 SUBSCRIPTION_ACTIONS = frozenset({"sub", "unsub", actions.MYSUBS})
 MAX_ACTION = 64  # the longest button payload any channel accepts
-_NUMBER_RE = re.compile(r"\s*(\d{1,2})\s*")
+_NUMBER_RE = regexcache.compile(r"\s*(\d{1,2})\s*")
 
 
 def user_key_of(session_id: str) -> str:

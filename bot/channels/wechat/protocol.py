@@ -14,13 +14,15 @@ from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.messages import MESSAGE_TYPES
 
+from bot import regexcache
+
 MAX_BODY = 64 * 1024  # WeChat's messages are a few hundred bytes; anything bigger is not WeChat
 # openids are 28 characters, account ids ~15, MsgIds 64-bit numbers: anything longer is not
 # WeChat, and would not fit the 128-character keys it is stored under.
 MAX_ID = 64
 ID_FIELDS = ("FromUserName", "ToUserName", "MsgId", "CreateTime")
 MAX_TIMESTAMP_DIGITS = 12  # seconds since 1970 need 10 for centuries to come
-_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']{1,40})[\"']", re.I)
+_DECLARED = regexcache.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']{1,40})[\"']", re.I)
 
 
 class Refused(Exception):
@@ -93,7 +95,7 @@ def parse_tree(body: bytes | str) -> ET.Element:
 
 
 # Characters XML 1.0 cannot carry at all; a reply containing one would be rejected by WeChat.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_INVALID = regexcache.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def cdata_safe(text: str) -> str:
