@@ -29,6 +29,8 @@ COMMANDS = {
     "suggestions": "bot.cli.staff",
 }
 _VALUE_OPTIONS = {"--config", "--knowledge", "--year"}
+# Commands that compute and print, holding no connection, file or thread when they return.
+ONE_SHOT = frozenset({"ask", "route", "eval"})
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -56,12 +58,20 @@ def _command_of(argv: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, process: bool = False) -> int:
+    """Run one command; `process` (only `python -m bot`) lets a one-shot command end the
+    process itself."""
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_of(argv)
+    if process and command == "ask":
+        # One question, then the process ends: the ~90 collections while the KB and lexicon
+        # are built take ~10 ms and free a few hundred objects.
+        import gc
+
+        gc.disable()
     if command is None and not {"-h", "--help"} & set(argv):
         argv, command = [*argv, "chat"], "chat"  # no command: the console chat
     args = build_parser(command).parse_args(argv)
@@ -70,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
 
     install_log_redaction()  # no phone number or raw user id reaches a log line
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if process and command in ONE_SHOT:
+            _exit_now(code)
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `python -m bot route | head`: the reader left; not an error
@@ -78,3 +91,14 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown: freeing the segmenter's dictionary
+    and every module's objects is ~10 % of `ask`, and a one-shot command has nothing to close."""
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()  # a reader that left raises BrokenPipeError here, handled by main
+    sys.stderr.flush()
+    os._exit(code)
