@@ -17,12 +17,9 @@ NOT_FOR_ASK = ("sqlalchemy", "aiohttp", "telegram", "wechatpy", "asyncio", "yaml
 
 def test_ask_answers_without_storage_web_platform_yaml_or_an_event_loop(tmp_path):
     probe = (
-        "import sys, runpy\n"
-        "sys.argv = ['bot', 'ask', '医保住院最高报多少']\n"
-        "try:\n"
-        "    runpy.run_module('bot', run_name='__main__')\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        "import sys\n"
+        "from bot.cli import main\n"  # as `python -m bot ask` runs it, but the process goes on
+        "main(['ask', '医保住院最高报多少'])\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({NOT_FOR_ASK!r})))\n"
         "from bot.kb import schema\n"  # a warm start restores the models: no validator is built
         "print(sorted(n for n, c in vars(schema).items() if getattr(c, '__pydantic_complete__', 0)))\n"
@@ -38,6 +35,21 @@ def test_ask_answers_without_storage_web_platform_yaml_or_an_event_loop(tmp_path
     assert "居民医保住院最高支付限额从18万元提高到25万元" in answer
     assert loaded == "[]"  # rjieba's extension is loaded, not its package (a default instance)
     assert validators == "[]"
+
+
+def test_ask_and_route_as_processes_print_everything_before_they_end(tmp_path):
+    env = {"MINXIN_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    ask = [sys.executable, "-m", "bot", "ask", "医保住院最高报多少"]
+    out = subprocess.run(ask, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.startswith("【第5项 提高医疗保障水平】\n")
+    assert out.stdout.endswith("（输入编号选择）\n")  # flushed to the pipe before the process ended
+    route = [sys.executable, "-m", "bot", "route"]
+    lines = "".join(f"{q}\n" for q in ["医保住院最高报多少", "万东路修好了吗", "天气"] * 200)
+    out = subprocess.run(route, cwd=ROOT, env=env, input=lines, capture_output=True, text=True)
+    assert out.returncode == 0
+    routed = out.stdout.splitlines()
+    assert len(routed) == 600 and routed[-1].startswith('{"text": "天气"')
 
 
 def test_a_coroutine_that_waits_is_left_to_a_real_loop():
