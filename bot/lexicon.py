@@ -16,7 +16,6 @@ import ahocorasick
 from bot import regexcache, segment
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
-from bot.regexkeys import required_chars
 from bot.text import compact
 
 # Words that name kinds of work rather than a project; as sub-terms they would tie everything.
@@ -127,7 +126,8 @@ class Lexicon:
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = regexcache.compile("|".join(map(re.escape, alts))) if alts else None
         self.dialect = [
-            (regexcache.compile(p), to, required_chars(p)) for p, to in kb.vocab.dialect.items()
+            (regexcache.compile(p), to, regexcache.required_chars(p))
+            for p, to in kb.vocab.dialect.items()
         ]
         self._narrative = regexcache.compile(
             "|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)"

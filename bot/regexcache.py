@@ -38,6 +38,8 @@ _BUILD = f"{FORMAT}|{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}|{sys.maxunicode}"
 _lock = threading.Lock()  # a reload builds its lexicon in a worker thread
 _programs: dict[tuple[str, int], tuple] = {}  # (pattern, flags) -> _sre.compile's arguments
 _compiled: dict[tuple[str, int], re.Pattern] = {}
+_required: dict[str, str | None] = {}  # pattern -> bot.regexkeys' characters, joined
+_required_used: set[str] = set()
 _dirty = False
 _loaded = False
 
@@ -67,9 +69,11 @@ def _load() -> None:
     except Exception:  # missing, unreadable or damaged: every pattern is compiled afresh
         return
     if isinstance(saved, dict) and saved.get("build") == _BUILD:
-        programs = saved.get("programs")
+        programs, required = saved.get("programs"), saved.get("required")
         if isinstance(programs, dict):
             _programs.update(programs)
+        if isinstance(required, dict):
+            _required.update(required)
 
 
 def _program(pattern: str, flags: int) -> tuple:
@@ -121,6 +125,26 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern:  # noqa: A001 - the nam
     return compiled
 
 
+def required_chars(pattern: str) -> frozenset[str] | None:
+    """bot.regexkeys.required_chars(pattern), kept like the programs (reading a pattern's
+    parse costs about what compiling it does)."""
+    global _dirty
+    with _lock:
+        if not _loaded:
+            _load()
+        _required_used.add(pattern)
+        if pattern in _required:
+            kept = _required[pattern]
+            return frozenset(kept) if isinstance(kept, str) and kept else None
+    from bot.regexkeys import required_chars as read
+
+    keys = read(pattern)
+    with _lock:
+        _required[pattern] = "".join(sorted(keys)) if keys else None
+        _dirty = True
+    return keys
+
+
 def save() -> None:
     """Keep the programs compiled since the last save (a start calls this once it serves)."""
     global _dirty
@@ -131,10 +155,13 @@ def save() -> None:
         if path is None:
             _dirty = False
             return
-        if len(_programs) > KEEP:  # patterns of old vocab edits: keep what this process used
+        if len(_programs) + len(_required) > KEEP:  # old vocab edits: keep what this process used
             for key in [k for k in _programs if k not in _compiled]:
                 del _programs[key]
-        blob = pickle.dumps({"build": _BUILD, "programs": dict(_programs)}, protocol=5)
+            for pattern in [k for k in _required if k not in _required_used]:
+                del _required[pattern]
+        saved = {"build": _BUILD, "programs": dict(_programs), "required": dict(_required)}
+        blob = pickle.dumps(saved, protocol=5)
         _dirty = False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,4 +173,4 @@ def save() -> None:
         return
 
 
-__all__ = ["compile", "save"]
+__all__ = ["compile", "required_chars", "save"]

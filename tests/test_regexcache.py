@@ -20,10 +20,12 @@ def fresh_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(regexcache, "_compiled", {})
     monkeypatch.setattr(regexcache, "_loaded", False)
     monkeypatch.setattr(regexcache, "_dirty", False)
+    monkeypatch.setattr(regexcache, "_required", {})
     return tmp_path
 
 
 def _new_process(monkeypatch):
+    monkeypatch.setattr(regexcache, "_required", {})
     monkeypatch.setattr(regexcache, "_programs", {})
     monkeypatch.setattr(regexcache, "_compiled", {})
     monkeypatch.setattr(regexcache, "_loaded", False)
@@ -99,3 +101,20 @@ def test_off_when_the_cache_dir_is_empty(tmp_path, monkeypatch):
     regexcache.compile(r"从未见过的式子\d")
     regexcache.save()
     assert not list(tmp_path.iterdir())
+
+
+def test_the_characters_a_rule_needs_are_kept_too(fresh_cache, monkeypatch):
+    from bot import regexkeys
+
+    rules = [r"(俺|咱)们?(?=能)", r"嘛前儿", r"(?<=能)不能", r"\d+"]
+    first = [regexcache.required_chars(p) for p in rules]
+    assert first[0] == frozenset("俺咱") and first[1] == frozenset("嘛") and first[3] is None
+    assert first == [regexkeys.required_chars(p) for p in rules]
+    regexcache.save()
+    _new_process(monkeypatch)
+
+    def unread(_pattern):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(regexkeys, "required_chars", unread)
+    assert [regexcache.required_chars(p) for p in rules] == first
