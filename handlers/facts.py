@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from bot.kb.schema import Project, SubItem
+from bot.perkb import per_kb
 from bot.text import compact, format_number
 from handlers.common import format_date
 
@@ -147,4 +148,9 @@ def named_project(kb, text: str) -> int | None:
 def beyond_words(kb, text: str) -> list[str]:
     """Words of the question that the list does not cover (the vocabulary's out_of_scope)."""
     q = compact(text or "")
-    return [w for w in kb.vocab.out_of_scope if _key(w) and _key(w) in q]
+    return [w for w, k in per_kb(kb, _out_of_scope_keys) if k in q]
+
+
+def _out_of_scope_keys(kb) -> list[tuple[str, str]]:
+    """(word, its compact form) for the vocabulary's out_of_scope words, in order, once per KB."""
+    return [(w, _key(w)) for w in kb.vocab.out_of_scope if _key(w)]
