@@ -28,6 +28,7 @@ from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon
 from bot.models import Route
 from bot.pinyin import pinyin_codes
+from bot.regexkeys import required_chars
 from bot.text import normalise
 
 MAX_CHARS = 600  # residents' stories run to 300+ characters; beyond this, a polite ask to shorten
@@ -50,6 +51,9 @@ _ANY_ROAD = ("马路", "大路", "公路", "小路", "道路")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
 _NEGATED = re.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")  # 是不是/算不算 ask, not deny
 _LACKED = re.compile(r"(没|没有|无)$")
+# Keys (bot.regexkeys) learned per message for the lexicon's intent and out-of-scope patterns:
+# reading all ~160 parsed patterns takes ~10 ms, too much for start-up or one message.
+KEYS_PER_MESSAGE = 16
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,14 @@ class Router:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.lex = Lexicon(kb)
+        # Per pattern: characters every match contains (skip the search when the text has
+        # none of them), or None (always search) - until learned, and for a keyless pattern.
+        self._pattern_keys: list[frozenset[str] | None] = [None] * len(self.lex.patterns)
+        self._oos_keys: list[frozenset[str] | None] = [None] * len(self.lex.oos_patterns)
+        self._unlearned = [(self._pattern_keys, i, p.pattern) for i, (p, _, _) in
+                           enumerate(self.lex.patterns)]  # fmt: skip
+        self._unlearned += [(self._oos_keys, i, p.pattern) for i, (p, _) in
+                            enumerate(self.lex.oos_patterns)]  # fmt: skip
 
     def route(self, text: str) -> Route:
         return self.analyse(text).route
@@ -142,10 +154,13 @@ class Router:
         # One line each, searched once: the lexicon compiles patterns with ^ and $ per line.
         asked = "\n".join(as_question(c, marked) for c in dict.fromkeys((q[a:b], *questions)) if c)
         whole = (a, b) == (0, len(q))
-        for pattern, intent, w in self.lex.patterns:
-            if pattern.search(asked):
+        if self._unlearned:
+            self._learn_keys()
+        in_asked, in_q = set(asked), set(q)
+        for (pattern, intent, w), keys in zip(self.lex.patterns, self._pattern_keys, strict=True):
+            if (keys is None or not keys.isdisjoint(in_asked)) and pattern.search(asked):
                 iscores[intent] += w
-            elif not whole and pattern.search(q):
+            elif not whole and (keys is None or not keys.isdisjoint(in_q)) and pattern.search(q):
                 iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
@@ -172,8 +187,8 @@ class Router:
         before_aside = q[:b]
         oos_weights += [
             w if whole or pattern.search(before_aside) else w * STORY_FACTOR
-            for pattern, w in self.lex.oos_patterns
-            if pattern.search(q)
+            for (pattern, w), keys in zip(self.lex.oos_patterns, self._oos_keys, strict=True)
+            if (keys is None or not keys.isdisjoint(in_q)) and pattern.search(q)
         ]
         ev.oos = sum(oos_weights)
         ev.oos_max = max(oos_weights, default=0.0)
@@ -194,6 +209,12 @@ class Router:
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
+
+    def _learn_keys(self) -> None:
+        """Read a few more patterns' keys (each message pays ~1 ms until all are known)."""
+        for keys, i, pattern in self._unlearned[:KEYS_PER_MESSAGE]:
+            keys[i] = required_chars(pattern)
+        del self._unlearned[:KEYS_PER_MESSAGE]
 
     def _unknown_roads(self, q: str) -> list[re.Match]:
         """Road names the KB does not know (十一经路): the list builds named roads only, so a

@@ -66,3 +66,27 @@ def test_a_word_shared_by_two_projects_offers_a_choice(holder):
 def test_long_input_is_not_routed(holder):
     r = holder.router.route("医保" * 5000)
     assert r.too_long and r.project is None
+
+
+def test_pattern_keys_only_skip_searches_that_would_fail(holder):
+    """A pattern is searched only where a character it cannot match without occurs: routing
+    with every key learned equals routing with none (every pattern searched everywhere)."""
+    import json
+    from pathlib import Path
+
+    from bot.router import Router
+
+    data = Path(__file__).parent / "data"
+    texts = [
+        json.loads(line)["text"]
+        for name in ("router_holdout.jsonl",)
+        for line in (data / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    keyed, plain = Router(holder.kb), Router(holder.kb)
+    while keyed._unlearned:
+        keyed._learn_keys()
+    assert any(k is not None for k in keyed._pattern_keys)
+    plain._unlearned = []  # never learns: all keys stay None
+    for text in texts:
+        assert keyed.analyse(text) == plain.analyse(text), text
