@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -84,6 +85,8 @@ class Router:
                            enumerate(self.lex.patterns)]  # fmt: skip
         self._unlearned += [(self._oos_keys, i, p.pattern) for i, (p, _) in
                             enumerate(self.lex.oos_patterns)]  # fmt: skip
+        self._by_char: dict[str, list[int]] | None = None  # key character -> patterns
+        self._keyless: list[int] = []
 
     def route(self, text: str) -> Route:
         return self.analyse(text).route
@@ -154,13 +157,17 @@ class Router:
         # One line each, searched once: the lexicon compiles patterns with ^ and $ per line.
         asked = "\n".join(as_question(c, marked) for c in dict.fromkeys((q[a:b], *questions)) if c)
         whole = (a, b) == (0, len(q))
-        if self._unlearned:
-            self._learn_keys()
         in_asked, in_q = set(asked), set(q)
-        for (pattern, intent, w), keys in zip(self.lex.patterns, self._pattern_keys, strict=True):
-            if (keys is None or not keys.isdisjoint(in_asked)) and pattern.search(asked):
+        patterns, keys = self.lex.patterns, self._pattern_keys
+        for i in self._candidates(in_asked if whole else in_asked | in_q):
+            pattern, intent, w = patterns[i]
+            if (keys[i] is None or not keys[i].isdisjoint(in_asked)) and pattern.search(asked):
                 iscores[intent] += w
-            elif not whole and (keys is None or not keys.isdisjoint(in_q)) and pattern.search(q):
+            elif (
+                not whole
+                and (keys[i] is None or not keys[i].isdisjoint(in_q))
+                and (pattern.search(q))
+            ):
                 iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
@@ -209,6 +216,26 @@ class Router:
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
+
+    def _candidates(self, chars: set[str]) -> Iterable[int]:
+        """The intent patterns that may match a text of these characters, in lexicon order
+        (the scores add up in the same order): found through an index of their keys once
+        every key is known, until then all of them."""
+        if self._unlearned:
+            self._learn_keys()
+            return range(len(self.lex.patterns))
+        if self._by_char is None:
+            self._by_char = defaultdict(list)
+            for i, keys in enumerate(self._pattern_keys):
+                for c in keys or ():
+                    self._by_char[c].append(i)
+            self._keyless = [i for i, keys in enumerate(self._pattern_keys) if keys is None]
+        by_char = self._by_char
+        found = set(self._keyless)
+        for c in chars:
+            if c in by_char:
+                found.update(by_char[c])
+        return sorted(found)
 
     def _learn_keys(self) -> None:
         """Read a few more patterns' keys (each message pays ~1 ms until all are known)."""
