@@ -125,3 +125,20 @@ def test_one_message_shortcut_packs_exactly_as_line_by_line():
         ]
         for limit in (5, 10, 20, 40, 80):
             assert render_mod._pack(lines, limit) == _greedy(lines, limit), (lines, limit)
+
+
+def test_reply_fields_given_as_strings_are_the_fields_ptb_makes_of_the_objects():
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.request import RequestData
+    from telegram.request._requestparameter import RequestParameter
+
+    from bot.channels.telegram.send import HTML, NO_PREVIEW_JSON
+
+    def form(params):
+        return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+
+    ptb = {"chat_id": -1001234, "parse_mode": ParseMode.HTML,
+           "link_preview_options": LinkPreviewOptions(is_disabled=True)}  # fmt: skip
+    ours = {"chat_id": str(-1001234), "parse_mode": HTML, "link_preview_options": NO_PREVIEW_JSON}
+    assert form(ours).json_parameters == form(ptb).json_parameters
