@@ -1,8 +1,9 @@
 """What handlers derive from the knowledge base alone, built once per loaded KB, not per message.
 
-A reload builds a new KnowledgeBase object, so keying on the object is the invalidation: the
-new KB gets its own entries and the old KB's go with it (a weak reference drops them when the
-old KB is collected). Only functions of the KB belong here, never of a message.
+A reload builds a new KnowledgeBase object (and new Project objects), so keying on the object
+is the invalidation: the new KB gets its own entries and the old KB's go with it (a weak
+reference drops them when the old object is collected). Only functions of the KB or of one of
+its projects belong here, never of a message.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ _DERIVED: dict[int, tuple[weakref.ref, dict[Callable, object]]] = {}
 
 
 def per_kb(kb, build: Callable[..., T]) -> T:
-    """build(kb), computed on the first call for this KB object and kept while it lives."""
+    """build(kb), computed on the first call for this KB (or project) object and kept while
+    it lives."""
     entry = _DERIVED.get(id(kb))
     if entry is None or entry[0]() is not kb:
         entry = (weakref.ref(kb, _dropper(id(kb))), {})
