@@ -33,11 +33,12 @@ def per_kb(kb, build: Callable[..., T]) -> T:
         return value
 
 
-def _dropper(key: int) -> Callable[[weakref.ref], None]:
+def _dropper(key: int, table: dict = _DERIVED) -> Callable[[weakref.ref], None]:
+    # `table` held here: at interpreter exit a KB may die after this module's globals did.
     def drop(ref: weakref.ref) -> None:
-        entry = _DERIVED.get(key)
+        entry = table.get(key)
         if entry is not None and entry[0] is ref:  # not a newer KB that reuses the id
-            del _DERIVED[key]
+            del table[key]
 
     return drop
 
