@@ -52,6 +52,8 @@ _ANY_ROAD = ("马路", "大路", "公路", "小路", "道路")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
 _NEGATED = re.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")  # 是不是/算不算 ask, not deny
 _LACKED = re.compile(r"(没|没有|无)$")
+NEAREST_MEMO = 4096  # words per list whose nearest spelling is kept (~0.5 MB at most)
+_UNSEEN = object()
 # Keys (bot.regexkeys) learned per message for the lexicon's intent and out-of-scope patterns:
 # reading all ~160 parsed patterns takes ~10 ms, too much for start-up or one message.
 KEYS_PER_MESSAGE = 16
@@ -86,6 +88,12 @@ class Router:
         self._unlearned += [(self._oos_keys, i, p.pattern) for i, (p, _) in
                             enumerate(self.lex.oos_patterns)]  # fmt: skip
         self._by_char: dict[str, list[int]] | None = None  # key character -> patterns
+        # A word's nearest lexicon spelling, per list (it depends on the word and the list
+        # alone): a resident's words recur across questions, most questions do not.
+        self._nearest: dict[int, dict[str, tuple | None]] = {
+            id(self.lex.project_term_list): {},
+            id(self.lex.cue_list): {},
+        }
         self._keyless: list[int] = []
 
     def route(self, text: str) -> Route:
@@ -294,7 +302,15 @@ class Router:
         for tok, start, end in tokens:
             if len(tok) < 3 or any(k in covered for k in range(start, end)):
                 continue
-            best = process.extractOne(tok, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            memo = self._nearest[id(choices)]
+            best = memo.get(tok, _UNSEEN)
+            if best is _UNSEEN:
+                best = process.extractOne(
+                    tok, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+                )
+                if len(memo) >= NEAREST_MEMO:  # bounded: start again rather than grow
+                    memo.clear()
+                memo[tok] = best
             if best:
                 out.append(Hit(start, end, best[0], "fuzzy", best[1] / 100 * 0.8))
         return out

@@ -90,3 +90,25 @@ def test_pattern_keys_only_skip_searches_that_would_fail(holder):
     plain._unlearned = []  # never learns: all keys stay None
     for text in texts:
         assert keyed.analyse(text) == plain.analyse(text), text
+
+
+def test_nearest_spelling_memo_is_bounded_and_changes_no_route(holder, monkeypatch):
+    import json
+    from pathlib import Path
+
+    from bot import router as router_mod
+    from bot.router import Router
+
+    path = Path(__file__).parent / "data" / "router_holdout.jsonl"
+    texts = [json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x.strip()]
+    fresh = Router(holder.kb)
+    expected = []
+    for text in texts:  # a memo emptied before each text: every word looked up anew
+        for memo in fresh._nearest.values():
+            memo.clear()
+        expected.append(fresh.analyse(text))
+    monkeypatch.setattr(router_mod, "NEAREST_MEMO", 8)
+    kept = Router(holder.kb)
+    assert [kept.analyse(t) for t in texts + texts] == expected + expected
+    assert all(len(memo) <= 8 for memo in kept._nearest.values())
+    assert any(kept._nearest.values())
