@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -53,6 +54,8 @@ _NEGATED = regexcache.compile(
     r"((?<!是)不是|(?<!算)不算|并非|不属于)$"
 )  # 是不是/算不算 ask, not deny
 _LACKED = regexcache.compile(r"(没|没有|无)$")
+NEAREST_MEMO = 4096  # words per list whose nearest spelling is kept (~0.5 MB at most)
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,22 @@ class Router:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.lex = Lexicon(kb)
+        # Per pattern: characters every match contains (skip the search when the text has
+        # none of them), or None (always search). Reading them from a parse costs ~10 ms for
+        # all; regexcache keeps them per machine, so a warm start only looks them up.
+        self._pattern_keys = [regexcache.required_chars(p.pattern) for p, _, _ in self.lex.patterns]
+        self._oos_keys = [regexcache.required_chars(p.pattern) for p, _ in self.lex.oos_patterns]
+        self._by_char: dict[str, list[int]] = defaultdict(list)  # key character -> patterns
+        for i, keys in enumerate(self._pattern_keys):
+            for c in keys or ():
+                self._by_char[c].append(i)
+        self._keyless = [i for i, keys in enumerate(self._pattern_keys) if keys is None]
+        # A word's nearest lexicon spelling, per list (it depends on the word and the list
+        # alone): a resident's words recur across questions, most questions do not.
+        self._nearest: dict[int, dict[str, tuple | None]] = {
+            id(self.lex.project_term_list): {},
+            id(self.lex.cue_list): {},
+        }
 
     def route(self, text: str) -> Route:
         return self.analyse(text).route
@@ -145,10 +164,17 @@ class Router:
         # One line each, searched once: the lexicon compiles patterns with ^ and $ per line.
         asked = "\n".join(as_question(c, marked) for c in dict.fromkeys((q[a:b], *questions)) if c)
         whole = (a, b) == (0, len(q))
-        for pattern, intent, w in self.lex.patterns:
-            if pattern.search(asked):
+        in_asked, in_q = set(asked), set(q)
+        patterns, keys = self.lex.patterns, self._pattern_keys
+        for i in self._candidates(in_asked if whole else in_asked | in_q):
+            pattern, intent, w = patterns[i]
+            if (keys[i] is None or not keys[i].isdisjoint(in_asked)) and pattern.search(asked):
                 iscores[intent] += w
-            elif not whole and pattern.search(q):
+            elif (
+                not whole
+                and (keys[i] is None or not keys[i].isdisjoint(in_q))
+                and (pattern.search(q))
+            ):
                 iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
@@ -175,8 +201,8 @@ class Router:
         before_aside = q[:b]
         oos_weights += [
             w if whole or pattern.search(before_aside) else w * STORY_FACTOR
-            for pattern, w in self.lex.oos_patterns
-            if pattern.search(q)
+            for (pattern, w), keys in zip(self.lex.oos_patterns, self._oos_keys, strict=True)
+            if (keys is None or not keys.isdisjoint(in_q)) and pattern.search(q)
         ]
         ev.oos = sum(oos_weights)
         ev.oos_max = max(oos_weights, default=0.0)
@@ -197,6 +223,16 @@ class Router:
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
+
+    def _candidates(self, chars: set[str]) -> Iterable[int]:
+        """The intent patterns that may match a text of these characters, in lexicon order
+        (the scores add up in the same order), found through an index of their keys."""
+        by_char = self._by_char
+        found = set(self._keyless)
+        for c in chars:
+            if c in by_char:
+                found.update(by_char[c])
+        return sorted(found)
 
     def _unknown_roads(self, q: str) -> list[re.Match]:
         """Road names the KB does not know (十一经路): the list builds named roads only, so a
@@ -249,7 +285,15 @@ class Router:
         for tok, start, end in tokens:
             if len(tok) < 3 or any(k in covered for k in range(start, end)):
                 continue
-            best = process.extractOne(tok, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            memo = self._nearest[id(choices)]
+            best = memo.get(tok, _UNSEEN)
+            if best is _UNSEEN:
+                best = process.extractOne(
+                    tok, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+                )
+                if len(memo) >= NEAREST_MEMO:  # bounded: start again rather than grow
+                    memo.clear()
+                memo[tok] = best
             if best:
                 out.append(Hit(start, end, best[0], "fuzzy", best[1] / 100 * 0.8))
         return out

@@ -7,6 +7,7 @@ import datetime as dt
 from bot import actions
 from bot.kb.model import KnowledgeBase
 from bot.models import Alternative, Button, Reply
+from bot.perkb import per_kb
 from bot.text import compact
 from handlers import asks
 from handlers.common import time_preface
@@ -16,11 +17,24 @@ SOURCE_WORDS = ("查看原文", "原文", "看原文", "原文是什么")
 LIST_WORDS = ("浏览全部项目", "全部项目", "看全部项目", "都不是看全部项目")
 
 
+def _categories(kb: KnowledgeBase) -> list:
+    """kb.by_category(), once per KB (it sorts every project for every category)."""
+    return per_kb(kb, KnowledgeBase.by_category)
+
+
+def _category_keys(kb: KnowledgeBase) -> dict[str, int]:
+    """A category's name as typed (compact) -> its index; the first of equal names wins."""
+    keys: dict[str, int] = {}
+    for i, (cat, _) in enumerate(_categories(kb)):
+        keys.setdefault(compact(cat), i)
+    return keys
+
+
 def full_list(kb: KnowledgeBase, text: str = "", today: dt.date | None = None) -> Reply:
     """The numbered list of all projects, grouped by category (and which year it is)."""
     pre = time_preface(kb, asks.read(text), today or dt.date.today())
     lines = ([pre] if pre else []) + [f"{kb.year.title}（按类别）："]
-    for cat, projects in kb.by_category():
+    for cat, projects in _categories(kb):
         lines.append(f"【{cat}】")
         lines += [f"{p.number}. {p.title}" for p in projects]
     lines.append("发送项目编号（如“第5项”）或直接提问。")
@@ -28,7 +42,7 @@ def full_list(kb: KnowledgeBase, text: str = "", today: dt.date | None = None) -
 
 
 def category_buttons(kb: KnowledgeBase) -> list[list[Button]]:
-    buttons = [Button(cat, actions.category(i)) for i, (cat, _) in enumerate(kb.by_category())]
+    buttons = [Button(cat, actions.category(i)) for i, (cat, _) in enumerate(_categories(kb))]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
@@ -40,9 +54,9 @@ def typed_action(kb: KnowledgeBase, text: str, options, last_project: int | None
     for b in options:
         if compact(b.label) == q:
             return b.action
-    for i, (cat, _) in enumerate(kb.by_category()):
-        if compact(cat) == q:
-            return actions.category(i)
+    index = per_kb(kb, _category_keys).get(q)
+    if index is not None:
+        return actions.category(index)
     if q in SOURCE_WORDS:
         return actions.source(last_project) if last_project else "src:"
     if q in LIST_WORDS:
@@ -65,7 +79,7 @@ def categories(kb: KnowledgeBase) -> Reply:
 
 def category(kb: KnowledgeBase, index: int) -> Reply:
     """The projects of one category, one button each, and a way back."""
-    cats = kb.by_category()
+    cats = _categories(kb)
     if not 0 <= index < len(cats):
         return categories(kb)
     name, projects = cats[index]

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from bot import regexcache
 from bot.kb.schema import Project, SubItem
+from bot.perkb import per_kb
 from bot.text import compact, format_number
 from handlers.common import format_date
 
@@ -23,11 +24,9 @@ def pick_item(p: Project, text: str, hint: str | None = None) -> SubItem | None:
     """The sub-item whose words the question uses (longest match wins), else the hint."""
     q = compact(text or "")
     best, best_len = None, 0
-    for it in p.items:
-        for term in (it.name, *it.terms):
-            k = _key(term)
-            if k and k in q and len(k) > best_len:
-                best, best_len = it, len(k)
+    for k, it in per_kb(p, _term_keys):
+        if k in q and len(k) > best_len:
+            best, best_len = it, len(k)
     if best is None and len(p.items) == 1:
         return p.items[0]
     return best or p.item(hint)
@@ -39,18 +38,27 @@ def matching_items(p: Project, text: str) -> list[SubItem]:
     门诊费用能进大病保险吗 names 门诊 and 大病保险: the 门（急）诊 facts speak of both, the
     大病保险 facts of one, so 门（急）诊 is what is asked about."""
     q = compact(text or "")
-    said = {
-        _key(t): it.name for it in p.items for t in (it.name, *it.terms) if _key(t) and _key(t) in q
-    }
+    said = {k: it.name for k, it in per_kb(p, _term_keys) if k in q}
     scored = []
     for it in p.items:
         own = [k for k, owner in said.items() if owner == it.name]
         if not own:
             continue
-        body = compact(" ".join(_texts(p, it)))
+        body = per_kb(p, _bodies)[it.name]
         cover = sum(len(k) for k in said if said[k] == it.name or k in body)
         scored.append((-cover, -max(len(k) for k in own), it))
     return [it for *_, it in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
+def _term_keys(p: Project) -> list[tuple[str, SubItem]]:
+    """(compact term, its sub-item) for every sub-item's name and terms, in the project's
+    order, the empty ones left out: once per loaded project (bot.perkb), not per question."""
+    return [(_key(t), it) for it in p.items for t in (it.name, *it.terms) if _key(t)]
+
+
+def _bodies(p: Project) -> dict[str, str]:
+    """Sub-item name -> its facts' text, compact (what its named words may be covered by)."""
+    return {it.name: compact(" ".join(_texts(p, it))) for it in p.items}
 
 
 def _texts(p: Project, item: SubItem) -> list[str]:
@@ -147,4 +155,17 @@ def named_project(kb, text: str) -> int | None:
 def beyond_words(kb, text: str) -> list[str]:
     """Words of the question that the list does not cover (the vocabulary's out_of_scope)."""
     q = compact(text or "")
-    return [w for w in kb.vocab.out_of_scope if _key(w) and _key(w) in q]
+    by_first = per_kb(kb, _out_of_scope_keys)
+    found = [entry for c in set(q) for entry in by_first.get(c, ())]
+    return [w for _, w, k in sorted(found) if k in q]
+
+
+def _out_of_scope_keys(kb) -> dict[str, list[tuple[int, str, str]]]:
+    """The vocabulary's out_of_scope words by the first character of their compact form, as
+    (position in the vocabulary, word, compact form): a word can be in the question only
+    if its first character is; sorting the positions keeps the vocabulary's order."""
+    out: dict[str, list[tuple[int, str, str]]] = {}
+    for i, w in enumerate(kb.vocab.out_of_scope):
+        if _key(w):
+            out.setdefault(_key(w)[0], []).append((i, w, _key(w)))
+    return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot import actions, regexcache
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply, Route
+from bot.perkb import per_kb
 from bot.text import compact
 from handlers import asks, concerns, facts
 from handlers.common import ask_hotline
@@ -27,7 +28,12 @@ _ONE_POINT = ("apply", "deadline", "progress")  # …unless it asks how, when or
 def groups_in(kb: KnowledgeBase, text: str) -> list[str]:
     """The vocabulary's groups whose words the resident uses about themselves or family."""
     q = compact(text or "")
-    return [tag for tag, g in kb.vocab.groups.items() if any(compact(w) in q for w in g.words)]
+    return [tag for tag, keys in per_kb(kb, _group_keys) if any(k in q for k in keys)]
+
+
+def _group_keys(kb: KnowledgeBase) -> list[tuple[str, tuple[str, ...]]]:
+    """(tag, its words in compact form) for every vocabulary group, once per KB."""
+    return [(tag, tuple(compact(w) for w in g.words)) for tag, g in kb.vocab.groups.items()]
 
 
 def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:

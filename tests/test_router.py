@@ -66,3 +66,50 @@ def test_a_word_shared_by_two_projects_offers_a_choice(holder):
 def test_long_input_is_not_routed(holder):
     r = holder.router.route("医保" * 5000)
     assert r.too_long and r.project is None
+
+
+def test_pattern_keys_only_skip_searches_that_would_fail(holder):
+    """A pattern is searched only where a character it cannot match without occurs: routing
+    with every key learned equals routing with none (every pattern searched everywhere)."""
+    import json
+    from pathlib import Path
+
+    from bot.router import Router
+
+    data = Path(__file__).parent / "data"
+    texts = [
+        json.loads(line)["text"]
+        for name in ("router_holdout.jsonl",)
+        for line in (data / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    keyed, plain = Router(holder.kb), Router(holder.kb)
+    assert any(k is not None for k in keyed._pattern_keys)
+    # Every pattern searched everywhere: no keys, all of them keyless.
+    plain._pattern_keys = [None] * len(plain._pattern_keys)
+    plain._oos_keys = [None] * len(plain._oos_keys)
+    plain._by_char, plain._keyless = {}, list(range(len(plain._pattern_keys)))
+    for text in texts:
+        assert keyed.analyse(text) == plain.analyse(text), text
+
+
+def test_nearest_spelling_memo_is_bounded_and_changes_no_route(holder, monkeypatch):
+    import json
+    from pathlib import Path
+
+    from bot import router as router_mod
+    from bot.router import Router
+
+    path = Path(__file__).parent / "data" / "router_holdout.jsonl"
+    texts = [json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x.strip()]
+    fresh = Router(holder.kb)
+    expected = []
+    for text in texts:  # a memo emptied before each text: every word looked up anew
+        for memo in fresh._nearest.values():
+            memo.clear()
+        expected.append(fresh.analyse(text))
+    monkeypatch.setattr(router_mod, "NEAREST_MEMO", 8)
+    kept = Router(holder.kb)
+    assert [kept.analyse(t) for t in texts + texts] == expected + expected
+    assert all(len(memo) <= 8 for memo in kept._nearest.values())
+    assert any(kept._nearest.values())

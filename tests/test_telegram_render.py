@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Bot
 
+from bot.channels.telegram import render as render_mod
 from bot.channels.telegram.gate import DROP, PASS, WARN, FloodGate
 from bot.channels.telegram.render import MAX_TEXT, keyboard, render, units
 from bot.channels.telegram.send import send_reply
@@ -91,3 +92,53 @@ def test_flood_gate_memory_is_bounded():
     for u in range(1000):
         gate.check(u, now=0)
     assert len(gate._seen) == 100
+
+
+def _greedy(lines, limit):
+    """The line-by-line packing _pack does when a reply does not fit one message."""
+    chunks, cur, used = [], [], 0
+    for line, quoted in lines:
+        room = limit - 1 - (render_mod._TAGS if quoted else 0)
+        fits = render_mod._cost(line, False) - 1 <= room
+        for piece in [line] if fits else render_mod._pieces(line, room):
+            opens = quoted and (not cur or not cur[-1][1])
+            cost = render_mod._cost(piece, opens)
+            if cur and used + cost > limit:
+                chunks.append(cur)
+                cur, used = [], 0
+                cost = render_mod._cost(piece, quoted)
+            cur.append((piece, quoted))
+            used += cost
+    chunks.append(cur)
+    return [c for c in chunks if any(t.strip() for t, _ in c)]
+
+
+def test_one_message_shortcut_packs_exactly_as_line_by_line():
+    import random
+
+    rng = random.Random(15)
+    alphabet = "万东路<>&a 😀\t修好了吗"
+    for _ in range(3000):
+        lines = [
+            ("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))), False)
+            for _ in range(rng.randint(1, 6))
+        ]
+        for limit in (5, 10, 20, 40, 80):
+            assert render_mod._pack(lines, limit) == _greedy(lines, limit), (lines, limit)
+
+
+def test_reply_fields_given_as_strings_are_the_fields_ptb_makes_of_the_objects():
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.request import RequestData
+    from telegram.request._requestparameter import RequestParameter
+
+    from bot.channels.telegram.send import HTML, NO_PREVIEW_JSON
+
+    def form(params):
+        return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+
+    ptb = {"chat_id": -1001234, "parse_mode": ParseMode.HTML,
+           "link_preview_options": LinkPreviewOptions(is_disabled=True)}  # fmt: skip
+    ours = {"chat_id": str(-1001234), "parse_mode": HTML, "link_preview_options": NO_PREVIEW_JSON}
+    assert form(ours).json_parameters == form(ptb).json_parameters

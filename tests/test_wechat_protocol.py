@@ -184,3 +184,26 @@ def test_reply_text_with_cdata_terminators_stays_well_formed():
     xml = TextReply(source="gh", target="o1", content=cdata_safe(text)).render()
     assert ET.fromstring(xml).find("Content").text == "a]]><MsgType>image</MsgType>b"
     assert ET.fromstring(xml).find("MsgType").text == "text"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "租房补贴怎么申请？\n回复 1 有用",
+        "",
+        "a]]><MsgType>image</MsgType>\x01b",
+        "😀 <&> '\"",
+        "x" * 2000,
+    ],
+)
+def test_passive_reply_is_what_wechatpy_renders(text):
+    from wechatpy import parse_message
+    from wechatpy.replies import TextReply
+
+    from bot.channels.wechat.protocol import cdata_safe, text_reply
+
+    message = parse_message(message_xml("text", openid="o_resident-1", content="你好", msg_id=42))
+    safe, at = cdata_safe(text), int(time.time())
+    assert (
+        text_reply(message, safe, at) == TextReply(message=message, content=safe, time=at).render()
+    )

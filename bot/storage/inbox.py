@@ -40,6 +40,8 @@ class Inbox:
         if not items:
             return set()
         now = utcnow()
+        if self.db.is_sqlite:
+            return await self.db.run_sync(lambda conn: _sqlite_add(conn, items, now))
         rows = [{"update_id": i, "payload": p, "received_at": now} for i, p in items]
         stmt = (
             self._insert(telegram_inbox)
@@ -66,6 +68,9 @@ class Inbox:
         """Both kinds of marks in one transaction: one call into SQLite's thread
         (Database.run_sync; through the async engine one mark took ~5 hops)."""
         t, now = telegram_inbox.c, utcnow()
+        if self.db.is_sqlite:
+            await self.db.run_sync(lambda conn: _sqlite_marks(conn, sending, done, now))
+            return
         stmts = []
         if sending:
             stmts.append(
@@ -141,6 +146,50 @@ class Inbox:
                 )
             )
         return res.rowcount or 0
+
+
+# SQLite: the same statements as driver SQL on the one connection's cursor. SQLAlchemy
+# compiled a multi-row VALUES afresh for every batch (uncacheable: ~2.5 ms for 30 updates) and
+# spent ~0.2 ms of Python per mark statement; the single writer makes a per-row
+# INSERT … ON CONFLICT DO NOTHING and its rowcount exactly the RETURNING of the batch form.
+# PostgreSQL keeps the Core statements (several instances insert the same ids at once there).
+_ADD = (
+    "INSERT INTO telegram_inbox (update_id, payload, received_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (update_id) DO NOTHING"
+)
+_SENDING = "UPDATE telegram_inbox SET sending_at = ? WHERE update_id = ?"
+_DONE = (
+    "UPDATE telegram_inbox SET handled_at = ?, payload = NULL"
+    " WHERE update_id = ? AND handled_at IS NULL"
+)
+
+
+def _stamp(conn, when: dt.datetime):
+    """`when` as the column type binds it on this dialect (the same text Core would store)."""
+    return telegram_inbox.c.received_at.type._cached_bind_processor(conn.dialect)(when)
+
+
+def _sqlite_add(conn, items: list[tuple[int, str]], now: dt.datetime) -> set[int]:
+    stamp, cur, new = _stamp(conn, now), conn.connection.cursor(), set()
+    try:
+        for update_id, payload in items:
+            cur.execute(_ADD, (update_id, payload, stamp))
+            if cur.rowcount == 1:
+                new.add(update_id)
+    finally:
+        cur.close()
+    return new
+
+
+def _sqlite_marks(conn, sending: list[int], done: list[int], now: dt.datetime) -> None:
+    stamp, cur = _stamp(conn, now), conn.connection.cursor()
+    try:
+        if sending:
+            cur.executemany(_SENDING, [(stamp, i) for i in sending])
+        if done:
+            cur.executemany(_DONE, [(stamp, i) for i in done])
+    finally:
+        cur.close()
 
 
 SENDING, DONE = 0, 1

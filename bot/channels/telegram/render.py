@@ -106,6 +106,12 @@ def _pieces(line: str, room: int) -> list[str]:
 
 def _pack(lines: list[tuple[str, bool]], limit: int) -> list[list[tuple[str, bool]]]:
     """Greedy: fill each message with whole lines; only a line too long for any message is cut."""
+    if not any(quoted for _, quoted in lines):
+        # Most replies fit one message: the sum of every line's _cost is the escaped whole
+        # (its newlines counted once each) plus one, measured in one call instead of per line.
+        whole = "\n".join(line for line, _ in lines)
+        if units(html.escape(whole, quote=False)) + 1 <= limit:
+            return [lines] if any(text.strip() for text, _ in lines) else []
     chunks: list[list[tuple[str, bool]]] = []
     cur: list[tuple[str, bool]] = []
     used = 0

@@ -16,7 +16,6 @@ import time
 from collections import OrderedDict
 
 from aiohttp import web
-from wechatpy.replies import TextReply
 
 from bot.channels.base import Channel, Core
 from bot.channels.wechat.answer import Responder, user_key_of
@@ -35,6 +34,7 @@ from bot.channels.wechat.protocol import (
     message_of,
     parse_tree,
     parse_xml,
+    text_reply,
 )
 from bot.channels.wechat.render import render
 from bot.channels.wechat.sender import WeChatSender
@@ -275,7 +275,7 @@ class WeChatEndpoint:
     @staticmethod
     def _xml(message, text: str) -> str:
         """Passive text reply: From and To swapped."""
-        return TextReply(message=message, content=cdata_safe(text), time=int(time.time())).render()
+        return text_reply(message, cdata_safe(text), int(time.time()))
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def lifecycle(self, _app: web.Application):

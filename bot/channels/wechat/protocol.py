@@ -13,6 +13,7 @@ from defusedxml import DefusedXmlException
 from wechatpy import parse_message
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.messages import MESSAGE_TYPES
+from wechatpy.replies import TextReply
 
 from bot import regexcache
 
@@ -101,6 +102,25 @@ _XML_INVALID = regexcache.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def cdata_safe(text: str) -> str:
     """Make text safe inside wechatpy's <![CDATA[...]]>: drop invalid chars, split ']]>'."""
     return _XML_INVALID.sub("", text).replace("]]>", "]]]]><![CDATA[>")
+
+
+# wechatpy's TextReply.render(), field for field: MsgType, then its fields in their order
+# (Content, FromUserName, ToUserName, CreateTime). Building the reply object and rendering it
+# field by field cost more than the string (tests/test_wechat_protocol.py compares them).
+_TEXT_REPLY = (
+    "<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[{content}]]></Content>\n"
+    "<FromUserName><![CDATA[{source}]]></FromUserName>\n<ToUserName><![CDATA[{target}]]>"
+    "</ToUserName>\n<CreateTime>{time}</CreateTime>\n</xml>"
+)
+
+
+def text_reply(message, content: str, at: int) -> str:
+    """The passive text reply to `message` (From and To swapped), `content` already safe
+    (cdata_safe), as wechatpy's TextReply renders it."""
+    source, target = message.target, message.source
+    if not (isinstance(source, str) and isinstance(target, str) and isinstance(content, str)):
+        return TextReply(message=message, content=content, time=at).render()
+    return _TEXT_REPLY.format(content=content, source=source, target=target, time=int(at))
 
 
 def message_of(root: ET.Element, xml: bytes | str):
