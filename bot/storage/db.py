@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
 from bot.storage.batchread import GatheredReads
+from bot.storage.batchwrite import GatheredWrites
 from bot.storage.schema import MIGRATIONS, USER_TABLES, metadata, schema_migrations, utcnow
 from bot.storage.writebehind import WriteBehind
 
@@ -49,9 +50,11 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine.pool, "reset", _sqlite_reset)
         # Bookkeeping rows (last seen, stored replies) are written here, after the answer.
-        self.later = WriteBehind(self)
+        self.later = WriteBehind(self, multirow=self.is_sqlite)
         # Reads an answer awaits, run together with the others of the same moment.
         self.reads = GatheredReads(self)
+        # Writes a resident waits for (subscribing), committed together with those of the moment.
+        self.writes = GatheredWrites(self)
 
     async def start(self) -> None:
         """Apply pending migrations, in schema.MIGRATIONS order."""

@@ -31,6 +31,7 @@ from bot.intents import PROJECT_INTENTS
 from bot.models import Message, Route
 from bot.privacy import redact
 from bot.storage.db import Database
+from bot.storage.multirow import multirow
 from bot.storage.schema import (
     inbox_decisions,
     privacy_notices,
@@ -222,7 +223,10 @@ class QuestionLogRepo:
         rows, self._pending = self._pending, []
         if rows:
             try:
-                await self.db.run_sync(lambda conn: conn.execute(question_log.insert(), rows))
+                insert = (
+                    multirow(question_log.insert()) if self.db.is_sqlite else question_log.insert()
+                )
+                await self.db.run_sync(lambda conn: conn.execute(insert, rows).all())
             except Exception:  # the log must never take the bot down; the rows are lost
                 log.exception("question log: could not write %d questions", len(rows))
 

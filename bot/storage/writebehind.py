@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.sql import Executable
 
+from bot.storage.multirow import multirow
+
 
 class Transactions(Protocol):
     """What the writer needs of bot.storage.db.Database (which owns one of these writers)."""
@@ -36,8 +38,17 @@ MAX_ROWS = 500  # rows per statement per transaction; more wait for the next bat
 class WriteBehind:
     """Queued rows per statement, one per key (a statement batch must not touch a row twice)."""
 
-    def __init__(self, db: Transactions, delay: float = DELAY, max_rows: int = MAX_ROWS):
+    def __init__(
+        self,
+        db: Transactions,
+        delay: float = DELAY,
+        max_rows: int = MAX_ROWS,
+        multirow: bool = False,
+    ):
         self.db = db
+        # SQLite: each statement's rows as multi-row VALUES (bot.storage.db.multirow), so a batch
+        # holds the connection for its own work, not for a GIL hand-off per row.
+        self.multirow = multirow
         self.delay = delay
         self.max_rows = max_rows
         # id(statement) -> (statement, {key: row}); dicts keep insertion order
@@ -89,7 +100,8 @@ class WriteBehind:
         for stmt_id, (statement, rows) in list(self._pending.items()):
             keys = list(rows)[: self.max_rows]
             if keys:  # (take() may have emptied it: executing with no rows inserts defaults)
-                batch.append((statement, [rows.pop(k) for k in keys]))
+                sent = multirow(statement) if self.multirow else statement
+                batch.append((sent, [rows.pop(k) for k in keys]))
             if not rows:
                 del self._pending[stmt_id]
         try:
@@ -112,7 +124,9 @@ class WriteBehind:
 
 def _execute(conn, batch) -> None:
     for statement, rows in batch:
-        conn.execute(statement, rows)
+        result = conn.execute(statement, rows)
+        if result.returns_rows:  # (multirow: read to the end, or SQLite cannot commit)
+            result.all()
 
 
 def _wake_up(fut: asyncio.Future) -> None:
