@@ -142,12 +142,23 @@ class QuestionLogRepo:
         self._clock = clock
         self._next_purge = clock()  # start() purges; then record() once a day
         self._noticed: dict[tuple[str, str], None] = {}  # (user_hash, kind) known to be shown
-        # SQLite (this process is the file's only user): every notice shown, from start().
+        # One instance (SQLite always, by the instance lock; PostgreSQL without shared state):
+        # every notice shown, from start(), so a first message reads nothing.
         self._shown: ShownSet | None = None
         self._notice_stmt = None
-        # Several instances (bot.shared.SharedState): one SET NX decides who shows a notice,
-        # so a resident whose messages alternate between instances sees it once.
-        self.shared = None
+        self._shared = None
+
+    @property
+    def shared(self):
+        """Several instances (bot.shared.SharedState): one SET NX decides who shows a notice,
+        so a resident whose messages alternate between instances sees it once."""
+        return self._shared
+
+    @shared.setter
+    def shared(self, value) -> None:
+        self._shared = value
+        if value is not None and not self.db.is_sqlite:
+            self._shown = None  # other instances show notices too: the database knows, ask it
 
     @classmethod
     def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
@@ -160,7 +171,7 @@ class QuestionLogRepo:
         await self._ensure_secret()
         self._next_purge = self._clock() + PURGE_EVERY
         await self.purge()
-        if self.db.is_sqlite:  # no other process writes this file's notices: read them once
+        if self.db.is_sqlite or self.shared is None:  # nobody else shows notices: read them once
             t = privacy_notices.c
             rows = await self.db.run_sync(
                 lambda conn: conn.execute(select(t.user_hash, t.kind)).all()
@@ -278,9 +289,10 @@ class QuestionLogRepo:
     async def first_time(self, user_key: str, kind: str) -> bool:
         """True once per user and kind of notice (it is recorded as shown); False after.
 
-        On SQLite no read at all (every notice shown is known since start(), bot.storage.shownset);
-        elsewhere one read on a user's first message in this process, shared with the other
-        residents' first messages of the same moment. The "shown" row goes out with the
+        With one instance no read at all (every notice shown is known since start(),
+        bot.storage.shownset: SQLite, and PostgreSQL without redis.url); with several, one read on
+        a user's first message in this process, shared with the other residents' first messages
+        of the same moment. The "shown" row goes out with the
         write-behind batch, so the answer awaits no write (a burst of new users used to queue
         one INSERT each on the answer path). Two processes meeting the same new user at the same
         moment may both show the notice: harmless, and rare."""
