@@ -10,7 +10,6 @@ import logging
 import uuid
 
 import pytest
-
 from test_privacy_session import FIRST
 from wechat_support import running, services_with_storage, wechat_config
 
