@@ -6,25 +6,37 @@ step per row."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import time
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.storage import Database
 from bot.storage.schema import subscriptions, wechat_replies
 from bot.storage.subscriptions import SubscriptionRepo
 from bot.storage.wechat import WeChatDedupe
 
 
 def count_transactions(db) -> list[int]:
-    """How many writes each shared transaction of db.writes carried."""
+    """How many writes each transaction of db.writes carried (made here or in the thread)."""
     sizes: list[int] = []
-    run_sync = db.run_sync
 
-    async def counted(fn):
-        result = await run_sync(fn)
+    async def run_sync(fn):
+        result = await db.run_sync(fn)
         sizes.append(len(result) if isinstance(result, list) else 1)
         return result
 
-    db.writes.db = type("Counted", (), {"run_sync": staticmethod(counted)})()
+    def run_now(fn):
+        done, result = db.run_now(fn)
+        if done:
+            sizes.append(1)
+        return done, result
+
+    db.writes.db = type(
+        "Counted", (), {"run_sync": staticmethod(run_sync), "run_now": staticmethod(run_now)}
+    )()
     return sizes
 
 
@@ -38,7 +50,15 @@ async def test_subscribes_of_one_moment_share_one_commit_and_each_is_stored(db):
     for i in range(20):  # their last-seen rows wait in the write-behind
         repo.seen(f"wx:o{i}", "wechat", f"o{i}")
     sizes = count_transactions(db)
-    results = await asyncio.gather(*(repo.subscribe(f"wx:o{i}", 9) for i in range(20)))
+    # SQLite: its one connection busy (a write-behind batch in flight), else each would be
+    # committed at once, here (next test). PostgreSQL: they queue together anyway.
+    busy = db.engine.connect() if db.is_sqlite else contextlib.nullcontext()
+    async with busy:
+        asking = [asyncio.ensure_future(repo.subscribe(f"wx:o{i}", 9)) for i in range(20)]
+        await asyncio.sleep(0.05)
+        if db.is_sqlite:
+            assert not any(a.done() for a in asking)  # none says "subscribed" before its commit
+    results = await asyncio.gather(*asking)
     assert results == [True] * 20
     assert sizes == [20]  # one transaction, one commit
     # Durable when subscribe returned: nothing flushed, a fresh connection sees all of them,
@@ -50,6 +70,7 @@ async def test_subscribes_of_one_moment_share_one_commit_and_each_is_stored(db):
 
 async def test_a_failing_write_fails_its_own_caller_only(db):
     repo = SubscriptionRepo(db)
+    db.run_now = lambda fn: (False, None)  # all three in one shared transaction
 
     def broken(conn):
         conn.execute(subscriptions.insert().values(user_key="wx:oBad", project=1))
@@ -91,3 +112,44 @@ async def test_a_write_behind_batch_is_one_insert_on_sqlite(db):
     dedupe.remember("m:0", "wx:o0", "<xml>another</xml>")  # the first answer for a key stays
     await dedupe.flush()
     assert await dedupe.lookup(["m:0"]) == {"m:0": "<xml>reply 0</xml>"}
+
+
+async def test_on_sqlite_an_idle_connection_commits_a_subscribe_without_a_turn(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    db = Database(url)
+    await db.start()
+    try:
+        repo = SubscriptionRepo(db)
+        repo.seen("wx:oNow", "wechat", "oNow")
+        asking = repo.subscribe("wx:oNow", 9)
+        with pytest.raises(StopIteration) as done:
+            asking.send(None)  # ran to its end without once giving the event loop a turn
+        assert done.value.value is True
+        other = Database(url)  # another connection: it is committed, and they are a recipient
+        try:
+            assert await SubscriptionRepo(other).recipients(9) == [("wx:oNow", "wechat", "oNow")]
+        finally:
+            await other.close()
+    finally:
+        await db.close()
+
+
+async def test_on_sqlite_another_process_holding_the_lock_never_blocks_the_loop(tmp_path):
+    path = tmp_path / "bot.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.start()
+    cli = sqlite3.connect(path, isolation_level=None)  # e.g. `python -m bot progress`
+    try:
+        repo = SubscriptionRepo(db)
+        cli.execute("BEGIN IMMEDIATE")  # holds the write lock
+        start = time.perf_counter()
+        asking = asyncio.ensure_future(repo.subscribe("wx:oWait", 9))
+        await asyncio.sleep(0.2)
+        assert time.perf_counter() - start < 0.5  # the loop kept turning meanwhile
+        assert not asking.done()  # waiting in the driver's thread (busy_timeout), not here
+        cli.execute("COMMIT")
+        assert await asking is True
+        assert await _subscribed(db) == {"wx:oWait"}
+    finally:
+        cli.close()
+        await db.close()
