@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import logging
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -149,4 +150,27 @@ async def test_batched_log_flushes_by_itself(db):
             break
         await asyncio.sleep(0.05)
     assert await _rows(db) == 1
+    await repo.close()
+
+
+async def test_a_large_batch_goes_out_page_by_page_and_loses_nothing(db, caplog):
+    from bot.storage.qlog import FLUSH_ROWS
+
+    repo = QuestionLogRepo(db, secret="s", batch_seconds=30)
+    pages = []
+    run_sync = db.run_sync
+
+    async def counted(fn):
+        pages.append(fn)
+        return await run_sync(fn)
+
+    db.run_sync = counted
+    n = 2 * FLUSH_ROWS + 50
+    for i in range(n):
+        await repo.record(Message("wechat", f"wx:o{i}", f"问题{i}"), Route(9, "progress", 1.0))
+    with caplog.at_level(logging.WARNING):
+        await repo.flush()
+    assert len(pages) == 3  # the connection is held one page at a time
+    assert await _rows(db) == n
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     await repo.close()
