@@ -157,14 +157,20 @@ async def test_a_large_batch_goes_out_page_by_page_and_loses_nothing(db, caplog)
     from bot.storage.qlog import FLUSH_ROWS
 
     repo = QuestionLogRepo(db, secret="s", batch_seconds=30)
-    pages = []
-    run_sync = db.run_sync
+    pages = []  # transactions, made on the loop's thread (SQLite, idle) or through run_sync
+    run_sync, run_now = db.run_sync, db.run_now
 
     async def counted(fn):
         pages.append(fn)
         return await run_sync(fn)
 
-    db.run_sync = counted
+    def counted_now(fn):
+        done, result = run_now(fn)
+        if done:
+            pages.append(fn)
+        return done, result
+
+    db.run_sync, db.run_now = counted, counted_now
     n = 2 * FLUSH_ROWS + 50
     for i in range(n):
         await repo.record(Message("wechat", f"wx:o{i}", f"问题{i}"), Route(9, "progress", 1.0))

@@ -123,12 +123,14 @@ class Database:
         transaction right here, on the event loop's thread -> (True, its result). Otherwise, or
         when another process holds the write lock: (False, None), nothing done; use run_sync.
 
-        For a resident's small write (subscribing, ~0.3 ms): through aiosqlite's thread it takes
-        four turns of the event loop (the hand-off, the thread's answer, the caller's wake-up),
-        and a turn of a busy loop is a round of every other request in flight (measured ~35 ms
-        with 50 residents at once). Done here it takes none; nothing else can use the
-        connection meanwhile: this runs without yielding, the pool has it checked in, and no
-        batch is queued for the driver's thread."""
+        For the short transactions a running bot makes (a subscribe ~0.5 ms, a write-behind
+        batch or a question-log page ~3-5 ms of CPU). In aiosqlite's thread the same work
+        fought the busy event loop for the GIL: measured with 50 residents at once, a batch of
+        3-5 ms CPU took 17-36 ms there, and a subscribe waited behind it and then four turns of
+        the loop (the hand-off, the thread's answer, the caller's wake-up; ~10 ms each): p99
+        ~180 ms. Done here the loop pauses for the work itself and nothing waits. Nothing else
+        can use the connection meanwhile: this runs without yielding, the pool has it checked
+        in, and no batch is queued for the driver's thread."""
         driver = self._aiosqlite
         if driver is None or driver._connection is None or self._checked_out() or self._in_thread:
             return False, None

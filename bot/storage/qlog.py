@@ -246,7 +246,9 @@ class QuestionLogRepo:
         for i in range(0, len(rows), FLUSH_ROWS):  # the connection is busy one page at a time
             page = rows[i : i + FLUSH_ROWS]
             try:
-                await self.db.run_sync(partial(_insert_all, insert, page))
+                write = partial(_insert_all, insert, page)
+                if not self.db.run_now(write)[0]:  # SQLite, connection idle: here, no thread
+                    await self.db.run_sync(write)
             except Exception:  # the log must never take the bot down; the rows are lost
                 log.exception("question log: could not write %d questions", len(page))
 

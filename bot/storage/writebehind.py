@@ -6,6 +6,9 @@ after the first of them was queued. On SQLite (one connection per process) this 
 the connection free for the reads answers do need: it is held for one statement batch every
 `delay` seconds instead of one transaction per message.
 
+On SQLite a batch runs on the event loop's thread when the connection is idle (Database.run_now:
+a few milliseconds of CPU, no hand-off to aiosqlite's thread), else in that thread.
+
 At risk on a crash: at most `delay` seconds of these rows (a last_seen a little older, a retry
 answered again instead of from storage). `Database.close()` and `Database.forget_user()` flush.
 """
@@ -27,6 +30,8 @@ class Transactions(Protocol):
     """What the writer needs of bot.storage.db.Database (which owns one of these writers)."""
 
     async def run_sync(self, fn: Callable[[Any], Any]) -> Any: ...
+
+    def run_now(self, fn: Callable[[Any], Any]) -> tuple[bool, Any]: ...
 
 
 log = logging.getLogger(__name__)
@@ -105,7 +110,9 @@ class WriteBehind:
             if not rows:
                 del self._pending[stmt_id]
         try:
-            await self.db.run_sync(partial(_execute, batch=batch))
+            write = partial(_execute, batch=batch)
+            if not self.db.run_now(write)[0]:  # SQLite, connection idle: here, no thread
+                await self.db.run_sync(write)
             return
         except Exception as e:
             log.warning("write-behind: a batch of %d rows failed (%s); row by row",
