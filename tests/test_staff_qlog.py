@@ -154,7 +154,7 @@ async def test_batched_log_flushes_by_itself(db):
 
 
 async def test_a_large_batch_goes_out_page_by_page_and_loses_nothing(db, caplog):
-    from bot.storage.qlog import FLUSH_ROWS
+    from bot.storage.qlog import FLUSH_ROWS, FLUSH_ROWS_SQLITE
 
     repo = QuestionLogRepo(db, secret="s", batch_seconds=30)
     pages = []  # transactions, made on the loop's thread (SQLite, idle) or through run_sync
@@ -171,7 +171,8 @@ async def test_a_large_batch_goes_out_page_by_page_and_loses_nothing(db, caplog)
         return done, result
 
     db.run_sync, db.run_now = counted, counted_now
-    n = 2 * FLUSH_ROWS + 50
+    size = FLUSH_ROWS_SQLITE if db.is_sqlite else FLUSH_ROWS
+    n = 2 * size + size // 2
     for i in range(n):
         await repo.record(Message("wechat", f"wx:o{i}", f"问题{i}"), Route(9, "progress", 1.0))
     with caplog.at_level(logging.WARNING):

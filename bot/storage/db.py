@@ -16,7 +16,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 from bot.storage.batchread import GatheredReads
 from bot.storage.batchwrite import GatheredWrites
 from bot.storage.schema import MIGRATIONS, USER_TABLES, metadata, schema_migrations, utcnow
-from bot.storage.writebehind import WriteBehind
+from bot.storage.writebehind import MAX_ROWS_INLINE, WriteBehind
 
 __all__ = ["Database", "metadata", "utcnow"]  # metadata, utcnow: for older imports
 
@@ -57,7 +57,11 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", self._keep_driver)
             event.listen(self.engine.sync_engine.pool, "reset", _sqlite_reset)
         # Bookkeeping rows (last seen, stored replies) are written here, after the answer.
-        self.later = WriteBehind(self, multirow=self.is_sqlite)
+        self.later = (
+            WriteBehind(self, max_rows=MAX_ROWS_INLINE, multirow=True)
+            if self.is_sqlite
+            else WriteBehind(self)
+        )
         # Reads an answer awaits, run together with the others of the same moment.
         self.reads = GatheredReads(self)
         # Writes a resident waits for (subscribing), committed together with those of the moment.

@@ -52,9 +52,11 @@ LEGACY_ASK_CONFIDENCE = 0.5
 SELFCHECK = "selfcheck"  # a finished self-check: intent and outcome of its one row
 OUTCOMES = ("answered", "asked_back", "out_of_scope", SELFCHECK)
 MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
-# Questions per transaction at most: a resident's subscribe waits behind at most one page on
-# SQLite's one connection (a 700-row flush held it ~60-85 ms with the event loop busy).
+# Questions per transaction at most: a 700-row flush held SQLite's one connection ~60-85 ms with
+# the event loop busy, and a resident's subscribe waited behind it. On SQLite a page runs on the
+# loop's thread when the connection is idle (Database.run_now, ~0.1 ms a row): smaller pages.
 FLUSH_ROWS = 200
+FLUSH_ROWS_SQLITE = 64
 NOTICE_CLAIM_TTL = 3600  # seconds: far past any write-behind flush; then the row decides
 
 
@@ -243,8 +245,11 @@ class QuestionLogRepo:
         """Write the questions waiting for the next batch (also called at shutdown)."""
         rows, self._pending = self._pending, []
         insert = multirow(question_log.insert()) if self.db.is_sqlite else question_log.insert()
-        for i in range(0, len(rows), FLUSH_ROWS):  # the connection is busy one page at a time
-            page = rows[i : i + FLUSH_ROWS]
+        size = FLUSH_ROWS_SQLITE if self.db.is_sqlite else FLUSH_ROWS
+        for i in range(0, len(rows), size):  # the connection is busy one page at a time
+            if i:
+                await asyncio.sleep(0)  # a turn of the loop between pages: answers go first
+            page = rows[i : i + size]
             try:
                 write = partial(_insert_all, insert, page)
                 if not self.db.run_now(write)[0]:  # SQLite, connection idle: here, no thread
