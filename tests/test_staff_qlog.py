@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import logging
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -149,4 +150,34 @@ async def test_batched_log_flushes_by_itself(db):
             break
         await asyncio.sleep(0.05)
     assert await _rows(db) == 1
+    await repo.close()
+
+
+async def test_a_large_batch_goes_out_page_by_page_and_loses_nothing(db, caplog):
+    from bot.storage.qlog import FLUSH_ROWS, FLUSH_ROWS_SQLITE
+
+    repo = QuestionLogRepo(db, secret="s", batch_seconds=30)
+    pages = []  # transactions, made on the loop's thread (SQLite, idle) or through run_sync
+    run_sync, run_now = db.run_sync, db.run_now
+
+    async def counted(fn):
+        pages.append(fn)
+        return await run_sync(fn)
+
+    def counted_now(fn):
+        done, result = run_now(fn)
+        if done:
+            pages.append(fn)
+        return done, result
+
+    db.run_sync, db.run_now = counted, counted_now
+    size = FLUSH_ROWS_SQLITE if db.is_sqlite else FLUSH_ROWS
+    n = 2 * size + size // 2
+    for i in range(n):
+        await repo.record(Message("wechat", f"wx:o{i}", f"问题{i}"), Route(9, "progress", 1.0))
+    with caplog.at_level(logging.WARNING):
+        await repo.flush()
+    assert len(pages) == 3  # the connection is held one page at a time
+    assert await _rows(db) == n
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     await repo.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +15,8 @@ from sqlalchemy.sql import Executable
 from bot.models import ProgressNote
 from bot.storage.db import Database
 from bot.storage.schema import progress_entries, utcnow
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("未开始", "进行中", "已完成")
 # Residents live in China: an entry's date is the date there, whatever the server's zone.
@@ -51,12 +55,21 @@ class ProgressRepo:
     Residents' progress questions read a short-lived per-project cache (a database round trip
     costs more than the rest of the answer); `add` through this repo clears it at once, entries
     written by another process (the CLI) show within `cache_seconds`.
+
+    A busy bot never waits for that read: once an entry is half its age old, the next question
+    still gets it and starts a refresh in the background (one per project at a time). Only an
+    entry past `cache_seconds` (or none yet) is read on the answer path, by one read that the
+    questions of that moment share. Under load the read used to queue behind the write-behind
+    on SQLite's one connection, every 10 s, for every resident asking just then.
     """
 
     def __init__(self, db: Database, cache_seconds: float = 10.0):
         self.db = db
         self.cache_seconds = cache_seconds
         self._cache: dict[int, tuple[float, list[ProgressNote]]] = {}
+        self._reading: dict[int, asyncio.Future] = {}  # project -> the read in flight
+        self._version: dict[int, int] = {}  # project -> adds through this repo: a read from
+        # before the latest add must not put its older list back
 
     async def add(
         self,
@@ -89,6 +102,8 @@ class ProgressRepo:
             for stmt in also:
                 await conn.execute(stmt)
         self._cache.pop(project, None)
+        self._reading.pop(project, None)  # a read begun before this commit: not for later askers
+        self._version[project] = self._version.get(project, 0) + 1
         return ProgressEntry(id=new_id, **values)
 
     async def get(self, entry_id: int) -> ProgressEntry | None:
@@ -110,10 +125,34 @@ class ProgressRepo:
             return [ProgressEntry(**r._mapping) for r in await conn.execute(q)]
 
     async def progress_history(self, project: int) -> list[ProgressNote]:
-        now = time.monotonic()
         hit = self._cache.get(project)
-        if hit is not None and now - hit[0] < self.cache_seconds:
-            return list(hit[1])
+        if hit is not None:
+            age = time.monotonic() - hit[0]
+            if age < self.cache_seconds:
+                if age >= self.cache_seconds / 2 and project not in self._reading:
+                    self._read(project).add_done_callback(_quiet)  # in the background
+                return list(hit[1])
+        return list(await asyncio.shield(self._read(project)))
+
+    def _read(self, project: int) -> asyncio.Future:
+        """The project's entries read once for everybody asking now; cached when read."""
+        fut = self._reading.get(project)
+        if fut is None:
+            fut = self._reading[project] = asyncio.ensure_future(self._fetch(project))
+            fut.add_done_callback(
+                lambda f: self._reading.get(project) is f and self._reading.pop(project)
+            )
+        return fut
+
+    async def _fetch(self, project: int) -> list[ProgressNote]:
+        at, version = time.monotonic(), self._version.get(project, 0)
         notes = [e.as_note() for e in await self.entries(project)]
-        self._cache[project] = (now, notes)
-        return list(notes)
+        if self._version.get(project, 0) == version:  # no add since the read began
+            self._cache[project] = (at, notes)
+        return notes
+
+
+def _quiet(fut: asyncio.Future) -> None:
+    """A failed background refresh: the cached list stays; past its age a read asks again."""
+    if not fut.cancelled() and fut.exception() is not None:
+        log.warning("progress refresh failed: %s", fut.exception())

@@ -18,6 +18,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import (
     delete,
@@ -31,6 +32,7 @@ from bot.intents import PROJECT_INTENTS
 from bot.models import Message, Route
 from bot.privacy import redact
 from bot.storage.db import Database
+from bot.storage.multirow import multirow
 from bot.storage.schema import (
     inbox_decisions,
     privacy_notices,
@@ -50,6 +52,11 @@ LEGACY_ASK_CONFIDENCE = 0.5
 SELFCHECK = "selfcheck"  # a finished self-check: intent and outcome of its one row
 OUTCOMES = ("answered", "asked_back", "out_of_scope", SELFCHECK)
 MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
+# Questions per transaction at most: a 700-row flush held SQLite's one connection ~60-85 ms with
+# the event loop busy, and a resident's subscribe waited behind it. On SQLite a page runs on the
+# loop's thread when the connection is idle (Database.run_now, ~0.1 ms a row): smaller pages.
+FLUSH_ROWS = 200
+FLUSH_ROWS_SQLITE = 64
 NOTICE_CLAIM_TTL = 3600  # seconds: far past any write-behind flush; then the row decides
 
 
@@ -118,6 +125,12 @@ def mask_digits(text: str) -> str:
     return redact(text)
 
 
+def _insert_all(insert, rows, conn) -> None:
+    result = conn.execute(insert, rows)
+    if result.returns_rows:  # (multirow: read to the end, or SQLite cannot commit)
+        result.all()
+
+
 class QuestionLogRepo:
     """Implements bot.services.QuestionLog on the database."""
 
@@ -141,12 +154,23 @@ class QuestionLogRepo:
         self._clock = clock
         self._next_purge = clock()  # start() purges; then record() once a day
         self._noticed: dict[tuple[str, str], None] = {}  # (user_hash, kind) known to be shown
-        # SQLite (this process is the file's only user): every notice shown, from start().
+        # One instance (SQLite always, by the instance lock; PostgreSQL without shared state):
+        # every notice shown, from start(), so a first message reads nothing.
         self._shown: ShownSet | None = None
         self._notice_stmt = None
-        # Several instances (bot.shared.SharedState): one SET NX decides who shows a notice,
-        # so a resident whose messages alternate between instances sees it once.
-        self.shared = None
+        self._shared = None
+
+    @property
+    def shared(self):
+        """Several instances (bot.shared.SharedState): one SET NX decides who shows a notice,
+        so a resident whose messages alternate between instances sees it once."""
+        return self._shared
+
+    @shared.setter
+    def shared(self, value) -> None:
+        self._shared = value
+        if value is not None and not self.db.is_sqlite:
+            self._shown = None  # other instances show notices too: the database knows, ask it
 
     @classmethod
     def from_config(cls, db: Database, config, batch_seconds: float = 0.0) -> QuestionLogRepo:
@@ -159,7 +183,7 @@ class QuestionLogRepo:
         await self._ensure_secret()
         self._next_purge = self._clock() + PURGE_EVERY
         await self.purge()
-        if self.db.is_sqlite:  # no other process writes this file's notices: read them once
+        if self.db.is_sqlite or self.shared is None:  # nobody else shows notices: read them once
             t = privacy_notices.c
             rows = await self.db.run_sync(
                 lambda conn: conn.execute(select(t.user_hash, t.kind)).all()
@@ -220,11 +244,18 @@ class QuestionLogRepo:
     async def flush(self) -> None:
         """Write the questions waiting for the next batch (also called at shutdown)."""
         rows, self._pending = self._pending, []
-        if rows:
+        insert = multirow(question_log.insert()) if self.db.is_sqlite else question_log.insert()
+        size = FLUSH_ROWS_SQLITE if self.db.is_sqlite else FLUSH_ROWS
+        for i in range(0, len(rows), size):  # the connection is busy one page at a time
+            if i:
+                await asyncio.sleep(0)  # a turn of the loop between pages: answers go first
+            page = rows[i : i + size]
             try:
-                await self.db.run_sync(lambda conn: conn.execute(question_log.insert(), rows))
+                write = partial(_insert_all, insert, page)
+                if not self.db.run_now(write)[0]:  # SQLite, connection idle: here, no thread
+                    await self.db.run_sync(write)
             except Exception:  # the log must never take the bot down; the rows are lost
-                log.exception("question log: could not write %d questions", len(rows))
+                log.exception("question log: could not write %d questions", len(page))
 
     async def close(self) -> None:
         """Flush what is waiting; stop the timer."""
@@ -274,9 +305,10 @@ class QuestionLogRepo:
     async def first_time(self, user_key: str, kind: str) -> bool:
         """True once per user and kind of notice (it is recorded as shown); False after.
 
-        On SQLite no read at all (every notice shown is known since start(), bot.storage.shownset);
-        elsewhere one read on a user's first message in this process, shared with the other
-        residents' first messages of the same moment. The "shown" row goes out with the
+        With one instance no read at all (every notice shown is known since start(),
+        bot.storage.shownset: SQLite, and PostgreSQL without redis.url); with several, one read on
+        a user's first message in this process, shared with the other residents' first messages
+        of the same moment. The "shown" row goes out with the
         write-behind batch, so the answer awaits no write (a burst of new users used to queue
         one INSERT each on the answer path). Two processes meeting the same new user at the same
         moment may both show the notice: harmless, and rare."""

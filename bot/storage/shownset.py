@@ -1,6 +1,6 @@
-"""Which privacy notices were shown, kept in memory for a process that is the database's only
-user (SQLite: one process per file, by the instance lock): a new resident's first message then
-needs no read at all.
+"""Which privacy notices were shown, kept in memory for a process that is the only one showing
+them (SQLite: one process per file, by the instance lock; PostgreSQL without redis.url: one
+instance, docs/instances.md): a new resident's first message then needs no read at all.
 
 The read was the last thing a first message awaited from storage, and on SQLite it queued behind
 the write-behind batch on the one connection: the open-loop benchmark's p99 with 2,000 residents

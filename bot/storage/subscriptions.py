@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import (
     and_,
     delete,
@@ -66,7 +68,12 @@ class SubscriptionRepo:
                 conn.execute(self._upsert, [seen])
             return bool(conn.execute(stmt).rowcount)
 
-        return await self.db.run_sync(write)  # one turn of SQLite's thread
+        try:  # committed with the other subscribes of the moment: one turn of SQLite's thread
+            return await self.db.writes.run(write)
+        except asyncio.CancelledError:
+            if seen is not None:  # perhaps not written: back to the write-behind (an upsert)
+                self.db.later.put(self._upsert, user_key, seen, replace=False)
+            raise
 
     async def unsubscribe(self, user_key: str, project: int | None) -> int:
         cond = subscriptions.c.user_key == user_key
