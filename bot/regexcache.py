@@ -15,6 +15,7 @@ KB cache. The result is the same Pattern `re.compile` returns (tests/test_regexc
 from __future__ import annotations
 
 import _sre
+import hashlib
 import io
 import os
 import pickle
@@ -53,7 +54,7 @@ def _path():
     folder = cache_dir()
     if folder is None:
         return None
-    name = __import__("hashlib").sha1(_BUILD.encode()).hexdigest()[:16]
+    name = hashlib.sha1(_BUILD.encode()).hexdigest()[:16]
     return folder / f"regex-{name}.pickle"
 
 
