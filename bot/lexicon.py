@@ -13,7 +13,7 @@ from functools import cached_property
 
 import ahocorasick
 
-from bot import regexcache, segment
+from bot import lexiconcache, regexcache, segment
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
 from bot.text import compact
@@ -84,6 +84,9 @@ SUBTERM_FACTOR = 0.6
 PINYIN_FACTOR = 0.9
 MIN_INITIALS = 3  # ylcw (养老床位) is an abbreviation; db could be 低保 or 大病
 SPOKEN_FACTOR = 0.9  # 生育的保险: a name with 的 inside, as people say it
+# What a build makes and bot.lexiconcache keeps (the rules, automatons and segmenter are remade).
+KEPT = ("entries", "stopwords", "max_len", "by_pinyin", "_pinyin_words", "examples")
+KEPT += ("example_keys", "project_term_list", "road_names", "cue_list")
 SITUATION_FACTOR = 0.5  # a life situation (失业) points to a project less surely than its name
 
 
@@ -119,6 +122,26 @@ class Example:
 
 class Lexicon:
     def __init__(self, kb: KnowledgeBase):
+        self._compile_rules(kb)
+        # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
+        # The pristine one the KB checks used is adopted: a start loads one dictionary, and a
+        # reload's new lexicon never touches the instance that is serving.
+        self.segmenter = segment.adopt()
+        kept = lexiconcache.load(kb)
+        if kept is None:
+            taught = self._build(kb)
+            lexiconcache.save(kb, {k: vars(self)[k] for k in KEPT}, taught)
+        else:  # what an earlier start built from these same files with this same code
+            state, taught = kept
+            vars(self).update({k: state[k] for k in KEPT})
+            for key in taught:  # the same words in the same order: the same suggested weights
+                self.segmenter.add_word(key, None, None)
+        self.exact_ac = _automaton((k, k) for k in self.entries)
+        self.pinyin_ac = _automaton((pinyin_codes(w), (len(w), w)) for w in self.by_pinyin.values())
+
+    def _compile_rules(self, kb: KnowledgeBase) -> None:
+        """vocab.yaml's synonyms, dialect, narrative, intent and out-of-scope rules as regexes
+        (compiled from bot.regexcache's kept programs)."""
         self._fold_map: dict[str, str] = {}
         for canon, variants in kb.vocab.synonyms.items():
             for v in variants:
@@ -132,19 +155,6 @@ class Lexicon:
         self._narrative = regexcache.compile(
             "|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)"
         )
-        # One segmenter: it splits KB terms into sub-terms while pristine, then learns them.
-        # The pristine one the KB checks used is adopted: a start loads one dictionary, and a
-        # reload's new lexicon never touches the instance that is serving.
-        self.segmenter = segment.adopt()
-
-        self.entries: dict[str, Entry] = defaultdict(Entry)
-        for intent, spec in kb.vocab.intents.items():
-            for cue, w in spec.cues.items():
-                key = self.fold(compact(cue))
-                if key:
-                    self.entries[key].cues.append((intent, w))
-        self.stopwords = frozenset(self.fold(compact(w)) for w in kb.vocab.stopwords)
-        self._add_topics(kb, self._add_project_terms(kb))
         self.patterns = [
             (
                 regexcache.compile(p, re.MULTILINE),
@@ -157,6 +167,18 @@ class Lexicon:
         self.oos_patterns = [
             (regexcache.compile(p), w) for p, w in kb.vocab.out_of_scope_patterns.items()
         ]
+
+    def _build(self, kb: KnowledgeBase) -> list[str]:
+        """Every KB word and what it means (the KEPT attributes); returns the words the
+        segmenter was taught, in order."""
+        self.entries: dict[str, Entry] = defaultdict(Entry)
+        for intent, spec in kb.vocab.intents.items():
+            for cue, w in spec.cues.items():
+                key = self.fold(compact(cue))
+                if key:
+                    self.entries[key].cues.append((intent, w))
+        self.stopwords = frozenset(self.fold(compact(w)) for w in kb.vocab.stopwords)
+        self._add_topics(kb, self._add_project_terms(kb))
         for word, weight in kb.vocab.out_of_scope.items():
             key = self.fold(compact(word))
             if key:
@@ -169,8 +191,6 @@ class Lexicon:
         for key in sorted(self.entries, key=len):
             if len(key) >= 2:
                 self.by_pinyin.setdefault(pinyin_key(key), key)
-        self.exact_ac = _automaton((k, k) for k in self.entries)
-        self.pinyin_ac = _automaton((pinyin_codes(w), (len(w), w)) for w in self.by_pinyin.values())
         self._pinyin_words = dict(kb.vocab.pinyin_words)
         self.examples = [
             Example(key, n, ex.intent)
@@ -184,9 +204,10 @@ class Lexicon:
         # Every road the KB names (万东路, 八纬路…): another road is not on the list.
         self.road_names = [k for k in self.project_term_list if _ROAD_NAME.search(k)]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
-        for key in self.entries:
-            if len(key) >= 2 and not self.segmenter.has_word(key):
-                self.segmenter.add_word(key, None, None)
+        taught = [k for k in self.entries if len(k) >= 2 and not self.segmenter.has_word(k)]
+        for key in taught:
+            self.segmenter.add_word(key, None, None)
+        return taught
 
     def fold(self, text: str) -> str:
         """Replace colloquial and dialect spellings with the canonical word."""

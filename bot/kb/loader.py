@@ -156,7 +156,11 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
         for n, p in sorted(projects.items())
         for key, note in p.todo.items()
     ]
-    kb = KnowledgeBase(ylist, projects, vocab, source_text, directory, files)
+    digests = [loaded_list.digest, loaded_vocab.digest, _bytes(source_path)]
+    digests += [loaded_by_number[n].digest for n in sorted(loaded_by_number)]
+    kb = KnowledgeBase(
+        ylist, projects, vocab, source_text, directory, files, digest(b"".join(digests))
+    )
     return KBLoadResult(kb, [], warnings)
 
 

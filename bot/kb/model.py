@@ -16,6 +16,9 @@ class KnowledgeBase:
     source_text: str
     directory: Path
     files: dict[int, Path] = field(default_factory=dict)
+    # A hash of every file it was loaded from (bot.lexiconcache keys the built lexicon on it);
+    # empty for a KB made otherwise, which is then never cached.
+    digest: bytes = b""
 
     def project(self, number: int) -> Project | None:
         return self.projects.get(number)

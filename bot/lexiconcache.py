@@ -1,0 +1,90 @@
+"""A built lexicon kept between starts, like the KB cache keeps validated files.
+
+Building the router's lexicon (~30 ms for 20 projects, ~0.3 ms more per project: every name,
+keyword, place and situation normalised, cut into pieces, given spoken forms and pinyin keys)
+is a pure function of the KB's files and the building code, so its result is kept under their
+hashes. What is kept is plain data and the lexicon's own Entry and Example records; the rules
+(regexes, from bot.regexcache), the automatons and the segmenter are made anew at every start,
+and the segmenter is taught the same words in the same order as when the lexicon was built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import os
+import pickle
+from pathlib import Path
+
+from bot.cachedir import cache_dir
+
+FORMAT = 1
+KEEP = 8  # cache files kept (one per KB); the oldest go first
+_BOT = Path(__file__).resolve().parent
+_CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")
+_CODE += ("regexkeys.py", "segment.py", "kb/schema.py")
+_ALLOWED = {("bot.lexicon", "Entry"), ("bot.lexicon", "Example")}
+_ALLOWED |= {("builtins", "set"), ("builtins", "frozenset")}
+
+
+class _LexiconUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not lexicon data")
+
+
+def _path(kb) -> Path | None:
+    """Where this KB's lexicon is kept, by the KB's files and the code; None when not kept."""
+    folder = cache_dir()
+    if folder is None or not getattr(kb, "digest", b""):
+        return None
+    from bot.segment import ORIGIN
+
+    h = hashlib.sha1(f"{FORMAT}".encode() + kb.digest)
+    for name in _CODE:
+        h.update((_BOT / name).read_bytes())
+    # The segmenter's dictionary and the simplified/traditional tables decide cuts and keys.
+    spec = importlib.util.find_spec("opencc")
+    for path in (ORIGIN, spec.origin if spec else None):
+        if path:
+            st = os.stat(path)
+            h.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return folder / f"lexicon-{h.hexdigest()[:24]}.pickle"
+
+
+def load(kb) -> tuple[dict, list[str]] | None:
+    """(the lexicon's data, the words its segmenter was taught), or None."""
+    try:
+        path = _path(kb)
+        if path is None:
+            return None
+        with open(path, "rb") as f:
+            state, taught = _LexiconUnpickler(io.BytesIO(f.read())).load()
+    except Exception:  # missing, unreadable, damaged or planted: the lexicon is built
+        return None
+    if not isinstance(state, dict) or not isinstance(taught, list):
+        return None
+    return state, taught
+
+
+def save(kb, state: dict, taught: list[str]) -> None:
+    try:
+        path = _path(kb)
+        if path is None:
+            return
+        blob = pickle.dumps((state, taught), protocol=5)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)
+        kept = sorted(path.parent.glob("lexicon-*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError:  # a read-only home: the next start builds it again, nothing worse
+        return
+
+
+__all__ = ["load", "save"]

@@ -1,0 +1,92 @@
+"""A lexicon restored from the cache routes exactly as a built one; an edit builds it again."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+
+import pytest
+
+from bot.kb import load_kb
+from bot.lexicon import KEPT, Lexicon
+from bot.router import Router
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def kb_copy(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINXIN_CACHE_DIR", str(tmp_path / "cache"))
+    dest = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", dest)
+    return dest
+
+
+def _builds(monkeypatch) -> list[int]:
+    """Lexicons built (not restored) from now on."""
+    built: list[int] = []
+    real = Lexicon._build
+
+    def build(self, kb):
+        built.append(len(kb.projects))
+        return real(self, kb)
+
+    monkeypatch.setattr(Lexicon, "_build", build)
+    return built
+
+
+def _texts() -> list[str]:
+    path = ROOT / "tests" / "data" / "router_holdout.jsonl"
+    return [json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x.strip()]
+
+
+def test_a_restored_lexicon_routes_and_cuts_as_a_built_one(kb_copy, monkeypatch):
+    built_router = Router(load_kb(kb_copy).kb)
+    built = _builds(monkeypatch)
+    restored_router = Router(load_kb(kb_copy).kb)
+    assert built == []  # from the cache
+    a, b = built_router.lex, restored_router.lex
+    for name in KEPT:
+        assert getattr(a, name) == getattr(b, name), name
+    assert a.segmenter is not b.segmenter
+    for text in _texts():
+        assert b.segmenter.cut(text, False) == a.segmenter.cut(text, False), text
+        assert restored_router.analyse(text) == built_router.analyse(text), text
+
+
+def test_an_edited_file_builds_the_lexicon_again(kb_copy, monkeypatch):
+    assert "乒乓球馆" not in Router(load_kb(kb_copy).kb).lex.entries
+    path = kb_copy / "2023" / "16-tiyu.yaml"
+    text = path.read_text("utf-8")
+    assert "健身园, 市民排球场" in text
+    path.write_text(text.replace("健身园, 市民排球场", "健身园, 乒乓球馆, 市民排球场"), "utf-8")
+    built = _builds(monkeypatch)
+    router = Router(load_kb(kb_copy).kb)
+    assert built == [20]
+    assert router.lex.entries["乒乓球馆"].projects == {16: 3.0}  # a 4-character name of 16
+
+
+def test_a_damaged_or_planted_file_is_ignored(kb_copy, tmp_path, monkeypatch):
+    Router(load_kb(kb_copy).kb)
+    (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
+    kept.write_bytes(b"\x80\x05broken")
+    built = _builds(monkeypatch)
+    Router(load_kb(kb_copy).kb)
+    assert built == [20]
+
+    class Boom:
+        def __reduce__(self):
+            return (shutil.rmtree, (str(kb_copy),))
+
+    kept.write_bytes(pickle.dumps(({"entries": Boom()}, [])))
+    router = Router(load_kb(kb_copy).kb)
+    assert built == [20, 20] and (kb_copy / "2023" / "_list.yaml").exists()
+    assert router.route("医保住院最高报多少").project == 5
+
+
+def test_no_cache_folder_means_a_build_every_time(kb_copy, monkeypatch):
+    monkeypatch.setenv("MINXIN_CACHE_DIR", "")
+    built = _builds(monkeypatch)
+    Router(load_kb(kb_copy).kb)
+    Router(load_kb(kb_copy).kb)
+    assert built == [20, 20]
