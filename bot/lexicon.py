@@ -128,6 +128,10 @@ class Lexicon:
         # reload's new lexicon never touches the instance that is serving.
         self.segmenter = segment.adopt()
         kept = lexiconcache.load(kb)
+        if kept is not None and not (
+            set(KEPT) <= kept[0].keys() and all(isinstance(w, str) for w in kept[1])
+        ):
+            kept = None  # not what this code keeps (a damaged or planted file): build
         if kept is None:
             taught = self._build(kb)
             lexiconcache.save(kb, {k: vars(self)[k] for k in KEPT}, taught)

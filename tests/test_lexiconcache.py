@@ -83,6 +83,10 @@ def test_a_damaged_or_planted_file_is_ignored(kb_copy, tmp_path, monkeypatch):
     assert built == [20, 20] and (kb_copy / "2023" / "_list.yaml").exists()
     assert router.route("医保住院最高报多少").project == 5
 
+    kept.write_bytes(pickle.dumps(({"entries": {}}, [1, 2])))  # plain data, not a lexicon
+    router = Router(load_kb(kb_copy).kb)
+    assert built == [20, 20, 20] and router.route("医保住院最高报多少").project == 5
+
 
 def test_no_cache_folder_means_a_build_every_time(kb_copy, monkeypatch):
     monkeypatch.setenv("MINXIN_CACHE_DIR", "")
