@@ -1,8 +1,12 @@
-"""Where a start keeps what it can reuse next time (the KB cache, compiled regexes)."""
+"""Where a start keeps what it can reuse next time (the KB cache, compiled regexes, the
+lexicon), and how those files are read and written."""
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -15,3 +19,52 @@ def cache_dir() -> Path | None:
         return Path(env).expanduser() if env else None
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "minxinbot"
+
+
+_BUILTINS = {("builtins", "set"), ("builtins", "frozenset")}
+
+
+class _Allowed(pickle.Unpickler):
+    def __init__(self, data: bytes, allowed: Callable[[str, str], bool]):
+        super().__init__(io.BytesIO(data))
+        self._allowed = allowed
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _BUILTINS or self._allowed(module, name):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not kept in the cache")
+
+
+def nothing_else(_module: str, _name: str) -> bool:
+    return False
+
+
+def unpickle(data: bytes, allowed: Callable[[str, str], bool] = nothing_else):
+    """Plain data (and sets), plus the classes `allowed` names: a planted file cannot run
+    code. Raises on anything damaged or refused."""
+    return _Allowed(data, allowed).load()
+
+
+def read(path: Path, allowed: Callable[[str, str], bool] = nothing_else):
+    with open(path, "rb") as f:
+        return unpickle(f.read(), allowed)
+
+
+def write(path: Path, obj, keep: int | None = None) -> None:
+    """Write atomically, readable by this user only; with `keep`, only the `keep` newest files
+    of the same kind (the name up to its first '-') stay. A cache that cannot be written is
+    not an error: the next start only does the work again."""
+    blob = pickle.dumps(obj, protocol=5)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)
+        if keep is not None:
+            kind = path.name.split("-", 1)[0]
+            files = sorted(path.parent.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime)
+            for old in files[:-keep]:
+                old.unlink(missing_ok=True)
+    except OSError:
+        return

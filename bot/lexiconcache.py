@@ -12,32 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import io
 import os
-import pickle
 from pathlib import Path
 
-from bot.cachedir import cache_dir
+from bot import cachedir
 
 FORMAT = 1
 KEEP = 8  # cache files kept (one per KB); the oldest go first
 _BOT = Path(__file__).resolve().parent
 _CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")
 _CODE += ("regexkeys.py", "segment.py", "kb/schema.py")
-_ALLOWED = {("bot.lexicon", "Entry"), ("bot.lexicon", "Example")}
-_ALLOWED |= {("builtins", "set"), ("builtins", "frozenset")}
 
 
-class _LexiconUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not lexicon data")
+def _lexicon_records(module: str, name: str) -> bool:
+    return module == "bot.lexicon" and name in ("Entry", "Example")
 
 
 def _path(kb) -> Path | None:
     """Where this KB's lexicon is kept, by the KB's files and the code; None when not kept."""
-    folder = cache_dir()
+    folder = cachedir.cache_dir()
     if folder is None or not getattr(kb, "digest", b""):
         return None
     from bot.segment import ORIGIN
@@ -60,8 +53,7 @@ def load(kb) -> tuple[dict, list[str]] | None:
         path = _path(kb)
         if path is None:
             return None
-        with open(path, "rb") as f:
-            state, taught = _LexiconUnpickler(io.BytesIO(f.read())).load()
+        state, taught = cachedir.read(path, _lexicon_records)
     except Exception:  # missing, unreadable, damaged or planted: the lexicon is built
         return None
     if not isinstance(state, dict) or not isinstance(taught, list):
@@ -70,21 +62,9 @@ def load(kb) -> tuple[dict, list[str]] | None:
 
 
 def save(kb, state: dict, taught: list[str]) -> None:
-    try:
-        path = _path(kb)
-        if path is None:
-            return
-        blob = pickle.dumps((state, taught), protocol=5)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(blob)
-        os.replace(tmp, path)
-        kept = sorted(path.parent.glob("lexicon-*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in kept[:-KEEP]:
-            old.unlink(missing_ok=True)
-    except OSError:  # a read-only home: the next start builds it again, nothing worse
-        return
+    path = _path(kb)
+    if path is not None:
+        cachedir.write(path, (state, taught), keep=KEEP)
 
 
 __all__ = ["load", "save"]

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import _sre
 import hashlib
-import io
-import os
-import pickle
 import re
 import sys
 import threading
 
-from bot.cachedir import cache_dir
+from bot import cachedir
 
 try:  # Python 3.11+
     from re import _compiler, _parser
@@ -45,13 +42,8 @@ _dirty = False
 _loaded = False
 
 
-class _BuiltinsOnly(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        raise pickle.UnpicklingError(f"{module}.{name}: only plain data is kept here")
-
-
 def _path():
-    folder = cache_dir()
+    folder = cachedir.cache_dir()
     if folder is None:
         return None
     name = hashlib.sha1(_BUILD.encode()).hexdigest()[:16]
@@ -65,8 +57,7 @@ def _load() -> None:
         path = _path()
         if path is None:
             return
-        with open(path, "rb") as f:
-            saved = _BuiltinsOnly(io.BytesIO(f.read())).load()
+        saved = cachedir.read(path)
     except Exception:  # missing, unreadable or damaged: every pattern is compiled afresh
         return
     if isinstance(saved, dict) and saved.get("build") == _BUILD:
@@ -162,16 +153,8 @@ def save() -> None:
             for pattern in [k for k in _required if k not in _required_used]:
                 del _required[pattern]
         saved = {"build": _BUILD, "programs": dict(_programs), "required": dict(_required)}
-        blob = pickle.dumps(saved, protocol=5)
         _dirty = False
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(blob)
-        os.replace(tmp, path)
-    except OSError:  # a read-only home: the next start compiles again, nothing worse
-        return
+    cachedir.write(path, saved)  # a read-only home: the next start compiles again
 
 
 __all__ = ["compile", "required_chars", "save"]

@@ -17,11 +17,11 @@ Only plain data and the schema's own models are unpickled: a planted file cannot
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import pickle
 from pathlib import Path
 
+from bot import cachedir
 from bot.cachedir import cache_dir
 
 FORMAT = 2
@@ -30,7 +30,7 @@ _CODE = ("kb/claims.py", "kb/loader.py", "kb/schema.py", "kb/truth.py", "kb/yaml
 _CODE += ("kb/cache.py", "text.py", "segment.py")
 _BOT = Path(__file__).resolve().parents[1]
 _SAFE = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone")}
-_SAFE |= {("datetime", "timedelta"), ("builtins", "set"), ("builtins", "frozenset")}
+_SAFE |= {("datetime", "timedelta")}
 
 
 def _code_fingerprint() -> bytes:
@@ -56,26 +56,20 @@ def digest(raw: bytes) -> bytes:
     return hashlib.sha1(raw).digest()
 
 
-class _PlainUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) in _SAFE:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+def _plain(module: str, name: str) -> bool:
+    return (module, name) in _SAFE
 
 
-class _ModelUnpickler(_PlainUnpickler):
+def _plain_or_model(module: str, name: str) -> bool:
     """Plain data and the schema's models (pydantic restores their fields without validating)."""
+    if module != "bot.kb.schema":
+        return _plain(module, name)
+    from pydantic import BaseModel
 
-    def find_class(self, module: str, name: str):
-        if module == "bot.kb.schema":
-            from pydantic import BaseModel
+    from bot.kb import schema
 
-            from bot.kb import schema
-
-            cls = getattr(schema, name, None)
-            if isinstance(cls, type) and issubclass(cls, BaseModel):
-                return cls
-        return super().find_class(module, name)
+    cls = getattr(schema, name, None)
+    return isinstance(cls, type) and issubclass(cls, BaseModel)
 
 
 class KBCache:
@@ -94,8 +88,7 @@ class KBCache:
             self.key = hashlib.sha1(_code_fingerprint() + b"".join(context)).digest()
             name = hashlib.sha1(str(ydir.resolve()).encode()).hexdigest()[:16]
             self.path = folder / f"kb-{name}.pickle"
-            with open(self.path, "rb") as f:
-                saved = _PlainUnpickler(io.BytesIO(f.read())).load()
+            saved = cachedir.read(self.path, _plain)
         except Exception:  # missing, unreadable or damaged (unpickling can raise almost anything)
             return
         if isinstance(saved, dict) and saved.get("key") == self.key:
@@ -117,7 +110,7 @@ class KBCache:
         if not hit or hit[0] != raw_digest:
             return None
         try:
-            obj = _ModelUnpickler(io.BytesIO(hit[1])).load()
+            obj = cachedir.unpickle(hit[1], _plain_or_model)
         except Exception:  # a damaged entry: validate again
             return None
         return obj if type(obj) is cls else None
@@ -143,25 +136,7 @@ class KBCache:
         truth = {k: v for k, v in self.truth.items() if k in names}
         models = {k: v for k, v in self.models.items() if k in names}
         saved = {"key": self.key, "parsed": parsed, "truth": truth, "models": models}
-        blob = pickle.dumps(saved, protocol=5)
-        import tempfile  # only when something changed: ~6 ms to import
-
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".kb-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-            os.replace(tmp, self.path)
-            _evict(self.path.parent)
-        except OSError:
-            return
-
-
-def _evict(folder: Path) -> None:
-    """Keep the KEEP most recently written cache files (tests make many KB copies)."""
-    files = sorted(folder.glob("kb-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[KEEP:]:
-        old.unlink(missing_ok=True)
+        cachedir.write(self.path, saved, keep=KEEP)  # tests make many KB copies
 
 
 __all__ = ["KBCache", "cache_dir", "digest"]
