@@ -70,7 +70,8 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
 
     vocab_path = directory / "vocab.yaml"
     source_path = ydir / SOURCE_NAME
-    cache = KBCache(ydir, [_bytes(vocab_path), _bytes(source_path)])
+    vocab_digest, source_digest = _bytes(vocab_path), _bytes(source_path)
+    cache = KBCache(ydir, [vocab_digest, source_digest])
     loaded_list = _load_model(ydir / "_list.yaml", YearList, errors, cache)
     ylist = loaded_list.obj if loaded_list else None
     vocab = None
@@ -156,7 +157,7 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
         for n, p in sorted(projects.items())
         for key, note in p.todo.items()
     ]
-    digests = [loaded_list.digest, loaded_vocab.digest, _bytes(source_path)]
+    digests = [loaded_list.digest, vocab_digest, source_digest]
     digests += [loaded_by_number[n].digest for n in sorted(loaded_by_number)]
     kb = KnowledgeBase(
         ylist, projects, vocab, source_text, directory, files, digest(b"".join(digests))
