@@ -53,13 +53,19 @@ class GatheredReads:
                 )
             except Exception as e:
                 outcomes = [(False, e)] * len(batch)
-            for (_, f), (ok, value) in zip(batch, outcomes, strict=True):
-                if f.done():  # its caller was cancelled meanwhile
-                    continue
-                if ok:
-                    f.set_result(value)
-                else:
-                    f.set_exception(value)
+            settle(batch, outcomes)
+
+
+def settle(batch: list[tuple[Any, asyncio.Future]], outcomes: list[tuple[bool, Any]]) -> None:
+    """Each caller of a gathered batch gets its own result or exception (bot.storage.batchwrite
+    too); one whose caller was cancelled meanwhile is left alone."""
+    for (_, f), (ok, value) in zip(batch, outcomes, strict=True):
+        if f.done():
+            continue
+        if ok:
+            f.set_result(value)
+        else:
+            f.set_exception(value)
 
 
 def _one(conn, fn) -> tuple[bool, Any]:

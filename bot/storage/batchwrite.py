@@ -24,6 +24,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from bot.storage.batchread import settle
+
 MAX_WRITES = 200  # writes per transaction at most; more go in the next one
 
 
@@ -65,13 +67,7 @@ class GatheredWrites:
                     for _, f in batch:
                         f.cancel()
                     raise
-                for (_, f), (ok, value) in zip(batch, outcomes, strict=True):
-                    if f.done():  # its caller was cancelled meanwhile (the write stands)
-                        continue
-                    if ok:
-                        f.set_result(value)
-                    else:
-                        f.set_exception(value)
+                settle(batch, outcomes)  # a caller cancelled meanwhile: its write stands
 
     async def _together(self, batch) -> list[tuple[bool, Any]]:
         try:
