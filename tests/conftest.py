@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,15 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 @pytest.fixture(scope="session")
 def holder() -> KBHolder:
     return KBHolder()
+
+
+@pytest.fixture
+def kb_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the bundled knowledge folder to edit, with its own start-up cache folder."""
+    monkeypatch.setenv("MINXIN_CACHE_DIR", str(tmp_path / "cache"))
+    dest = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", dest)
+    return dest
 
 
 @pytest.fixture

@@ -5,19 +5,8 @@ from __future__ import annotations
 import pickle
 import shutil
 
-import pytest
-
 from bot.kb import cache as kbcache
 from bot.kb import load_kb
-from tests.conftest import ROOT
-
-
-@pytest.fixture
-def kb_copy(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINXIN_CACHE_DIR", str(tmp_path / "cache"))
-    dest = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", dest)
-    return dest
 
 
 def _errors(directory) -> list[str]:

@@ -6,20 +6,10 @@ import json
 import pickle
 import shutil
 
-import pytest
-
 from bot.kb import load_kb
 from bot.lexicon import KEPT, Lexicon
 from bot.router import Router
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def kb_copy(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINXIN_CACHE_DIR", str(tmp_path / "cache"))
-    dest = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", dest)
-    return dest
 
 
 def _builds(monkeypatch) -> list[int]:
