@@ -19,7 +19,6 @@ import importlib
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -30,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bigkb import big_kb  # noqa: E402
 
 from bot.kbholder import KBHolder  # noqa: E402
 from bot.text import normalise  # noqa: E402
@@ -103,23 +104,6 @@ def child(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, fl
     return wall, int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
-def big_kb(folder: Path, n: int) -> Path:
-    """The bundled KB with its 20 projects repeated up to n (a city's list, several districts)."""
-    kb = folder / f"kb{n}"
-    shutil.copytree(ROOT / "knowledge", kb)
-    year = kb / "2023"
-    files = sorted(year.glob("[0-9][0-9]-*.yaml"))
-    for k in range(len(files) + 1, n + 1):
-        src = files[(k - 1) % len(files)]
-        text = re.sub(r"^number: \d+", f"number: {k}", src.read_text("utf-8"), flags=re.M)
-        (year / f"{k}-copy.yaml").write_text(text, "utf-8")
-    listing = (year / "_list.yaml").read_text("utf-8")
-    (year / "_list.yaml").write_text(
-        re.sub(r"^projects: \d+", f"projects: {n}", listing, flags=re.M), "utf-8"
-    )
-    return kb
-
-
 def in_process_start(folder: Path, cache: Path | None) -> float:
     """KBHolder(folder) in this process: KB load + router build, dictionary included."""
     saved = os.environ.get("MINXIN_CACHE_DIR")
@@ -137,7 +121,10 @@ def in_process_start(folder: Path, cache: Path | None) -> float:
 
 def startup(tmp: Path, reps: int) -> None:
     """20 vs 400 projects, A B A B: in process (cold and warm cache) and as `ask` processes."""
-    sizes = {20: ROOT / "knowledge", 400: big_kb(tmp, 400)}
+    sizes = {
+        20: ROOT / "knowledge",
+        400: big_kb(tmp, 400),
+    }  # 380 distinct projects added (bigkb.py)
     warm = {n: tmp / f"cache{n}" for n in sizes}
     inproc = {(n, k): [] for n in sizes for k in ("cold", "warm")}
     procs = {n: [] for n in sizes}
