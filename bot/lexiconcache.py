@@ -3,8 +3,10 @@
 Building the router's lexicon (~30 ms for 20 projects, ~0.3 ms more per project: every name,
 keyword, place and situation normalised, cut into pieces, given spoken forms and pinyin keys)
 is a pure function of the KB's files and the building code, so its result is kept under their
-hashes. What is kept is plain data and the lexicon's own Entry and Example records; the rules
-(regexes, from bot.regexcache), the automatons and the segmenter are made anew at every start,
+hashes. What is kept is plain data and the lexicon's own Entry and Example records (with the
+pinyin automaton's keys, as strings); the rules (regexes, from bot.regexcache), the automatons
+(pyahocorasick's own pickles would hand its C code unchecked node data) and the segmenter are
+made anew at every start,
 and the segmenter is taught the same words in the same order as when the lexicon was built.
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from bot import cachedir
 
-FORMAT = 1
+FORMAT = 2  # 2: the pinyin automaton's keys kept too
 KEEP = 8  # cache files kept (one per KB); the oldest go first
 _BOT = Path(__file__).resolve().parent
 _CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")

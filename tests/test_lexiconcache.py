@@ -8,6 +8,7 @@ import shutil
 
 from bot.kb import load_kb
 from bot.lexicon import KEPT, Lexicon
+from bot.pinyin import pinyin_codes
 from bot.router import Router
 from tests.conftest import ROOT
 
@@ -84,3 +85,19 @@ def test_no_cache_folder_means_a_build_every_time(kb_copy, monkeypatch):
     Router(load_kb(kb_copy).kb)
     Router(load_kb(kb_copy).kb)
     assert built == [20, 20]
+
+
+def test_kept_pinyin_keys_that_do_not_fit_the_words_build_the_lexicon_again(
+    kb_copy, tmp_path, monkeypatch
+):
+    Router(load_kb(kb_copy).kb)
+    (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
+    state, taught = pickle.loads(kept.read_bytes())
+    assert len(state["pinyin_codes"]) == len(state["by_pinyin"])
+    state["pinyin_codes"] = state["pinyin_codes"][:-1]  # one key short: keys would shift
+    kept.write_bytes(pickle.dumps((state, taught)))
+    built = _builds(monkeypatch)
+    router = Router(load_kb(kb_copy).kb)
+    assert built == [20]
+    found = [value for _, value in router.lex.pinyin_ac.iter(pinyin_codes("医包"))]
+    assert (2, "医保") in found  # the homophone typo 医包 still reads as 医保
