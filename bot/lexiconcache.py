@@ -6,8 +6,7 @@ is a pure function of the KB's files and the building code, so its result is kep
 hashes. What is kept is plain data and the lexicon's own Entry and Example records (with the
 pinyin automaton's keys, as strings); the rules (regexes, from bot.regexcache), the automatons
 (pyahocorasick's own pickles would hand its C code unchecked node data) and the segmenter are
-made anew at every start,
-and the segmenter is taught the same words in the same order as when the lexicon was built.
+made anew at every start, and the segmenter is taught the same words in the same order as when the lexicon was built.
 """
 
 from __future__ import annotations
