@@ -130,7 +130,7 @@ class Lexicon:
         kept = lexiconcache.load(kb)
         if kept is not None and not (
             set(KEPT) <= kept[0].keys()
-            and all(isinstance(w, str) for w in kept[1])
+            and all(_taught_pair(p) for p in kept[1])
             and _codes_fit(kept[0]["pinyin_codes"], kept[0]["by_pinyin"])
         ):
             kept = None  # not what this code keeps (a damaged or planted file): build
@@ -140,8 +140,8 @@ class Lexicon:
         else:  # what an earlier start built from these same files with this same code
             state, taught = kept
             vars(self).update({k: state[k] for k in KEPT})
-            for key in taught:  # the same words in the same order: the same suggested weights
-                self.segmenter.add_word(key, None, None)
+            for key, weight in taught:  # the same words, weights and order: the same cuts
+                self.segmenter.add_word(key, weight, None)
         self.exact_ac = _automaton((k, k) for k in self.entries)
         words = self.by_pinyin.values()
         self.pinyin_ac = _automaton(
@@ -177,9 +177,9 @@ class Lexicon:
             (regexcache.compile(p), w) for p, w in kb.vocab.out_of_scope_patterns.items()
         ]
 
-    def _build(self, kb: KnowledgeBase) -> list[str]:
+    def _build(self, kb: KnowledgeBase) -> list[tuple[str, int]]:
         """Every KB word and what it means (the KEPT attributes); returns the words the
-        segmenter was taught, in order."""
+        segmenter was taught, in order, with their weights."""
         self.entries: dict[str, Entry] = defaultdict(Entry)
         for intent, spec in kb.vocab.intents.items():
             for cue, w in spec.cues.items():
@@ -216,10 +216,11 @@ class Lexicon:
         # Every road the KB names (万东路, 八纬路…): another road is not on the list.
         self.road_names = [k for k in self.project_term_list if _ROAD_NAME.search(k)]
         self.cue_list = [k for k, e in self.entries.items() if e.cues and len(k) >= 3]
-        taught = [k for k in self.entries if len(k) >= 2 and not self.segmenter.has_word(k)]
-        for key in taught:
-            self.segmenter.add_word(key, None, None)
-        return taught
+        new = [k for k in self.entries if len(k) >= 2 and not self.segmenter.has_word(k)]
+        # Each with the weight the segmenter suggested for it (which depends on the words
+        # taught before it): a restored lexicon teaches the same weights without asking for
+        # them again (~40 % of teaching, ~20 ms for 400 projects).
+        return [(key, self.segmenter.add_word(key, None, None)) for key in new]
 
     def fold(self, text: str) -> str:
         """Replace colloquial and dialect spellings with the canonical word."""
@@ -432,6 +433,17 @@ class _Nothing:
     @staticmethod
     def iter(_text: str):
         return iter(())
+
+
+def _taught_pair(pair) -> bool:
+    """A kept (word, weight) the segmenter was taught."""
+    return (
+        isinstance(pair, tuple)
+        and len(pair) == 2
+        and isinstance(pair[0], str)
+        and type(pair[1]) is int
+        and pair[1] >= 0
+    )
 
 
 def _codes_fit(codes, by_pinyin) -> bool:

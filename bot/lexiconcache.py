@@ -6,7 +6,8 @@ is a pure function of the KB's files and the building code, so its result is kep
 hashes. What is kept is plain data and the lexicon's own Entry and Example records (with the
 pinyin automaton's keys, as strings); the rules (regexes, from bot.regexcache), the automatons
 (pyahocorasick's own pickles would hand its C code unchecked node data) and the segmenter are
-made anew at every start, and the segmenter is taught the same words in the same order as when the lexicon was built.
+made anew at every start, and the segmenter is taught the same words with the same weights in
+the same order as when the lexicon was built.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from bot import cachedir
 
-FORMAT = 2  # 2: the pinyin automaton's keys kept too
+FORMAT = 3  # 2: the pinyin automaton's keys kept too; 3: the segmenter's weights
 KEEP = 8  # cache files kept (one per KB); the oldest go first
 _BOT = Path(__file__).resolve().parent
 _CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")
@@ -49,7 +50,7 @@ def _path(kb) -> Path | None:
 
 
 def load(kb) -> tuple[dict, list[str]] | None:
-    """(the lexicon's data, the words its segmenter was taught), or None."""
+    """(the lexicon's data, the (word, weight) pairs its segmenter was taught), or None."""
     try:
         path = _path(kb)
         if path is None:
@@ -62,7 +63,7 @@ def load(kb) -> tuple[dict, list[str]] | None:
     return state, taught
 
 
-def save(kb, state: dict, taught: list[str]) -> None:
+def save(kb, state: dict, taught: list[tuple[str, int]]) -> None:
     path = _path(kb)
     if path is not None:
         cachedir.write(path, (state, taught), keep=KEEP)

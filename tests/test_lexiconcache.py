@@ -101,3 +101,17 @@ def test_kept_pinyin_keys_that_do_not_fit_the_words_build_the_lexicon_again(
     assert built == [20]
     found = [value for _, value in router.lex.pinyin_ac.iter(pinyin_codes("医包"))]
     assert (2, "医保") in found  # the homophone typo 医包 still reads as 医保
+
+
+def test_kept_segmenter_words_without_their_weights_build_the_lexicon_again(
+    kb_copy, tmp_path, monkeypatch
+):
+    Router(load_kb(kb_copy).kb)
+    (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
+    state, taught = pickle.loads(kept.read_bytes())
+    assert all(isinstance(word, str) and type(weight) is int for word, weight in taught)
+    kept.write_bytes(pickle.dumps((state, [word for word, _ in taught])))  # words only
+    built = _builds(monkeypatch)
+    router = Router(load_kb(kb_copy).kb)
+    assert built == [20]
+    assert router.route("医保住院最高报多少").project == 5
