@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot import cachedir
 
-FORMAT = 3  # 2: the pinyin automaton's keys kept too; 3: the segmenter's weights
+FORMAT = 4  # 2: the pinyin automaton's keys kept too; 3: the segmenter's weights; 4: Entry
 KEEP = 8  # cache files kept (one per KB); the oldest go first
 _BOT = Path(__file__).resolve().parent
 _CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")
