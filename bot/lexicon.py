@@ -133,11 +133,7 @@ class Lexicon:
         # reload's new lexicon never touches the instance that is serving.
         self.segmenter = segment.adopt()
         kept = lexiconcache.load(kb)
-        if kept is not None and not (
-            set(KEPT) <= kept[0].keys()
-            and all(_taught_pair(p) for p in kept[1])
-            and _codes_fit(kept[0]["pinyin_codes"], kept[0]["by_pinyin"])
-        ):
+        if kept is not None and not _kept_fits(*kept):
             kept = None  # not what this code keeps (a damaged or planted file): build
         if kept is None:
             taught = self._build(kb)
@@ -440,24 +436,24 @@ class _Nothing:
         return iter(())
 
 
-def _taught_pair(pair) -> bool:
-    """A kept (word, weight) the segmenter was taught."""
+def _kept_fits(state: dict, taught) -> bool:
+    """A kept lexicon as this code keeps it (else a damaged or planted file): every KEPT
+    attribute, (word, weight) pairs taught, one pinyin string per word of by_pinyin. Checked
+    type by type over whole lists (map and set run in C: ~1 ms for 400 projects, not ~15)."""
+    if not (set(KEPT) <= state.keys() and isinstance(taught, list)):
+        return False
+    codes, by_pinyin = state["pinyin_codes"], state["by_pinyin"]
+    if not (isinstance(codes, list) and isinstance(by_pinyin, dict)):
+        return False
+    if len(codes) != len(by_pinyin) or not set(map(type, codes)) <= {str}:
+        return False
+    if not (set(map(type, taught)) <= {tuple} and set(map(len, taught)) <= {2}):
+        return False
+    words, weights = (list(x) for x in zip(*taught, strict=True)) if taught else ([], [])
     return (
-        isinstance(pair, tuple)
-        and len(pair) == 2
-        and isinstance(pair[0], str)
-        and type(pair[1]) is int
-        and pair[1] >= 0
-    )
-
-
-def _codes_fit(codes, by_pinyin) -> bool:
-    """Kept pinyin codes: one string per word of by_pinyin (else the file is not ours)."""
-    return (
-        isinstance(codes, list)
-        and isinstance(by_pinyin, dict)
-        and len(codes) == len(by_pinyin)
-        and all(isinstance(c, str) for c in codes)
+        set(map(type, words)) <= {str}
+        and set(map(type, weights)) <= {int}
+        and min(weights, default=0) >= 0
     )
 
 
