@@ -9,12 +9,12 @@ options (pending, per user) and its remaining pages.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
 from bot import regexcache
+from bot.context import NO_TURN
 from bot.conversation import Conversation
 from bot.models import Button, Message, Reply
 from bot.text import cut_line
@@ -103,10 +103,9 @@ class PendingOptions:
     def forget(self, user_key: str) -> None:
         self._data.pop(user_key, None)
 
-    @contextlib.asynccontextmanager
-    async def turn(self, user_key: str):
+    def turn(self, user_key: str):
         """Around one message of this user: here nothing; shared options load and save."""
-        yield
+        return NO_TURN
 
 
 def _utf8_len(s: str) -> int:
@@ -182,7 +181,6 @@ class Continuations:
             self._data = OrderedDict(self._data)
         return len(expired)
 
-    @contextlib.asynccontextmanager
-    async def turn(self, user_key: str):
+    def turn(self, user_key: str):
         """Around one message of this user: here nothing; shared pages load and save."""
-        yield
+        return NO_TURN

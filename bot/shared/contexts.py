@@ -13,7 +13,7 @@ import json
 import logging
 from dataclasses import fields
 
-from bot.context import CONTEXT_TTL, Context, ContextStore
+from bot.context import CONTEXT_TTL, NO_TURN, Context, ContextStore
 from bot.models import Button
 from bot.shared.hub import SharedState
 
@@ -157,16 +157,23 @@ class RedisContextStore(ContextStore):
         self.turns.forget(user_key)
 
 
-@contextlib.asynccontextmanager
-async def together(user_key: str, *stores):
+def together(user_key: str, *stores):
     """One turn over several stores: the Redis ones load with one MGET and save with one
     pipeline (a WeChat message's context, pages and options were six round trips, each about
-    0.14 ms of CPU in redis-py: more than the answer itself); in-memory stores just nest."""
-    shared = [s.parts(user_key) for s in stores if hasattr(s, "parts")]
+    0.14 ms of CPU in redis-py: more than the answer itself); in-memory stores just nest, and
+    when every store is in memory (one instance) the turn is nothing at all."""
+    shared = [s for s in stores if hasattr(s, "parts")]
+    turns = [t for s in stores if s not in shared and (t := s.turn(user_key)) is not NO_TURN]
+    if not shared and not turns:
+        return NO_TURN
+    return _together(user_key, turns, [s.parts(user_key) for s in shared])
+
+
+@contextlib.asynccontextmanager
+async def _together(user_key: str, turns: list, shared: list):
     async with contextlib.AsyncExitStack() as stack:
-        for s in stores:
-            if not hasattr(s, "parts"):
-                await stack.enter_async_context(s.turn(user_key))
+        for turn in turns:
+            await stack.enter_async_context(turn)
         if not shared:
             yield
             return
