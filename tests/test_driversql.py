@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, fu
 from sqlalchemy.dialects import postgresql
 
 from bot.storage import Database, driversql
+from bot.storage.inbox import _ADD, _DONE, _SENDING
 from bot.storage.qlog import _LOG_INSERT
 from bot.storage.schema import metadata, subscriptions, wechat_replies
 from bot.storage.subscriptions import SubscriptionRepo
@@ -144,6 +145,42 @@ def test_a_subscribe_counts_one_when_new_and_none_when_already_there(tmp_path):
     assert driver[1] == [1, 0]
     (stored,) = driver[0]
     assert stored[1:] == ("wx:a", 9, "2026-12-02 00:00:00.000000")  # (first column: the id)
+
+
+def test_inbox_rows_and_marks_as_core(tmp_path):
+    added = [
+        {"update_id": 10, "payload": '{"update_id": 10}', "received_at": T1},
+        {"update_id": 11, "payload": '{"update_id": 11}', "received_at": T1},
+    ]
+    out = {}
+    for name in ("core", "driver"):
+        path = tmp_path / f"{name}.db"
+        engine = create_engine(f"sqlite:///{path}")
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            if name == "core":
+                counts = [conn.execute(_ADD, [r]).rowcount for r in added + added[:1]]
+                conn.execute(_SENDING, [{"b_id": 10, "sending_at": T2}])
+                conn.execute(_DONE, [{"b_id": i, "handled_at": T3} for i in (10, 11)])
+            else:
+                counts = driversql.each(conn, _ADD, added + added[:1])
+                driversql.execute(conn, _SENDING, [{"b_id": 10, "sending_at": T2}])
+                driversql.execute(conn, _DONE, [{"b_id": i, "handled_at": T3} for i in (10, 11)])
+        with engine.begin() as conn:  # a second "done" changes nothing (handled_at IS NULL)
+            again = driversql.execute(conn, _DONE, [{"b_id": 10, "handled_at": T1}])
+        engine.dispose()
+        with sqlite3.connect(path) as raw:
+            out[name] = raw.execute("SELECT * FROM telegram_inbox ORDER BY 1").fetchall(), counts
+        assert again == 0
+    assert out["driver"] == out["core"]
+    assert out["driver"] == (
+        [
+            (10, None, "2026-12-01 15:47:39.123456", "2026-12-02 00:00:00.000000",
+             "2026-12-03 09:30:05.000000"),
+            (11, None, "2026-12-01 15:47:39.123456", None, "2026-12-03 09:30:05.000000"),
+        ],
+        [1, 1, 0],
+    )  # fmt: skip
 
 
 def test_json_values_as_core_stores_them(tmp_path):
