@@ -27,12 +27,7 @@ class SubscriptionRepo:
     def __init__(self, db: Database):
         self.db = db
         self._upsert_stmt = None
-        insert = sqlite_insert if db.is_sqlite else pg_insert
-        # One statement object, its values given as a row: on SQLite compiled once into driver
-        # SQL (bot.storage.driversql), not compiled and executed by Core on every subscribe.
-        self._subscribe = insert(subscriptions).on_conflict_do_nothing(
-            index_elements=["user_key", "project"]
-        )
+        self._subscribe_stmt = None
 
     async def touch_user(self, user_key: str, channel: str, chat_id: str) -> None:
         """Record that a user wrote to us (and where to reach them); reactivate if blocked.
@@ -61,6 +56,17 @@ class SubscriptionRepo:
                 },
             )
         return self._upsert_stmt
+
+    @property
+    def _subscribe(self):
+        # One statement object, its values given as a row: on SQLite compiled once into driver
+        # SQL (bot.storage.driversql), not compiled and executed by Core on every subscribe.
+        if self._subscribe_stmt is None:
+            insert = sqlite_insert if self.db.is_sqlite else pg_insert
+            self._subscribe_stmt = insert(subscriptions).on_conflict_do_nothing(
+                index_elements=["user_key", "project"]
+            )
+        return self._subscribe_stmt
 
     async def subscribe(self, user_key: str, project: int | None) -> bool:
         p = ALL if project is None else project
