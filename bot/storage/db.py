@@ -58,9 +58,7 @@ class Database:
             event.listen(self.engine.sync_engine.pool, "reset", _sqlite_reset)
         # Bookkeeping rows (last seen, stored replies) are written here, after the answer.
         self.later = (
-            WriteBehind(self, max_rows=MAX_ROWS_INLINE, multirow=True)
-            if self.is_sqlite
-            else WriteBehind(self)
+            WriteBehind(self, max_rows=MAX_ROWS_INLINE) if self.is_sqlite else WriteBehind(self)
         )
         # Reads an answer awaits, run together with the others of the same moment.
         self.reads = GatheredReads(self)

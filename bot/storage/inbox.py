@@ -13,10 +13,11 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.storage import driversql
 from bot.storage.db import Database
 from bot.storage.schema import telegram_inbox, utcnow
 
@@ -148,48 +149,30 @@ class Inbox:
         return res.rowcount or 0
 
 
-# SQLite: the same statements as driver SQL on the one connection's cursor. SQLAlchemy
+# SQLite: the same writes as driver SQL compiled once (bot.storage.driversql). SQLAlchemy
 # compiled a multi-row VALUES afresh for every batch (uncacheable: ~2.5 ms for 30 updates) and
 # spent ~0.2 ms of Python per mark statement; the single writer makes a per-row
 # INSERT … ON CONFLICT DO NOTHING and its rowcount exactly the RETURNING of the batch form.
-# PostgreSQL keeps the Core statements (several instances insert the same ids at once there).
-_ADD = (
-    "INSERT INTO telegram_inbox (update_id, payload, received_at) VALUES (?, ?, ?)"
-    " ON CONFLICT (update_id) DO NOTHING"
+# PostgreSQL keeps the Core statements above (several instances insert the same ids at once).
+_t = telegram_inbox.c
+_ADD = sqlite_insert(telegram_inbox).on_conflict_do_nothing(index_elements=["update_id"])
+_SENDING = update(telegram_inbox).where(_t.update_id == bindparam("b_id"))  # + sending_at
+_DONE = (  # + handled_at
+    update(telegram_inbox)
+    .where(_t.update_id == bindparam("b_id"), _t.handled_at.is_(None))
+    .values(payload=None)
 )
-_SENDING = "UPDATE telegram_inbox SET sending_at = ? WHERE update_id = ?"
-_DONE = (
-    "UPDATE telegram_inbox SET handled_at = ?, payload = NULL"
-    " WHERE update_id = ? AND handled_at IS NULL"
-)
-
-
-def _stamp(conn, when: dt.datetime):
-    """`when` as the column type binds it on this dialect (the same text Core would store)."""
-    return telegram_inbox.c.received_at.type._cached_bind_processor(conn.dialect)(when)
 
 
 def _sqlite_add(conn, items: list[tuple[int, str]], now: dt.datetime) -> set[int]:
-    stamp, cur, new = _stamp(conn, now), conn.connection.cursor(), set()
-    try:
-        for update_id, payload in items:
-            cur.execute(_ADD, (update_id, payload, stamp))
-            if cur.rowcount == 1:
-                new.add(update_id)
-    finally:
-        cur.close()
-    return new
+    rows = [{"update_id": i, "payload": p, "received_at": now} for i, p in items]
+    counts = driversql.each(conn, _ADD, rows)
+    return {update_id for (update_id, _), n in zip(items, counts, strict=True) if n == 1}
 
 
 def _sqlite_marks(conn, sending: list[int], done: list[int], now: dt.datetime) -> None:
-    stamp, cur = _stamp(conn, now), conn.connection.cursor()
-    try:
-        if sending:
-            cur.executemany(_SENDING, [(stamp, i) for i in sending])
-        if done:
-            cur.executemany(_DONE, [(stamp, i) for i in done])
-    finally:
-        cur.close()
+    driversql.execute(conn, _SENDING, [{"b_id": i, "sending_at": now} for i in sending])
+    driversql.execute(conn, _DONE, [{"b_id": i, "handled_at": now} for i in done])
 
 
 SENDING, DONE = 0, 1

@@ -31,8 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.intents import PROJECT_INTENTS
 from bot.models import Message, Route
 from bot.privacy import redact
+from bot.storage import driversql
 from bot.storage.db import Database
-from bot.storage.multirow import multirow
 from bot.storage.schema import (
     inbox_decisions,
     privacy_notices,
@@ -58,6 +58,7 @@ MAX_NOTICED = 100_000  # users whose notices are remembered in memory as well
 FLUSH_ROWS = 200
 FLUSH_ROWS_SQLITE = 64
 NOTICE_CLAIM_TTL = 3600  # seconds: far past any write-behind flush; then the row decides
+_LOG_INSERT = question_log.insert()  # one statement object: compiled once for its driver SQL
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,6 @@ async def stored_secret(db: Database) -> bytes:
 def mask_digits(text: str) -> str:
     """Personal information replaced by placeholders (kept under its old name for callers)."""
     return redact(text)
-
-
-def _insert_all(insert, rows, conn) -> None:
-    result = conn.execute(insert, rows)
-    if result.returns_rows:  # (multirow: read to the end, or SQLite cannot commit)
-        result.all()
 
 
 class QuestionLogRepo:
@@ -244,14 +239,14 @@ class QuestionLogRepo:
     async def flush(self) -> None:
         """Write the questions waiting for the next batch (also called at shutdown)."""
         rows, self._pending = self._pending, []
-        insert = multirow(question_log.insert()) if self.db.is_sqlite else question_log.insert()
         size = FLUSH_ROWS_SQLITE if self.db.is_sqlite else FLUSH_ROWS
         for i in range(0, len(rows), size):  # the connection is busy one page at a time
             if i:
                 await asyncio.sleep(0)  # a turn of the loop between pages: answers go first
             page = rows[i : i + size]
             try:
-                write = partial(_insert_all, insert, page)
+                # SQLite: one multi-row INSERT of driver SQL compiled once (bot.storage.driversql)
+                write = partial(driversql.execute, statement=_LOG_INSERT, rows=page)
                 if not self.db.run_now(write)[0]:  # SQLite, connection idle: here, no thread
                     await self.db.run_sync(write)
             except Exception:  # the log must never take the bot down; the rows are lost

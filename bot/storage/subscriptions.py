@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.storage import driversql
 from bot.storage.db import Database
 from bot.storage.schema import subscriptions, users
 from bot.storage.schema import utcnow as _now
@@ -26,6 +27,7 @@ class SubscriptionRepo:
     def __init__(self, db: Database):
         self.db = db
         self._upsert_stmt = None
+        self._subscribe_stmt = None
 
     async def touch_user(self, user_key: str, channel: str, chat_id: str) -> None:
         """Record that a user wrote to us (and where to reach them); reactivate if blocked.
@@ -33,7 +35,7 @@ class SubscriptionRepo:
         One INSERT … ON CONFLICT DO UPDATE: two first messages of a new user at once cannot
         both insert (an UPDATE-then-INSERT did, and PostgreSQL answered UniqueViolation)."""
         row = _seen_row(user_key, channel, chat_id)
-        await self.db.run_sync(lambda conn: conn.execute(self._upsert, [row]))
+        await self.db.run_sync(lambda conn: driversql.execute(conn, self._upsert, [row]))
 
     def seen(self, user_key: str, channel: str, chat_id: str) -> None:
         """touch_user without waiting: the upsert goes out with the next write-behind batch."""
@@ -55,18 +57,27 @@ class SubscriptionRepo:
             )
         return self._upsert_stmt
 
+    @property
+    def _subscribe(self):
+        # One statement object, its values given as a row: on SQLite compiled once into driver
+        # SQL (bot.storage.driversql), not compiled and executed by Core on every subscribe.
+        if self._subscribe_stmt is None:
+            insert = sqlite_insert if self.db.is_sqlite else pg_insert
+            self._subscribe_stmt = insert(subscriptions).on_conflict_do_nothing(
+                index_elements=["user_key", "project"]
+            )
+        return self._subscribe_stmt
+
     async def subscribe(self, user_key: str, project: int | None) -> bool:
         p = ALL if project is None else project
         # One statement (no read-then-write): a burst of subscribers costs one round trip each.
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        stmt = insert(subscriptions).values(user_key=user_key, project=p, created_at=_now())
-        stmt = stmt.on_conflict_do_nothing(index_elements=["user_key", "project"])
+        row = {"user_key": user_key, "project": p, "created_at": _now()}
         seen = self.db.later.take(self._upsert, user_key)
 
         def write(conn) -> bool:
             if seen is not None:  # a subscriber is a recipient from this commit on
-                conn.execute(self._upsert, [seen])
-            return bool(conn.execute(stmt).rowcount)
+                driversql.execute(conn, self._upsert, [seen])
+            return bool(driversql.execute(conn, self._subscribe, [row]))
 
         try:  # committed with the other subscribes of the moment: one turn of SQLite's thread
             return await self.db.writes.run(write)

@@ -1,10 +1,11 @@
 """Write-behind: rows an answer produces (last seen, stored replies) are written after it is sent.
 
 Nothing on a resident's answer path awaits these writes. Rows are queued in memory and written
-together, one transaction per batch (one executemany per statement), at most `delay` seconds
+together, one transaction per batch (one execute per statement), at most `delay` seconds
 after the first of them was queued. On SQLite (one connection per process) this is what keeps
 the connection free for the reads answers do need: it is held for one statement batch every
-`delay` seconds instead of one transaction per message.
+`delay` seconds instead of one transaction per message. On SQLite each statement's rows go out
+as driver SQL compiled once (bot.storage.driversql: an INSERT's as multi-row VALUES).
 
 On SQLite a batch runs on the event loop's thread when the connection is idle (Database.run_now:
 a few milliseconds of CPU, no hand-off to aiosqlite's thread), else in that thread.
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.sql import Executable
 
-from bot.storage.multirow import multirow
+from bot.storage import driversql
 
 
 class Transactions(Protocol):
@@ -53,12 +54,8 @@ class WriteBehind:
         db: Transactions,
         delay: float = DELAY,
         max_rows: int = MAX_ROWS,
-        multirow: bool = False,
     ):
         self.db = db
-        # SQLite: each statement's rows as multi-row VALUES (bot.storage.db.multirow), so a batch
-        # holds the connection for its own work, not for a GIL hand-off per row.
-        self.multirow = multirow
         self.delay = delay
         self.max_rows = max_rows
         # id(statement) -> (statement, {key: row}); dicts keep insertion order
@@ -111,8 +108,7 @@ class WriteBehind:
         for stmt_id, (statement, rows) in list(self._pending.items()):
             keys = list(rows)[: self.max_rows]
             if keys:  # (take() may have emptied it: executing with no rows inserts defaults)
-                sent = multirow(statement) if self.multirow else statement
-                batch.append((sent, [rows.pop(k) for k in keys]))
+                batch.append((statement, [rows.pop(k) for k in keys]))
             if not rows:
                 del self._pending[stmt_id]
         try:
@@ -136,10 +132,10 @@ class WriteBehind:
 
 
 def _execute(conn, batch) -> None:
+    # SQLite: driver SQL compiled once per statement (bot.storage.driversql; an INSERT's rows as
+    # multi-row VALUES); PostgreSQL: Core's executemany.
     for statement, rows in batch:
-        result = conn.execute(statement, rows)
-        if result.returns_rows:  # (multirow: read to the end, or SQLite cannot commit)
-            result.all()
+        driversql.execute(conn, statement, rows)
 
 
 def _wake_up(fut: asyncio.Future) -> None:

@@ -1,0 +1,249 @@
+"""bot.storage.driversql: on SQLite the write paths' Core statements run as driver SQL compiled
+once, and store byte for byte what Core stores. Each statement the bot sends that way is written
+once through Core and once through the driver path, each into its own SQLite file, and the
+files' raw rows (as sqlite3 reads them, no type processing) are compared with each other and
+with the literal values expected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+
+import pytest
+from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, func, select
+from sqlalchemy.dialects import postgresql
+
+from bot.storage import Database, driversql
+from bot.storage.inbox import _ADD, _DONE, _SENDING
+from bot.storage.qlog import _LOG_INSERT
+from bot.storage.schema import metadata, subscriptions, wechat_replies
+from bot.storage.subscriptions import SubscriptionRepo
+from bot.storage.wechat import WeChatDedupe
+
+UTC = dt.timezone.utc
+T1 = dt.datetime(2026, 12, 1, 15, 47, 39, 123456, tzinfo=UTC)
+T2 = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # 00:00 UTC
+T3 = dt.datetime(2026, 12, 3, 9, 30, 5, tzinfo=UTC)
+
+
+def _upsert():
+    return SubscriptionRepo(Database("sqlite+aiosqlite://"))._upsert
+
+
+def _store():
+    return WeChatDedupe(Database("sqlite+aiosqlite://"))._store
+
+
+def _subscribe():
+    return SubscriptionRepo(Database("sqlite+aiosqlite://"))._subscribe
+
+
+def written(tmp_path, statement, batches, table, meta=metadata):
+    """Each batch (a list of rows) in its own transaction, through Core into one file and
+    through driversql into another -> (raw rows, rowcounts) of each, in that order."""
+    out = []
+    for name in ("core", "driver"):
+        path = tmp_path / f"{name}.db"
+        engine = create_engine(f"sqlite:///{path}")
+        meta.create_all(engine)
+        counts = []
+        for rows in batches:
+            with engine.begin() as conn:
+                if name == "core":
+                    counts.append(conn.execute(statement, rows).rowcount)
+                else:  # really the driver path, not its fall-back to Core
+                    assert driversql.prepare(conn.dialect, statement, rows[0].keys()) is not None
+                    counts.append(driversql.execute(conn, statement, rows))
+        engine.dispose()
+        with sqlite3.connect(path) as raw:
+            out.append((raw.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall(), counts))
+    return out
+
+
+def user(key, chat, when, active=True):
+    return dict(
+        user_key=key, channel="wechat", chat_id=chat, active=active, first_seen=when,
+        last_seen=when,
+    )  # fmt: skip
+
+
+def test_last_seen_upserts_insert_then_update_as_core_does(tmp_path):
+    batches = [
+        [user("wx:a", "a1", T1, active=False), user("wx:b", "b1", T2)],
+        # a conflict: chat_id and last_seen from the new row, active set True, first_seen kept
+        [user("wx:a", "a2", T3), user("wx:c", "c1", T3)],
+        [user("wx:b", "b2", T3)],  # one row alone: cursor.execute, not a page
+    ]
+    core, driver = written(tmp_path, _upsert(), batches, "users")
+    assert driver == core
+    assert driver == (
+        [
+            ("wx:a", "wechat", "a2", 1, "2026-12-01 15:47:39.123456", "2026-12-03 09:30:05.000000"),
+            ("wx:b", "wechat", "b2", 1, "2026-12-02 00:00:00.000000", "2026-12-03 09:30:05.000000"),
+            ("wx:c", "wechat", "c1", 1, "2026-12-03 09:30:05.000000", "2026-12-03 09:30:05.000000"),
+        ],
+        [2, 2, 1],
+    )
+
+
+def test_stored_replies_keep_the_first_answer_on_a_conflict(tmp_path):
+    row = {"key": "m:1", "user_key": "wx:a", "reply": "<xml>一</xml>", "created_at": T1}
+    again = {"key": "m:1", "user_key": "wx:a", "reply": "<xml>二</xml>", "created_at": T3}
+    other = {"key": "m:2", "user_key": "wx:b", "reply": "success", "created_at": T2}
+    core, driver = written(tmp_path, _store(), [[row], [again, other]], "wechat_replies")
+    assert driver == core
+    assert driver == (
+        [
+            ("m:1", "wx:a", "<xml>一</xml>", "2026-12-01 15:47:39.123456"),
+            ("m:2", "wx:b", "success", "2026-12-02 00:00:00.000000"),
+        ],
+        [1, 1],  # only the new row counted
+    )
+
+
+def test_question_log_pages_store_floats_and_nulls_as_core(tmp_path):
+    def q(i, when, **kw):
+        return dict(
+            asked_at=when, user_hash=f"h{i}", channel="wechat", text=f"问题{i}", project=7,
+            intent="apply", confidence=1, outcome="answered", found=None,
+        ) | kw  # fmt: skip
+
+    rows = [q(1, T1), q(2, T2, project=None, outcome=None, confidence=0.25), q(3, T3, found=4)]
+    core, driver = written(tmp_path, _LOG_INSERT, [rows], "question_log")
+    assert driver == core
+    assert driver == (
+        [
+            (1, "2026-12-01 15:47:39.123456", "h1", "wechat", "问题1", 7, "apply", 1.0,
+             "answered", None),
+            (2, "2026-12-02 00:00:00.000000", "h2", "wechat", "问题2", None, "apply", 0.25,
+             None, None),
+            (3, "2026-12-03 09:30:05.000000", "h3", "wechat", "问题3", 7, "apply", 1.0,
+             "answered", 4),
+        ],
+        [3],
+    )  # fmt: skip
+
+
+def test_more_rows_than_one_statement_may_bind_go_in_several_pages(tmp_path):
+    rows = [
+        {"key": f"m:{i:04d}", "user_key": "wx:a", "reply": f"r{i}", "created_at": T1}
+        for i in range(600)  # 2,400 parameters: three pages of at most 999
+    ]
+    core, driver = written(tmp_path, _store(), [rows], "wechat_replies")
+    assert driver == core
+    assert driver[1] == [600]
+    assert driver[0][0] == ("m:0000", "wx:a", "r0", "2026-12-01 15:47:39.123456")
+    assert driver[0][599] == ("m:0599", "wx:a", "r599", "2026-12-01 15:47:39.123456")
+
+
+def test_a_subscribe_counts_one_when_new_and_none_when_already_there(tmp_path):
+    row = {"user_key": "wx:a", "project": 9, "created_at": T2}
+    later = {"user_key": "wx:a", "project": 9, "created_at": T3}
+    core, driver = written(tmp_path, _subscribe(), [[row], [later]], "subscriptions")
+    assert driver == core
+    assert driver[1] == [1, 0]
+    (stored,) = driver[0]
+    assert stored[1:] == ("wx:a", 9, "2026-12-02 00:00:00.000000")  # (first column: the id)
+
+
+def test_inbox_rows_and_marks_as_core(tmp_path):
+    added = [
+        {"update_id": 10, "payload": '{"update_id": 10}', "received_at": T1},
+        {"update_id": 11, "payload": '{"update_id": 11}', "received_at": T1},
+    ]
+    out = {}
+    for name in ("core", "driver"):
+        path = tmp_path / f"{name}.db"
+        engine = create_engine(f"sqlite:///{path}")
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            if name == "core":
+                counts = [conn.execute(_ADD, [r]).rowcount for r in added + added[:1]]
+                conn.execute(_SENDING, [{"b_id": 10, "sending_at": T2}])
+                conn.execute(_DONE, [{"b_id": i, "handled_at": T3} for i in (10, 11)])
+            else:
+                counts = driversql.each(conn, _ADD, added + added[:1])
+                driversql.execute(conn, _SENDING, [{"b_id": 10, "sending_at": T2}])
+                driversql.execute(conn, _DONE, [{"b_id": i, "handled_at": T3} for i in (10, 11)])
+        with engine.begin() as conn:  # a second "done" changes nothing (handled_at IS NULL)
+            again = driversql.execute(conn, _DONE, [{"b_id": 10, "handled_at": T1}])
+        engine.dispose()
+        with sqlite3.connect(path) as raw:
+            out[name] = raw.execute("SELECT * FROM telegram_inbox ORDER BY 1").fetchall(), counts
+        assert again == 0
+    assert out["driver"] == out["core"]
+    assert out["driver"] == (
+        [
+            (10, None, "2026-12-01 15:47:39.123456", "2026-12-02 00:00:00.000000",
+             "2026-12-03 09:30:05.000000"),
+            (11, None, "2026-12-01 15:47:39.123456", None, "2026-12-03 09:30:05.000000"),
+        ],
+        [1, 1, 0],
+    )  # fmt: skip
+
+
+def test_json_values_as_core_stores_them(tmp_path):
+    meta = MetaData()
+    docs = Table("docs", meta, Column("id", Integer, primary_key=True), Column("body", JSON))
+    rows = [{"id": 1, "body": {"项目": 9, "ok": True}}, {"id": 2, "body": None}]
+    core, driver = written(tmp_path, docs.insert(), [rows], "docs", meta)
+    assert driver == core
+    assert driver == ([(1, '{"\\u9879\\u76ee": 9, "ok": true}'), (2, "null")], [2])
+
+
+def test_shapes_it_does_not_handle_go_through_core(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    metadata.create_all(engine)
+    returning = wechat_replies.insert().returning(wechat_replies.c.key)
+    row = {"key": "m:1", "user_key": "wx:a", "reply": "r", "created_at": T1}
+    assert driversql.prepare(engine.dialect, returning, row.keys()) is None
+    assert driversql.prepare(postgresql.dialect(), _store(), row.keys()) is None
+    users_no_active = {k: v for k, v in user("wx:a", "a", T1).items() if k != "active"}
+    # users.active has a Python-side default: Core computes it, so Core runs the statement
+    assert driversql.prepare(engine.dialect, _upsert(), users_no_active.keys()) is None
+    with engine.begin() as conn:
+        assert driversql.execute(conn, returning, [row, row | {"key": "m:2"}]) == 2
+        assert driversql.execute(conn, _upsert(), [users_no_active]) == 1
+    with sqlite3.connect(tmp_path / "x.db") as raw:
+        assert raw.execute("SELECT key FROM wechat_replies").fetchall() == [("m:1",), ("m:2",)]
+        assert raw.execute("SELECT active FROM users").fetchall() == [(1,)]
+    engine.dispose()
+
+
+def test_a_row_missing_a_value_fails_like_core(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    metadata.create_all(engine)
+    with engine.begin() as conn, pytest.raises(KeyError):  # later rows: the first's keys
+        driversql.execute(conn, _store(), [
+            {"key": "m:1", "user_key": "wx:a", "reply": "r", "created_at": T1},
+            {"key": "m:2", "user_key": "wx:a", "created_at": T1},
+        ])  # fmt: skip
+    engine.dispose()
+
+
+async def test_a_failing_row_costs_only_itself_in_a_write_behind_batch(db, caplog):
+    dedupe = WeChatDedupe(db)
+    for i in range(5):
+        reply = None if i == 2 else f"r{i}"  # NOT NULL: the batch fails, then row by row
+        dedupe.remember(f"m:{i}", "wx:a", reply)
+    with caplog.at_level(logging.WARNING, logger="bot.storage.writebehind"):
+        await dedupe.flush()
+    assert "a batch of 5 rows failed" in caplog.text
+    assert "1 rows could not be written" in caplog.text
+    assert await dedupe.lookup([f"m:{i}" for i in range(5)]) == {
+        "m:0": "r0", "m:1": "r1", "m:3": "r3", "m:4": "r4",
+    }  # fmt: skip
+    async with db.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(wechat_replies)) == 4
+
+
+async def test_the_bot_s_subscribe_and_last_seen_rows_read_back_through_core(db):
+    repo = SubscriptionRepo(db)
+    repo.seen("wx:a", "wechat", "oA")  # queued, then written with the subscribe
+    assert await repo.subscribe("wx:a", 9) is True
+    assert await repo.subscribe("wx:a", 9) is False
+    assert await repo.recipients(9) == [("wx:a", "wechat", "oA")]
+    async with db.engine.connect() as conn:
+        (created,) = (await conn.execute(select(subscriptions.c.created_at))).scalars()
+    assert created.tzinfo is not None  # read back by Core as an aware datetime
