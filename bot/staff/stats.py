@@ -14,10 +14,10 @@ from bot.staff.cluster import Cluster, build_clusters
 from bot.staff.voices import Helpfulness
 from bot.storage.db import utcnow
 from bot.storage.feedback import Feedback, FeedbackRepo, Suggestion
+from bot.storage.progress import LOCAL_TZ, local_date  # one definition of "the date in China"
 from bot.storage.qlog import LoggedQuestion, QuestionLogRepo
 
 # Staff read days as they are in China, whatever the server's zone.
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 INTENT_NAMES = LABELS  # how staff read intents: bot.intents
 
 
@@ -65,10 +65,6 @@ class Stats:
     @property
     def answer_rate(self) -> float:
         return self.answered / self.total if self.total else 0.0
-
-
-def local_date(at: dt.datetime) -> dt.date:
-    return at.astimezone(LOCAL_TZ).date()
 
 
 def compute(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.intents import LABELS as INTENT_NAMES
 from bot.kb.model import KnowledgeBase
 from bot.storage.feedback import Feedback, Suggestion
+from bot.storage.progress import local_date
 
 OTHER_TOPIC = "其他（没有对应的项目）"
 
@@ -75,5 +76,5 @@ def suggestion_lines(groups: list[tuple[str, list[Suggestion]]]) -> list[str]:
     lines = [f"居民建议（{sum(len(v) for _, v in groups)} 条，按主题）："]
     for topic, items in groups:
         lines.append(f"  【{topic}】{len(items)} 条")
-        lines += [f"    {s.at:%m-%d} {s.text}" for s in items]
+        lines += [f"    {local_date(s.at):%m-%d} {s.text}" for s in items]  # the day in China
     return lines
