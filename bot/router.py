@@ -166,16 +166,18 @@ class Router:
         whole = (a, b) == (0, len(q))
         in_asked, in_q = set(asked), set(q)
         patterns, keys = self.lex.patterns, self._pattern_keys
-        for i in self._candidates(in_asked if whole else in_asked | in_q):
-            pattern, intent, w = patterns[i]
-            if (keys[i] is None or not keys[i].isdisjoint(in_asked)) and pattern.search(asked):
-                iscores[intent] += w
-            elif (
-                not whole
-                and (keys[i] is None or not keys[i].isdisjoint(in_q))
-                and (pattern.search(q))
-            ):
-                iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
+        if whole:  # the candidates are the patterns whose keys the asked text has: search only
+            for i in self._candidates(in_asked):
+                pattern, intent, w = patterns[i]
+                if pattern.search(asked):
+                    iscores[intent] += w
+        else:
+            for i in self._candidates(in_asked | in_q):
+                pattern, intent, w = patterns[i]
+                if (keys[i] is None or not keys[i].isdisjoint(in_asked)) and pattern.search(asked):
+                    iscores[intent] += w
+                elif (keys[i] is None or not keys[i].isdisjoint(in_q)) and pattern.search(q):
+                    iscores[intent] += w * (1.0 if intent == "human" else STORY_FACTOR)
         unknown = tuple(self._unknown(tokens, covered))
         for m in _ORDINAL.finditer(q):  # 第10项 names a project by its number in the list
             if int(m.group(1)) in self.kb.projects:

@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project, SubItem
+from bot.perkb import per_kb
 from handlers.facts import key_fact, of_item, with_year
 
 
 def concerned(kb: KnowledgeBase, tags) -> list[tuple[Project, SubItem, list[str]]]:
     """(project, sub-item, its tags among these) for every sub-item serving one of the groups."""
-    out = []
-    for _, p in sorted(kb.projects.items()):
-        for it in p.items:
-            mine = [g.tag for g in it.groups if g.tag in tags]
-            if mine:
-                out.append((p, it, mine))
-    return out
+    tags = set(tags)
+    return [
+        (p, it, [t for t in item_tags if t in tags])
+        for p, it, item_tags, tag_set in per_kb(kb, _grouped_items)
+        if not tag_set.isdisjoint(tags)
+    ]
+
+
+def _grouped_items(kb: KnowledgeBase) -> list[tuple[Project, SubItem, list[str], frozenset]]:
+    """Every sub-item that names a group, in list order, with its tags (once per loaded KB:
+    a situation's question walked every project's every item)."""
+    return [
+        (p, it, tags, frozenset(tags))
+        for _, p in sorted(kb.projects.items())
+        for it in p.items
+        if (tags := [g.tag for g in it.groups])
+    ]
 
 
 def _for_groups(p: Project, it: SubItem, tags: list[str]) -> list[str]:

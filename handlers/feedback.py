@@ -28,10 +28,13 @@ def offer(ctx: Context, reply: Reply, project: int, intent: str) -> Reply:
         Button("有用", actions.feedback(project, intent, True)),
         Button("没用", actions.feedback(project, intent, False)),
     ]
-    flat = reply.flat_buttons()
-    ranked = sorted(flat, key=lambda b: _rank(b, intent))
-    chosen = {id(b) for b in ranked[: MAX_BUTTONS - len(row)]}
-    keep = [b for b in flat if id(b) in chosen]  # in the answer's own order
+    flat, room = reply.flat_buttons(), MAX_BUTTONS - len(row)
+    if len(flat) <= room:  # all fit: nothing to choose
+        keep = flat
+    else:
+        ranked = sorted(flat, key=lambda b: _rank(b, intent))
+        chosen = {id(b) for b in ranked[:room]}
+        keep = [b for b in flat if id(b) in chosen]  # in the answer's own order
     reply.buttons = [keep, row] if keep else [row]
     return reply
 
