@@ -86,7 +86,7 @@ MIN_INITIALS = 3  # ylcw (养老床位) is an abbreviation; db could be 低保 o
 SPOKEN_FACTOR = 0.9  # 生育的保险: a name with 的 inside, as people say it
 # What a build makes and bot.lexiconcache keeps (the rules, automatons and segmenter are remade).
 KEPT = ("entries", "stopwords", "max_len", "by_pinyin", "_pinyin_words", "examples")
-KEPT += ("example_keys", "project_term_list", "road_names", "cue_list", "pinyin_codes")
+KEPT += ("example_keys", "project_term_list", "road_names", "cue_list", "pinyin_ac_keys")
 SITUATION_FACTOR = 0.5  # a life situation (失业) points to a project less surely than its name
 
 
@@ -146,7 +146,7 @@ class Lexicon:
         self.exact_ac = _automaton((k, k) for k in self.entries)
         words = self.by_pinyin.values()
         self.pinyin_ac = _automaton(
-            zip(self.pinyin_codes, ((len(w), w) for w in words), strict=True)
+            zip(self.pinyin_ac_keys, ((len(w), w) for w in words), strict=True)
         )
 
     def _compile_rules(self, kb: KnowledgeBase) -> None:
@@ -203,7 +203,7 @@ class Lexicon:
                 self.by_pinyin.setdefault(pinyin_key(key), key)
         # The automaton's keys, one per word in by_pinyin's order: kept with the lexicon, since
         # reading them is ~40 % of building the automaton (~20 ms for 400 projects).
-        self.pinyin_codes = [pinyin_codes(w) for w in self.by_pinyin.values()]
+        self.pinyin_ac_keys = [pinyin_codes(w) for w in self.by_pinyin.values()]
         self._pinyin_words = dict(kb.vocab.pinyin_words)
         self.examples = [
             Example(key, n, ex.intent)
@@ -442,7 +442,7 @@ def _kept_fits(state: dict, taught) -> bool:
     type by type over whole lists (map and set run in C: ~1 ms for 400 projects, not ~15)."""
     if not (set(KEPT) <= state.keys() and isinstance(taught, list)):
         return False
-    codes, by_pinyin = state["pinyin_codes"], state["by_pinyin"]
+    codes, by_pinyin = state["pinyin_ac_keys"], state["by_pinyin"]
     if not (isinstance(codes, list) and isinstance(by_pinyin, dict)):
         return False
     if len(codes) != len(by_pinyin) or not set(map(type, codes)) <= {str}:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot import cachedir
 
-FORMAT = 4  # 2: the pinyin automaton's keys kept too; 3: the segmenter's weights; 4: Entry
+FORMAT = 5  # 2-5 (round 5): the pinyin automaton's keys, the segmenter's weights, Entry's form
 KEEP = 8  # cache files kept (one per KB); the oldest go first
 _BOT = Path(__file__).resolve().parent
 _CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")

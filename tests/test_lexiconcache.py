@@ -93,8 +93,8 @@ def test_kept_pinyin_keys_that_do_not_fit_the_words_build_the_lexicon_again(
     Router(load_kb(kb_copy).kb)
     (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
     state, taught = pickle.loads(kept.read_bytes())
-    assert len(state["pinyin_codes"]) == len(state["by_pinyin"])
-    state["pinyin_codes"] = state["pinyin_codes"][:-1]  # one key short: keys would shift
+    assert len(state["pinyin_ac_keys"]) == len(state["by_pinyin"])
+    state["pinyin_ac_keys"] = state["pinyin_ac_keys"][:-1]  # one key short: keys would shift
     kept.write_bytes(pickle.dumps((state, taught)))
     built = _builds(monkeypatch)
     router = Router(load_kb(kb_copy).kb)
