@@ -101,32 +101,34 @@ class KBCache:
 
     def data(self, name: str, raw_digest: bytes):
         """The file's parsed YAML as it was last time, or None."""
-        hit = self.parsed.get(name)
-        if not hit or hit[0] != raw_digest:
-            return None
-        try:
-            return cachedir.unpickle(hit[1], _plain)
-        except Exception:  # a damaged entry: parse again
-            return None
+        return self._restore(self.parsed, name, raw_digest, _plain)
 
     def put_data(self, name: str, raw_digest: bytes, data) -> None:
-        self.parsed[name] = (raw_digest, pickle.dumps(data, protocol=5))
-        self.dirty = True
+        self._keep(self.parsed, name, raw_digest, data)
 
     def model(self, name: str, raw_digest: bytes, cls: type):
         """The file's validated model as the schema made it last time, or None."""
-        hit = self.models.get(name)
-        if not hit or hit[0] != raw_digest:
-            return None
-        try:
-            obj = cachedir.unpickle(hit[1], _plain_or_model)
-        except Exception:  # a damaged entry: validate again
-            return None
+        obj = self._restore(self.models, name, raw_digest, _plain_or_model)
         return obj if type(obj) is cls else None
 
     def put_model(self, name: str, raw_digest: bytes, obj) -> None:
+        self._keep(self.models, name, raw_digest, obj)
+
+    @staticmethod
+    def _restore(table: dict, name: str, raw_digest: bytes, allowed):
+        """What was kept for these bytes of the file, or None (none kept, or damaged: the
+        loader parses or validates again)."""
+        hit = table.get(name)
+        if not hit or hit[0] != raw_digest:
+            return None
+        try:
+            return cachedir.unpickle(hit[1], allowed)
+        except Exception:
+            return None
+
+    def _keep(self, table: dict, name: str, raw_digest: bytes, obj) -> None:
         # Pickled now, not at save(): what the loader or a reader does to it later stays out.
-        self.models[name] = (raw_digest, pickle.dumps(obj, protocol=5))
+        table[name] = (raw_digest, pickle.dumps(obj, protocol=5))
         self.dirty = True
 
     def problems(self, name: str, raw_digest: bytes) -> list | None:
