@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from bot.staff.stats import INTENT_NAMES, LOCAL_TZ, Stats
+from bot.staff.stats import INTENT_NAMES, Stats
+from bot.storage.progress import LOCAL_TZ
 
 ANSWERED = "#2563eb"
 UNANSWERED = "#f97316"

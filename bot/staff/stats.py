@@ -14,7 +14,7 @@ from bot.staff.cluster import Cluster, build_clusters
 from bot.staff.voices import Helpfulness
 from bot.storage.db import utcnow
 from bot.storage.feedback import Feedback, FeedbackRepo, Suggestion
-from bot.storage.progress import LOCAL_TZ, local_date  # one definition of "the date in China"
+from bot.storage.progress import LOCAL_TZ, local_date
 from bot.storage.qlog import LoggedQuestion, QuestionLogRepo
 
 # Staff read days as they are in China, whatever the server's zone.
