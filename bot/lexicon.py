@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -99,21 +99,44 @@ def term_weight(term: str) -> float:
     return min(1.0 + 0.5 * len(term), 5.0)
 
 
+_EntryFields = namedtuple("_EntryFields", "projects cues oos topic situation piece")
+
+
+class Entry(_EntryFields):
+    """Everything one normalised string means to the router; read-only once built.
+
+    projects: {number: weight}; cues: ((intent, weight), …); oos: weight of evidence that the
+    question is outside the list; topic: {number: share} (补贴: shared by many, a choice);
+    situation: a life situation (失业), not a name: weaker, and never "the" name; piece: only a
+    piece of a longer name (回来 in 退役回来): a hint, not a mention."""
+
+    __slots__ = ()
+    # Made from one tuple of the fields, in C (the namedtuple's own __new__ is Python): a
+    # restore (bot.lexiconcache) makes ~24,000 of them for a 400-project list, as NEWOBJ.
+    __new__ = tuple.__new__
+
+    def __getnewargs__(self):
+        return (tuple(self),)
+
+
 @dataclass
-class Entry:
-    """Everything one normalised string means to the router."""
+class _Draft:
+    """An Entry while the build adds to it."""
 
     projects: dict[int, float] = field(default_factory=dict)
     cues: list[tuple[str, float]] = field(default_factory=list)
-    oos: float = 0.0  # weight of evidence that the question is outside the list
-    topic: dict[int, float] = field(default_factory=dict)  # 补贴: shared by many, a choice
-    situation: bool = False  # a life situation (失业), not a name: weaker, and never "the" name
-    piece: bool = False  # only a piece of a longer name (回来 in 退役回来): a hint, not a mention
+    oos: float = 0.0
+    topic: dict[int, float] = field(default_factory=dict)
+    situation: bool = False
+    piece: bool = False
 
-    def __reduce__(self):
-        # Kept (bot.lexiconcache) as its fields: a restore calls the constructor, ~40 % faster
-        # than rebuilding ~24,000 instance dicts for a 400-project list.
-        return (Entry, (self.projects, self.cues, self.oos, self.topic, self.situation, self.piece))
+    def entry(self, same: dict[tuple, dict]) -> Entry:
+        # Equal {number: weight} maps are one object (read-only from here): 24,000 entries of
+        # a 400-project list hold ~5,000 distinct ones, and a restore then makes only those.
+        projects = same.setdefault(tuple(self.projects.items()), self.projects)
+        topic = same.setdefault(tuple(self.topic.items()), self.topic)
+        fields = (projects, tuple(self.cues), self.oos, topic, self.situation, self.piece)
+        return Entry(fields)
 
 
 @dataclass(frozen=True)
@@ -181,7 +204,7 @@ class Lexicon:
     def _build(self, kb: KnowledgeBase) -> list[tuple[str, int]]:
         """Every KB word and what it means (the KEPT attributes); returns the words the
         segmenter was taught, in order, with their weights."""
-        self.entries: dict[str, Entry] = defaultdict(Entry)
+        self.entries: dict[str, _Draft] = defaultdict(_Draft)
         for intent, spec in kb.vocab.intents.items():
             for cue, w in spec.cues.items():
                 key = self.fold(compact(cue))
@@ -193,7 +216,8 @@ class Lexicon:
             key = self.fold(compact(word))
             if key:
                 self.entries[key].oos = weight
-        self.entries = dict(self.entries)
+        same: dict[tuple, dict] = {}
+        self.entries: dict[str, Entry] = {k: d.entry(same) for k, d in self.entries.items()}
         self.max_len = max(len(k) for k in self.entries)
 
         # Toneless pinyin of every multi-character entry, for IME homophone typos (医包 -> 医保).
@@ -442,8 +466,12 @@ def _kept_fits(state: dict, taught) -> bool:
     type by type over whole lists (map and set run in C: ~1 ms for 400 projects, not ~15)."""
     if not (set(KEPT) <= state.keys() and isinstance(taught, list)):
         return False
-    codes, by_pinyin = state["pinyin_ac_keys"], state["by_pinyin"]
+    codes, by_pinyin, entries = state["pinyin_ac_keys"], state["by_pinyin"], state["entries"]
     if not (isinstance(codes, list) and isinstance(by_pinyin, dict)):
+        return False
+    if not (isinstance(entries, dict) and set(map(type, entries.values())) <= {Entry}):
+        return False
+    if not set(map(len, entries.values())) <= {len(Entry._fields)}:
         return False
     if len(codes) != len(by_pinyin) or not set(map(type, codes)) <= {str}:
         return False

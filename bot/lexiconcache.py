@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bot import cachedir
 
-FORMAT = 5  # 2-5 (round 5): the pinyin automaton's keys, the segmenter's weights, Entry's form
+FORMAT = 6  # 2-5 (round 5): the pinyin automaton's keys, the segmenter's weights, Entry's form;
+# 6 (round 6): Entry a tuple made in C, equal project maps shared
 KEEP = 8  # cache files kept (one per KB); the oldest go first
 _BOT = Path(__file__).resolve().parent
 _CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")

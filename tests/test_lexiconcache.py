@@ -7,7 +7,7 @@ import pickle
 import shutil
 
 from bot.kb import load_kb
-from bot.lexicon import KEPT, Lexicon
+from bot.lexicon import KEPT, Entry, Lexicon
 from bot.pinyin import pinyin_codes
 from bot.router import Router
 from tests.conftest import ROOT
@@ -115,3 +115,30 @@ def test_kept_segmenter_words_without_their_weights_build_the_lexicon_again(
     router = Router(load_kb(kb_copy).kb)
     assert built == [20]
     assert router.route("医保住院最高报多少").project == 5
+
+
+def test_kept_entries_of_another_shape_build_the_lexicon_again(kb_copy, tmp_path, monkeypatch):
+    Router(load_kb(kb_copy).kb)
+    (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
+    state, taught = pickle.loads(kept.read_bytes())
+    good = dict(state["entries"])
+    for entries in (
+        {k: {"projects": e.projects} for k, e in good.items()},  # plain dicts, not entries
+        {k: Entry(tuple(e)[:5]) for k, e in good.items()},  # a field short: fields would shift
+    ):
+        kept.write_bytes(pickle.dumps(({**state, "entries": entries}, taught)))
+        built = _builds(monkeypatch)
+        router = Router(load_kb(kb_copy).kb)
+        assert built == [20]
+        assert router.route("医保住院最高报多少").project == 5
+        Router(load_kb(kb_copy).kb)  # (rebuilt, and kept again)
+        (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
+
+
+def test_restored_entries_are_tuples_sharing_equal_project_maps(kb_copy):
+    Router(load_kb(kb_copy).kb)
+    entries = Router(load_kb(kb_copy).kb).lex.entries  # restored
+    park = entries["健身园"]
+    assert type(park) is Entry and park.projects == {16: 2.5} and park.cues == ()
+    assert tuple(park) == ({16: 2.5}, (), 0.0, {}, False, False)
+    assert entries["排球场"].projects is park.projects  # one map for the equal ones

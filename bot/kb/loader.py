@@ -212,14 +212,18 @@ def _load_model(
 ):
     try:
         raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         errors.append(KBError(str(path), 0, "-", f"cannot read: {e}"))
         return None
     key, name = digest(raw), name or path.name
     obj = cache.model(name, key, model)
     if obj is not None:  # these bytes passed this schema before: the same model, unvalidated
         return _Loaded(obj, raw, key, None)
+    try:  # (bytes the cache knows were read as UTF-8 when they were kept)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        errors.append(KBError(str(path), 0, "-", f"cannot read: {e}"))
+        return None
     data, lines = cache.data(name, key), None
     if data is None:
         try:
