@@ -88,7 +88,10 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
     files: dict[int, Path] = {}
     loaded_by_number: dict[int, _Loaded] = {}
     named: set[int] = set()  # numbers in file names, loadable or not (errors said already)
-    for path in sorted(ydir.glob("*.y*ml")):
+    # Sorted by their names as strings (one folder: the order Path's own comparison gives, which
+    # is Python code: ~2 ms for 400 files).
+    paths = sorted(ydir.glob("*.y*ml"), key=str)
+    for path in paths:
         if path.name.startswith("_"):
             continue
         if not PROJECT_FILE_RE.match(path.name):
@@ -148,7 +151,7 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
                 errors.append(KBError(str(files[n]), line_of(loaded.lines, path_in_file), fld, msg))
     if not projects and not errors:
         errors.append(KBError(str(ydir), 0, "-", "no project files"))
-    cache.save({p.name for p in ydir.glob("*.y*ml")} | {"../vocab.yaml"})
+    cache.save({p.name for p in paths} | {"../vocab.yaml"})
     if errors or ylist is None or vocab is None:
         return KBLoadResult(None, errors)
 
