@@ -268,7 +268,10 @@ class Router:
             if not LATIN_WORD.fullmatch(key) or key in latin
         ]
         words = [(h.start, h.end) for h in hits if h.length >= 2]
-        for end, (size, key) in self.lex.pinyin_ac.iter(pinyin_codes(q)):
+        pinyin_words = self.lex.pinyin_words
+        for end, i in self.lex.pinyin_ac.iter(pinyin_codes(q)):
+            key = pinyin_words[i]
+            size = len(key)
             start, w = end - size + 1, q[end - size + 1 : end + 1]
             if w in entries or w in stopwords:
                 continue

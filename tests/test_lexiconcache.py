@@ -93,14 +93,14 @@ def test_kept_pinyin_keys_that_do_not_fit_the_words_build_the_lexicon_again(
     Router(load_kb(kb_copy).kb)
     (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
     state, taught = pickle.loads(kept.read_bytes())
-    assert len(state["pinyin_ac_keys"]) == len(state["by_pinyin"])
+    assert len(state["pinyin_ac_keys"]) == len(state["pinyin_words"])
     state["pinyin_ac_keys"] = state["pinyin_ac_keys"][:-1]  # one key short: keys would shift
     kept.write_bytes(pickle.dumps((state, taught)))
     built = _builds(monkeypatch)
     router = Router(load_kb(kb_copy).kb)
     assert built == [20]
-    found = [value for _, value in router.lex.pinyin_ac.iter(pinyin_codes("医包"))]
-    assert (2, "医保") in found  # the homophone typo 医包 still reads as 医保
+    found = [router.lex.pinyin_words[i] for _, i in router.lex.pinyin_ac.iter(pinyin_codes("医包"))]
+    assert "医保" in found  # the homophone typo 医包 still reads as 医保
 
 
 def test_kept_segmenter_words_without_their_weights_build_the_lexicon_again(
@@ -142,3 +142,18 @@ def test_restored_entries_are_tuples_sharing_equal_project_maps(kb_copy):
     assert type(park) is Entry and park.projects == {16: 2.5} and park.cues == ()
     assert tuple(park) == ({16: 2.5}, (), 0.0, {}, False, False)
     assert entries["排球场"].projects is park.projects  # one map for the equal ones
+
+
+def test_kept_pinyin_words_that_are_not_entries_build_the_lexicon_again(
+    kb_copy, tmp_path, monkeypatch
+):
+    Router(load_kb(kb_copy).kb)
+    (kept,) = (tmp_path / "cache").glob("lexicon-*.pickle")
+    state, taught = pickle.loads(kept.read_bytes())
+    words = list(state["pinyin_words"])
+    words[words.index("医保")] = "医保卡不存在的词"  # a homophone hit would name no entry
+    kept.write_bytes(pickle.dumps(({**state, "pinyin_words": words}, taught)))
+    built = _builds(monkeypatch)
+    router = Router(load_kb(kb_copy).kb)
+    assert built == [20]
+    assert router.route("医包住院最高报多少").project == 5  # 医包 read as 医保
