@@ -471,13 +471,14 @@ def _kept_fits(state: dict, taught) -> bool:
     if not (set(KEPT) <= state.keys() and isinstance(taught, list)):
         return False
     codes, words, entries = state["pinyin_ac_keys"], state["pinyin_words"], state["entries"]
-    if not (isinstance(codes, list) and isinstance(words, list)):
+    if not (isinstance(codes, list) and isinstance(words, list) and type(entries) is dict):
         return False
-    if not (set(map(type, words)) <= {str} and all(map(entries.__contains__, words))):
-        return False
-    if not (isinstance(entries, dict) and set(map(type, entries.values())) <= {Entry}):
+    if not set(map(type, entries.values())) <= {Entry}:
         return False
     if not set(map(len, entries.values())) <= {len(Entry._fields)}:
+        return False
+    # (entries is a dict by now: each lookup is a hash, and a planted word raises nothing)
+    if not (set(map(type, words)) <= {str} and all(map(entries.__contains__, words))):
         return False
     if len(codes) != len(words) or not set(map(type, codes)) <= {str}:
         return False

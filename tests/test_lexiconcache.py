@@ -125,6 +125,8 @@ def test_kept_entries_of_another_shape_build_the_lexicon_again(kb_copy, tmp_path
     for entries in (
         {k: {"projects": e.projects} for k, e in good.items()},  # plain dicts, not entries
         {k: Entry(tuple(e)[:5]) for k, e in good.items()},  # a field short: fields would shift
+        list(good.values()),  # not a mapping at all
+        7,
     ):
         kept.write_bytes(pickle.dumps(({**state, "entries": entries}, taught)))
         built = _builds(monkeypatch)
