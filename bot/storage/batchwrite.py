@@ -22,17 +22,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from bot.storage.batchread import settle
+from bot.storage.writebehind import Transactions
 
 MAX_WRITES = 200  # writes per transaction at most; more go in the next one
-
-
-class Transactions(Protocol):
-    async def run_sync(self, fn: Callable[[Any], Any]) -> Any: ...
-
-    def run_now(self, fn: Callable[[Any], Any]) -> tuple[bool, Any]: ...
 
 
 class GatheredWrites:
@@ -77,10 +72,8 @@ class GatheredWrites:
             if len(batch) == 1:
                 return [(False, e)]
         outcomes = []
-        for (
-            fn,
-            _,
-        ) in batch:  # the shared one was rolled back: each alone, one bad write fails itself
+        # The shared one was rolled back: each alone, so one bad write fails only itself.
+        for fn, _ in batch:
             try:
                 outcomes.append((True, await self.db.run_sync(fn)))
             except Exception as e:

@@ -28,7 +28,8 @@ from bot.storage import driversql
 
 
 class Transactions(Protocol):
-    """What the writer needs of bot.storage.db.Database (which owns one of these writers)."""
+    """What the writer needs of bot.storage.db.Database (which owns one of these writers; the
+    gathered writes of bot.storage.batchwrite need the same)."""
 
     async def run_sync(self, fn: Callable[[Any], Any]) -> Any: ...
 
