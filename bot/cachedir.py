@@ -3,11 +3,14 @@ lexicon), and how those files are read and written."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+_BOT = Path(__file__).resolve().parent
 
 
 def cache_dir() -> Path | None:
@@ -19,6 +22,25 @@ def cache_dir() -> Path | None:
         return Path(env).expanduser() if env else None
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "minxinbot"
+
+
+def fingerprint(
+    seed: bytes, code: Iterable[str], paths: Iterable[str | None] = (), modules: Iterable[str] = ()
+) -> bytes:
+    """What a kept result was made by: `seed`, the bytes of these files of the bot package
+    (names relative to it), and the size and modification time of these files and of these
+    installed modules' own files (located, not imported). A change to any: a new fingerprint."""
+    import importlib.util
+
+    h = hashlib.sha1(seed)
+    for name in code:
+        h.update((_BOT / name).read_bytes())
+    specs = [importlib.util.find_spec(name) for name in modules]
+    for path in (*paths, *(spec.origin if spec else None for spec in specs)):
+        if path:
+            st = os.stat(path)
+            h.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.digest()
 
 
 _BUILTINS = {("builtins", "set"), ("builtins", "frozenset")}

@@ -12,9 +12,6 @@ the same order as when the lexicon was built.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
 from pathlib import Path
 
 from bot import cachedir
@@ -22,9 +19,8 @@ from bot import cachedir
 FORMAT = 6  # 2-5 (round 5): the pinyin automaton's keys, the segmenter's weights, Entry's form;
 # 6 (round 6): Entry a tuple made in C, equal project maps shared
 KEEP = 8  # cache files kept (one per KB); the oldest go first
-_BOT = Path(__file__).resolve().parent
 _CODE = ("lexicon.py", "lexiconcache.py", "pinyin.py", "data/pinyin.txt", "text.py")
-_CODE += ("regexkeys.py", "segment.py", "kb/schema.py")
+_CODE += ("regexkeys.py", "segment.py", "kb/schema.py")  # files of the bot package
 
 
 def _lexicon_records(module: str, name: str) -> bool:
@@ -38,16 +34,9 @@ def _path(kb) -> Path | None:
         return None
     from bot.segment import ORIGIN
 
-    h = hashlib.sha1(f"{FORMAT}".encode() + kb.digest)
-    for name in _CODE:
-        h.update((_BOT / name).read_bytes())
     # The segmenter's dictionary and the simplified/traditional tables decide cuts and keys.
-    spec = importlib.util.find_spec("opencc")
-    for path in (ORIGIN, spec.origin if spec else None):
-        if path:
-            st = os.stat(path)
-            h.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return folder / f"lexicon-{h.hexdigest()[:24]}.pickle"
+    made_by = cachedir.fingerprint(f"{FORMAT}".encode() + kb.digest, _CODE, (ORIGIN,), ["opencc"])
+    return folder / f"lexicon-{made_by.hex()[:24]}.pickle"
 
 
 def load(kb) -> tuple[dict, list[str]] | None:

@@ -17,7 +17,6 @@ Only plain data and the schema's own models are unpickled: a planted file cannot
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from pathlib import Path
 
@@ -27,8 +26,7 @@ from bot.cachedir import cache_dir
 FORMAT = 3  # 3: parsed files kept pickled, read only when their model is not
 KEEP = 8  # cache files kept (one per KB folder and year); the oldest go first
 _CODE = ("kb/claims.py", "kb/loader.py", "kb/schema.py", "kb/truth.py", "kb/yamllines.py")
-_CODE += ("kb/cache.py", "text.py", "segment.py")
-_BOT = Path(__file__).resolve().parents[1]
+_CODE += ("kb/cache.py", "text.py", "segment.py")  # files of the bot package
 _SAFE = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone")}
 _SAFE |= {("datetime", "timedelta")}
 
@@ -36,20 +34,11 @@ _SAFE |= {("datetime", "timedelta")}
 def _code_fingerprint() -> bytes:
     """The checking code, the YAML parser and the segmenter's dictionary: a new version of
     any of them parses and checks anew."""
-    import importlib.util
-
     from bot.segment import ORIGIN
 
-    h = hashlib.sha1(f"{FORMAT}".encode())
-    for name in _CODE:
-        h.update((_BOT / name).read_bytes())
     # Located, not imported: a warm start needs no YAML. pydantic's version decides validation.
-    specs = [importlib.util.find_spec(name) for name in ("yaml", "pydantic", "pydantic_core")]
-    for path in (ORIGIN, *(spec.origin if spec else None for spec in specs)):
-        if path:
-            st = os.stat(path)
-            h.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.digest()
+    modules = ("yaml", "pydantic", "pydantic_core")
+    return cachedir.fingerprint(f"{FORMAT}".encode(), _CODE, (ORIGIN,), modules)
 
 
 def digest(raw: bytes) -> bytes:
