@@ -111,6 +111,17 @@ def test_duplicate_numbers_are_rejected(kb_copy):
     assert any("duplicate project number 13" in e for e in errors), errors
 
 
+def test_a_file_named_for_another_number_says_the_number_its_name_gives(kb_copy):
+    ydir = kb_copy / "2023"
+    (ydir / "12-bianmin.yaml").rename(ydir / "112-bianmin.yaml")  # a three-digit name
+    (ydir / "13-shipinanquan.yaml").rename(ydir / "05-shipinanquan.yaml")
+    errors = _errors(kb_copy)
+    assert any(
+        "112-bianmin.yaml" in e and "file name says 112 but number is 12" in e for e in errors
+    ), errors
+    assert any("file name says 05 but number is 13" in e for e in errors), errors
+
+
 def test_a_fact_not_in_the_source_is_rejected(kb_copy):
     f = kb_copy / "2023" / "05-yibao.yaml"
     text = f.read_text(encoding="utf-8")

@@ -94,10 +94,12 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
     for path in paths:
         if path.name.startswith("_"):
             continue
-        if not PROJECT_FILE_RE.match(path.name):
+        named_as = PROJECT_FILE_RE.match(path.name)
+        if not named_as:
             errors.append(KBError(str(path), 1, "-", "project files are named NN-name.yaml"))
             continue
-        named.add(int(PROJECT_FILE_RE.match(path.name).group(1)))
+        digits = named_as.group(1)  # as written: 05, 105
+        named.add(int(digits))
         loaded = _load_model(path, Project, errors, cache)
         if loaded is None:
             continue
@@ -113,13 +115,13 @@ def load_kb(directory: Path | str | None = None, year: int | None = None) -> KBL
                 )
             )
             continue
-        if int(PROJECT_FILE_RE.match(path.name).group(1)) != project.number:
+        if int(digits) != project.number:
             errors.append(
                 KBError(
                     str(path),
                     line_of(loaded.lines, ("number",)),
                     "number",
-                    f"file name says {path.name[:2]} but number is {project.number}",
+                    f"file name says {digits} but number is {project.number}",
                 )
             )
         projects[project.number] = project
