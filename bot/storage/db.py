@@ -8,7 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, exc, select, text
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, exc, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
@@ -84,6 +86,10 @@ class Database:
     async def applied_migrations(self) -> list[str]:
         async with self.engine.connect() as conn:
             return list((await conn.execute(select(schema_migrations.c.id))).scalars())
+
+    def insert(self, table: Table):
+        """INSERT into `table` in this database's dialect: the one with on_conflict_do_…"""
+        return (sqlite_insert if self.is_sqlite else pg_insert)(table)
 
     async def forget_user(self, user_key: str) -> int:
         """Delete every row about one user, in every table that holds user data."""

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.storage import driversql
@@ -29,7 +28,6 @@ KEEP_IDS = dt.timedelta(days=1)  # handled ids kept this long to refuse redelive
 class Inbox:
     def __init__(self, db: Database):
         self.db = db
-        self._insert = sqlite_insert if db.is_sqlite else pg_insert
         # Under load many updates finish, or begin their reply, in the same event-loop turn:
         # one commit serves all their marks.
         self._marks = _Marks(self._write_marks)
@@ -45,7 +43,7 @@ class Inbox:
             return await self.db.run_sync(lambda conn: _sqlite_add(conn, items, now))
         rows = [{"update_id": i, "payload": p, "received_at": now} for i, p in items]
         stmt = (
-            self._insert(telegram_inbox)
+            self.db.insert(telegram_inbox)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(telegram_inbox.c.update_id)

@@ -24,8 +24,6 @@ from sqlalchemy import (
     delete,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.intents import PROJECT_INTENTS
@@ -348,8 +346,7 @@ class QuestionLogRepo:
     @property
     def _notice_insert(self):
         if self._notice_stmt is None:  # one statement object: the write-behind batches by it
-            insert = sqlite_insert if self.db.is_sqlite else pg_insert
-            self._notice_stmt = insert(privacy_notices).on_conflict_do_nothing()
+            self._notice_stmt = self.db.insert(privacy_notices).on_conflict_do_nothing()
         return self._notice_stmt
 
     async def questions(

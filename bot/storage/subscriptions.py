@@ -10,8 +10,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.storage import driversql
 from bot.storage.db import Database
@@ -45,8 +43,7 @@ class SubscriptionRepo:
     def _upsert(self):
         # Built once per repo: the write-behind groups rows by statement object.
         if self._upsert_stmt is None:
-            insert = sqlite_insert if self.db.is_sqlite else pg_insert
-            stmt = insert(users)
+            stmt = self.db.insert(users)
             self._upsert_stmt = stmt.on_conflict_do_update(
                 index_elements=["user_key"],
                 set_={
@@ -62,8 +59,7 @@ class SubscriptionRepo:
         # One statement object, its values given as a row: on SQLite compiled once into driver
         # SQL (bot.storage.driversql), not compiled and executed by Core on every subscribe.
         if self._subscribe_stmt is None:
-            insert = sqlite_insert if self.db.is_sqlite else pg_insert
-            self._subscribe_stmt = insert(subscriptions).on_conflict_do_nothing(
+            self._subscribe_stmt = self.db.insert(subscriptions).on_conflict_do_nothing(
                 index_elements=["user_key", "project"]
             )
         return self._subscribe_stmt

@@ -12,8 +12,6 @@ import datetime as dt
 import logging
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.storage.db import Database
 from bot.storage.schema import users, wechat_replies
@@ -37,9 +35,8 @@ class WeChatDedupe:
     def __init__(self, db: Database, ttl: float = DEDUPE_TTL):
         self.db = db
         self.ttl = ttl
-        insert = sqlite_insert if db.is_sqlite else pg_insert
         # One statement object: the write-behind batches rows by statement.
-        self._store = insert(wechat_replies).on_conflict_do_nothing(index_elements=["key"])
+        self._store = db.insert(wechat_replies).on_conflict_do_nothing(index_elements=["key"])
         self._wanted: dict[str, list[asyncio.Future]] = {}
         self._reader: asyncio.Task | None = None
 
