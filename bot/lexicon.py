@@ -190,12 +190,8 @@ class Lexicon:
         self._narrative = regexcache.compile(
             "|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)"
         )
-        self.patterns = [
-            (
-                regexcache.compile(p, re.MULTILINE),
-                intent,
-                w,
-            )  # one clause a line: ^ and $ per clause
+        self.patterns = [  # MULTILINE: one clause a line, ^ and $ per clause
+            (regexcache.compile(p, re.MULTILINE), intent, w)
             for intent, spec in kb.vocab.intents.items()
             for p, w in spec.patterns.items()
         ]
@@ -484,9 +480,9 @@ def _kept_fits(state: dict, taught) -> bool:
         return False
     if not (set(map(type, taught)) <= {tuple} and set(map(len, taught)) <= {2}):
         return False
-    words, weights = (list(x) for x in zip(*taught, strict=True)) if taught else ([], [])
+    taught_words, weights = (list(x) for x in zip(*taught, strict=True)) if taught else ([], [])
     return (
-        set(map(type, words)) <= {str}
+        set(map(type, taught_words)) <= {str}
         and set(map(type, weights)) <= {int}
         and min(weights, default=0) >= 0
     )

@@ -50,9 +50,8 @@ _ROAD = regexcache.compile(r"[\u4e00-\u9fff\d]{2,5}(?:路|大街|大道|街)(?![
 _ROAD_LEAD = regexcache.compile(r"[那这条的个段上边口在到走去从和与及是修了把往沿过门前家住我你他]")
 _ANY_ROAD = ("马路", "大路", "公路", "小路", "道路")
 UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), beats 坑坑洼洼
-_NEGATED = regexcache.compile(
-    r"((?<!是)不是|(?<!算)不算|并非|不属于)$"
-)  # 是不是/算不算 ask, not deny
+# 是不是/算不算 ask, not deny.
+_NEGATED = regexcache.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")
 _LACKED = regexcache.compile(r"(没|没有|无)$")
 NEAREST_MEMO = 4096  # words per list whose nearest spelling is kept (~0.5 MB at most)
 _UNSEEN = object()
