@@ -11,6 +11,7 @@ import logging
 import sqlite3
 
 import pytest
+from conftest import PG_URL, wipe_postgres
 from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, func, select
 from sqlalchemy.dialects import postgresql
 
@@ -247,3 +248,115 @@ async def test_the_bot_s_subscribe_and_last_seen_rows_read_back_through_core(db)
     async with db.engine.connect() as conn:
         (created,) = (await conn.execute(select(subscriptions.c.created_at))).scalars()
     assert created.tzinfo is not None  # read back by Core as an aware datetime
+
+
+# ---- PostgreSQL: a batch is asyncpg's own executemany per statement -------------------------
+needs_pg = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL (PostgreSQL) is not set")
+
+
+async def _pg_written(make, batches, table) -> list[tuple]:
+    """Each batch of make(db)'s statement through Core (one transaction) and then, into the
+    emptied table, through Database.write_rows (the driver path) -> [raw rows as asyncpg
+    reads them] of each."""
+    db = Database(PG_URL)
+    await wipe_postgres(db)
+    await db.start()
+    statement = make(db)
+    out = []
+    try:
+        for way in ("core", "driver"):
+            async with db.engine.begin() as conn:
+                await conn.exec_driver_sql(f"DELETE FROM {table}")
+            for rows in batches:
+                if way == "core":
+                    async with db.engine.begin() as conn:
+                        await conn.execute(statement, rows)
+                else:  # really the driver path, not its fall-back to Core
+                    assert driversql.prepare(db.dialect, statement, rows[0].keys()) is not None
+                    assert await db.write_rows([(statement, rows)]) == []
+            async with db.engine.connect() as conn:
+                driver = (await conn.get_raw_connection()).driver_connection
+                out.append(
+                    [tuple(r) for r in await driver.fetch(f"SELECT * FROM {table} ORDER BY 1")]
+                )
+    finally:
+        await db.close()
+    return out
+
+
+@needs_pg
+async def test_postgresql_last_seen_upserts_store_what_core_stores():
+    batches = [
+        [user("wx:a", "a1", T1, active=False), user("wx:b", "b1", T2)],
+        [user("wx:a", "a2", T3), user("wx:c", "c1", T3)],  # a conflict: first_seen kept
+    ]
+    core, driver = await _pg_written(lambda db: SubscriptionRepo(db)._upsert, batches, "users")
+    assert driver == core
+    assert driver == [
+        ("wx:a", "wechat", "a2", True, T1, T3),
+        ("wx:b", "wechat", "b1", True, T2, T2),
+        ("wx:c", "wechat", "c1", True, T3, T3),
+    ]
+
+
+@needs_pg
+async def test_postgresql_question_log_and_stored_replies_store_what_core_stores():
+    q = dict(
+        asked_at=T2, user_hash="h1", channel="wechat", text="问题1", project=None,
+        intent="apply", confidence=0.25, outcome=None, found=4,
+    )  # fmt: skip
+    core, driver = await _pg_written(lambda db: _LOG_INSERT, [[q]], "question_log")
+    assert [r[1:] for r in driver] == [r[1:] for r in core]  # (first column: the serial id)
+    assert driver[0][1:] == (T2, "h1", "wechat", "问题1", None, "apply", 0.25, None, 4)
+    row = {"key": "m:1", "user_key": "wx:a", "reply": "<xml>一</xml>", "created_at": T1}
+    again = {"key": "m:1", "user_key": "wx:a", "reply": "<xml>二</xml>", "created_at": T3}
+    core, driver = await _pg_written(
+        lambda db: WeChatDedupe(db)._store, [[row], [again]], "wechat_replies"
+    )
+    assert driver == core == [("m:1", "wx:a", "<xml>一</xml>", T1)]  # the first answer stays
+
+
+async def test_a_failed_statement_in_a_batch_costs_only_its_own_rows(db, caplog):
+    repo, dedupe = SubscriptionRepo(db), WeChatDedupe(db)
+    repo.seen("wx:a", "wechat", "oA")
+    for i in range(3):
+        dedupe.remember(f"m:{i}", "wx:a", None if i == 1 else f"r{i}")  # m:1 breaks NOT NULL
+    with caplog.at_level(logging.WARNING, logger="bot.storage.writebehind"):
+        await db.later.flush()
+    # SQLite: one transaction, so both statements are written again row by row; PostgreSQL:
+    # each statement on its own, so only the replies' three rows are.
+    assert f"a batch of {4 if db.is_sqlite else 3} rows failed" in caplog.text
+    assert "1 rows could not be written" in caplog.text
+    assert await dedupe.lookup(["m:0", "m:1", "m:2"]) == {"m:0": "r0", "m:2": "r2"}
+    assert await repo.subscribe("wx:a", 9) is True
+    assert await repo.recipients(9) == [("wx:a", "wechat", "oA")]  # the seen row was written
+
+
+async def test_a_shape_the_driver_path_leaves_to_core_is_written_and_committed(db):
+    returning = wechat_replies.insert().returning(wechat_replies.c.key)
+    row = {"key": "m:1", "user_key": "wx:a", "reply": "r", "created_at": T1}
+    assert driversql.prepare(db.dialect, returning, row.keys()) is None
+    assert await db.write_rows([(returning, [row, row | {"key": "m:2"}])]) == []
+    async with db.engine.connect() as conn:  # committed: a new connection reads both
+        assert list((await conn.execute(select(wechat_replies.c.key))).scalars()) == ["m:1", "m:2"]
+
+
+@needs_pg
+async def test_postgresql_a_write_behind_batch_is_one_executemany_per_statement_no_begin():
+    db = Database(PG_URL)
+    await wipe_postgres(db)
+    await db.start()
+    sent = []
+    try:
+        async with db.engine.connect() as conn:  # the pool's one connection so far
+            driver = (await conn.get_raw_connection()).driver_connection
+        driver.add_query_logger(lambda q: sent.append(q.query.split(" (")[0]))
+        repo, dedupe = SubscriptionRepo(db), WeChatDedupe(db)
+        for i in range(5):
+            repo.seen(f"wx:o{i}", "wechat", f"o{i}")
+            dedupe.remember(f"m:{i}", f"wx:o{i}", f"r{i}")
+        await db.later.flush()
+        assert sent == ["INSERT INTO users", "INSERT INTO wechat_replies"]  # no BEGIN, COMMIT
+        assert await dedupe.lookup(["m:0", "m:4"]) == {"m:0": "r0", "m:4": "r4"}
+    finally:
+        await db.close()

@@ -157,27 +157,21 @@ async def test_a_large_batch_goes_out_page_by_page_and_loses_nothing(db, caplog)
     from bot.storage.qlog import FLUSH_ROWS, FLUSH_ROWS_SQLITE
 
     repo = QuestionLogRepo(db, secret="s", batch_seconds=30)
-    pages = []  # transactions, made on the loop's thread (SQLite, idle) or through run_sync
-    run_sync, run_now = db.run_sync, db.run_now
+    pages = []  # the rows of each write (one transaction on SQLite, one executemany on PG)
+    write_rows = db.write_rows
 
-    async def counted(fn):
-        pages.append(fn)
-        return await run_sync(fn)
+    async def counted(batch):
+        pages.extend(len(rows) for _, rows in batch)
+        return await write_rows(batch)
 
-    def counted_now(fn):
-        done, result = run_now(fn)
-        if done:
-            pages.append(fn)
-        return done, result
-
-    db.run_sync, db.run_now = counted, counted_now
+    db.write_rows = counted
     size = FLUSH_ROWS_SQLITE if db.is_sqlite else FLUSH_ROWS
     n = 2 * size + size // 2
     for i in range(n):
         await repo.record(Message("wechat", f"wx:o{i}", f"问题{i}"), Route(9, "progress", 1.0))
     with caplog.at_level(logging.WARNING):
         await repo.flush()
-    assert len(pages) == 3  # the connection is held one page at a time
+    assert pages == [size, size, size // 2]  # the connection is held one page at a time
     assert await _rows(db) == n
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     await repo.close()

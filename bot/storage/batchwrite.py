@@ -22,12 +22,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from bot.storage.batchread import settle
-from bot.storage.writebehind import Transactions
 
 MAX_WRITES = 200  # writes per transaction at most; more go in the next one
+
+
+class Transactions(Protocol):
+    """What the writer needs of bot.storage.db.Database (which owns one of these)."""
+
+    async def run_sync(self, fn: Callable[[Any], Any]) -> Any: ...
+
+    def run_now(self, fn: Callable[[Any], Any]) -> tuple[bool, Any]: ...
 
 
 class GatheredWrites:

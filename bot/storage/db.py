@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, exc, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,7 +15,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
+from sqlalchemy.sql import Executable
 
+from bot.storage import driversql
 from bot.storage.batchread import GatheredReads
 from bot.storage.batchwrite import GatheredWrites
 from bot.storage.schema import MIGRATIONS, USER_TABLES, metadata, schema_migrations, utcnow
@@ -25,6 +28,14 @@ __all__ = ["Database", "metadata", "utcnow"]  # metadata, utcnow: for older impo
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000  # SQLite: how long a statement waits for another process's write lock
+
+
+class Failed(NamedTuple):
+    """A statement of Database.write_rows whose rows were not written, and why."""
+
+    statement: Executable
+    rows: list[dict]
+    error: Exception
 
 
 class Database:
@@ -50,6 +61,7 @@ class Database:
         else:
             kwargs = {"pool_size": 10, "max_overflow": 10}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.dialect = self.engine.dialect
         # SQLite: the process's one connection (aiosqlite's), and how many run_sync batches are
         # in its thread's queue without a checkout (run_sync, run_now).
         self._aiosqlite = None
@@ -126,6 +138,38 @@ class Database:
             # aiosqlite's own queue to its thread (the one API it has for "run this there")
             return await driver._execute(_in_sqlite_thread, driver._conn, fn)
 
+    async def write_rows(self, batch: list[tuple[Executable, list[dict]]]) -> list[Failed]:
+        """Rows for each statement, written now -> the statements that failed, with their rows
+        and error (nothing of those is stored). SQLite: all statements in one transaction
+        (on the loop's thread when the connection is idle, run_now), so a failure fails all.
+        PostgreSQL: each statement's rows one asyncpg executemany, atomic on its own and one
+        round trip, no BEGIN/COMMIT (bot.storage.driversql.execute_asyncpg)."""
+        if self.is_sqlite:
+            write = partial(_execute_all, batch=batch)
+            try:
+                if not self.run_now(write)[0]:
+                    await self.run_sync(write)
+            except Exception as e:
+                return [Failed(statement, rows, e) for statement, rows in batch]
+            return []
+        failed: list[Failed] = []
+        async with self.engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection  # asyncpg.Connection
+            for i, (statement, rows) in enumerate(batch):
+                try:
+                    if not await driversql.execute_asyncpg(driver, self.dialect, statement, rows):
+                        await conn.execute(statement, rows)  # a shape it leaves to Core
+                        await conn.commit()
+                except Exception as e:
+                    failed.append(Failed(statement, rows, e))
+                    if driver.is_closed():  # lost: the rest were not tried; not back to the pool
+                        failed += [Failed(s, r, e) for s, r in batch[i + 1 :]]
+                        await conn.invalidate()
+                        break
+                    if conn.in_transaction():
+                        await conn.rollback()
+        return failed
+
     def run_now(self, fn: Callable[[Connection], T]) -> tuple[bool, T | None]:
         """SQLite, when nobody holds the process's one connection: fn(connection) in one
         transaction right here, on the event loop's thread -> (True, its result). Otherwise, or
@@ -163,6 +207,11 @@ class Database:
     async def close(self) -> None:
         await self.later.flush()
         await self.engine.dispose()
+
+
+def _execute_all(conn, batch) -> None:
+    for statement, rows in batch:
+        driversql.execute(conn, statement, rows)
 
 
 _SYNC_ENGINES: dict[int, tuple[object, Engine]] = {}  # id(sqlite3 connection) -> its engine

@@ -18,7 +18,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy import (
     delete,
@@ -29,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from bot.intents import PROJECT_INTENTS
 from bot.models import Message, Route
 from bot.privacy import redact
-from bot.storage import driversql
 from bot.storage.db import Database
 from bot.storage.schema import (
     inbox_decisions,
@@ -242,13 +240,12 @@ class QuestionLogRepo:
             if i:
                 await asyncio.sleep(0)  # a turn of the loop between pages: answers go first
             page = rows[i : i + size]
-            try:
-                # SQLite: one multi-row INSERT of driver SQL compiled once (bot.storage.driversql)
-                write = partial(driversql.execute, statement=_LOG_INSERT, rows=page)
-                if not self.db.run_now(write)[0]:  # SQLite, connection idle: here, no thread
-                    await self.db.run_sync(write)
-            except Exception:  # the log must never take the bot down; the rows are lost
-                log.exception("question log: could not write %d questions", len(page))
+            # Driver SQL compiled once (bot.storage.driversql): on SQLite one multi-row INSERT,
+            # on PostgreSQL one executemany (one round trip).
+            for failed in await self.db.write_rows([(_LOG_INSERT, page)]):
+                # the log must never take the bot down; the rows are lost
+                log.error("question log: could not write %d questions (%s)", len(page),
+                          str(failed.error).splitlines()[0])  # fmt: skip
 
     async def close(self) -> None:
         """Flush what is waiting; stop the timer."""

@@ -1,14 +1,15 @@
 """Write-behind: rows an answer produces (last seen, stored replies) are written after it is sent.
 
 Nothing on a resident's answer path awaits these writes. Rows are queued in memory and written
-together, one transaction per batch (one execute per statement), at most `delay` seconds
-after the first of them was queued. On SQLite (one connection per process) this is what keeps
-the connection free for the reads answers do need: it is held for one statement batch every
-`delay` seconds instead of one transaction per message. On SQLite each statement's rows go out
-as driver SQL compiled once (bot.storage.driversql: an INSERT's as multi-row VALUES).
+together (Database.write_rows), at most `delay` seconds after the first of them was queued.
+Each statement's rows go out as driver SQL compiled once (bot.storage.driversql).
 
-On SQLite a batch runs on the event loop's thread when the connection is idle (Database.run_now:
-a few milliseconds of CPU, no hand-off to aiosqlite's thread), else in that thread.
+On SQLite (one connection per process) a batch is one transaction, which keeps the connection
+free for the reads answers do need: it is held for one statement batch every `delay` seconds
+instead of one transaction per message; an INSERT's rows go as multi-row VALUES, on the event
+loop's thread when the connection is idle (Database.run_now: a few milliseconds of CPU, no
+hand-off to aiosqlite's thread), else in that thread. On PostgreSQL each statement's rows are
+one asyncpg executemany, all or none, one round trip, no BEGIN/COMMIT.
 
 At risk on a crash: at most `delay` seconds of these rows (a last_seen a little older, a retry
 answered again instead of from storage). `Database.close()` and `Database.forget_user()` flush.
@@ -18,22 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable
-from functools import partial
-from typing import Any, Protocol
+from collections.abc import Hashable
+from typing import Protocol
 
 from sqlalchemy.sql import Executable
 
-from bot.storage import driversql
 
+class Rows(Protocol):
+    """What the writer needs of bot.storage.db.Database (which owns one of these writers)."""
 
-class Transactions(Protocol):
-    """What the writer needs of bot.storage.db.Database (which owns one of these writers; the
-    gathered writes of bot.storage.batchwrite need the same)."""
-
-    async def run_sync(self, fn: Callable[[Any], Any]) -> Any: ...
-
-    def run_now(self, fn: Callable[[Any], Any]) -> tuple[bool, Any]: ...
+    async def write_rows(self, batch: list[tuple[Executable, list[dict]]]) -> list: ...
 
 
 log = logging.getLogger(__name__)
@@ -52,7 +47,7 @@ class WriteBehind:
 
     def __init__(
         self,
-        db: Transactions,
+        db: Rows,
         delay: float = DELAY,
         max_rows: int = MAX_ROWS,
     ):
@@ -112,31 +107,19 @@ class WriteBehind:
                 batch.append((statement, [rows.pop(k) for k in keys]))
             if not rows:
                 del self._pending[stmt_id]
-        try:
-            write = partial(_execute, batch=batch)
-            if not self.db.run_now(write)[0]:  # SQLite, connection idle: here, no thread
-                await self.db.run_sync(write)
+        failed = await self.db.write_rows(batch)
+        if not failed:
             return
-        except Exception as e:
-            log.warning("write-behind: a batch of %d rows failed (%s); row by row",
-                        sum(len(r) for _, r in batch), str(e).splitlines()[0])  # fmt: skip
+        log.warning("write-behind: a batch of %d rows failed (%s); row by row",
+                    sum(len(f.rows) for f in failed), str(failed[0].error).splitlines()[0])  # fmt: skip
         lost = 0
-        for statement, rows in batch:  # one bad row must cost only itself
-            for row in rows:
-                try:
-                    await self.db.run_sync(partial(_execute, batch=[(statement, [row])]))
-                except Exception as e:  # bookkeeping: a lost row costs no answer
-                    lost += 1
-                    log.debug("write-behind row lost: %s", str(e).splitlines()[0])
+        for f in failed:  # one bad row must cost only itself
+            for row in f.rows:
+                for bad in await self.db.write_rows([(f.statement, [row])]):
+                    lost += 1  # bookkeeping: a lost row costs no answer
+                    log.debug("write-behind row lost: %s", str(bad.error).splitlines()[0])
         if lost:
             log.error("write-behind: %d rows could not be written", lost)
-
-
-def _execute(conn, batch) -> None:
-    # SQLite: driver SQL compiled once per statement (bot.storage.driversql; an INSERT's rows as
-    # multi-row VALUES); PostgreSQL: Core's executemany.
-    for statement, rows in batch:
-        driversql.execute(conn, statement, rows)
 
 
 def _wake_up(fut: asyncio.Future) -> None:
