@@ -61,12 +61,30 @@ async def test_subscribes_of_one_moment_share_one_commit_and_each_is_stored(db):
             assert not any(a.done() for a in asking)  # none says "subscribed" before its commit
     results = await asyncio.gather(*asking)
     assert results == [True] * 20
-    assert sizes == [20]  # one transaction, one commit
+    # SQLite: one transaction, one commit. PostgreSQL: each subscribe its own two statements,
+    # each committed alone (no shared transaction: it only added BEGIN and COMMIT).
+    assert sizes == ([20] if db.is_sqlite else [])
     # Durable when subscribe returned: nothing flushed, a fresh connection sees all of them,
     # and each one is a recipient (its users row went in the same transaction).
     assert await _subscribed(db) == {f"wx:o{i}" for i in range(20)}
     assert len(await repo.recipients(9)) == 20
     assert await repo.subscribe("wx:o3", 9) is False  # once only
+
+
+async def test_postgresql_a_subscribe_is_its_statements_alone_no_begin(db):
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only: on SQLite subscribes share a transaction (test above)")
+    repo = SubscriptionRepo(db)
+    async with db.engine.connect() as conn:  # the pool's one connection so far
+        driver = (await conn.get_raw_connection()).driver_connection
+    sent = []
+    driver.add_query_logger(lambda q: sent.append(q.query.split(" (")[0]))
+    repo.seen("wx:oA", "wechat", "oA")  # queued: written first, by the subscribe
+    assert await repo.subscribe("wx:oA", 4) is True
+    assert sent == ["INSERT INTO users", "INSERT INTO subscriptions"]
+    assert await repo.subscribe("wx:oA", 4) is False  # already there: counted 0
+    assert sent[2:] == ["INSERT INTO subscriptions"]
+    assert await repo.recipients(4) == [("wx:oA", "wechat", "oA")]
 
 
 async def test_a_failing_write_fails_its_own_caller_only(db):

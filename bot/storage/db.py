@@ -76,7 +76,7 @@ class Database:
         )
         # Reads an answer awaits, run together with the others of the same moment.
         self.reads = GatheredReads(self)
-        # Writes a resident waits for (subscribing), committed together with those of the moment.
+        # SQLite: writes a resident waits for (subscribing), committed with those of the moment.
         self.writes = GatheredWrites(self)
 
     async def start(self) -> None:
@@ -169,6 +169,38 @@ class Database:
                     if conn.in_transaction():
                         await conn.rollback()
         return failed
+
+    async def write_in_order(self, steps: list[tuple[Executable, dict]]) -> int:
+        """Rows a caller waits for (a subscribe), each durable when this returns, written in
+        order -> the last statement's rowcount. SQLite: in one transaction shared with the other
+        writes of the moment (GatheredWrites: its one connection, one commit). PostgreSQL: each
+        statement committed on its own, one round trip each, no BEGIN/COMMIT (its pool has
+        connections enough; a shared transaction there only added round trips)."""
+        if self.is_sqlite:
+
+            def write(conn) -> int:
+                count = 0
+                for statement, row in steps:
+                    count = driversql.execute(conn, statement, [row])
+                return count
+
+            return await self.writes.run(write)
+        count = 0
+        async with self.engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection  # asyncpg.Connection
+            try:
+                for statement, row in steps:
+                    count = await driversql.execute_one_asyncpg(
+                        driver, self.dialect, statement, row
+                    )
+                    if count is None:  # a shape it leaves to Core
+                        count = (await conn.execute(statement, [row])).rowcount
+                        await conn.commit()
+            except BaseException:
+                if driver.is_closed():  # the pool must not hand this connection out again
+                    await conn.invalidate()
+                raise
+        return count
 
     def run_now(self, fn: Callable[[Connection], T]) -> tuple[bool, T | None]:
         """SQLite, when nobody holds the process's one connection: fn(connection) in one

@@ -190,6 +190,17 @@ async def execute_asyncpg(driver, dialect, statement: Executable, rows: list[dic
     return True
 
 
+async def execute_one_asyncpg(driver, dialect, statement: Executable, row: dict) -> int | None:
+    """PostgreSQL: one row as one statement on `driver`, committed on its own (no transaction
+    of ours: one round trip) -> rows inserted or changed; None, nothing done: Core must run it."""
+    p = prepare(dialect, statement, row.keys())
+    if p is None:
+        return None
+    status = await driver.execute(p.sql, *_args(p, row))  # e.g. "INSERT 0 1", "UPDATE 3"
+    count = status.rsplit(" ", 1)[-1]
+    return int(count) if count.isdigit() else 0
+
+
 def _insert_pages(cur, p: Prepared, rows: list[dict]) -> int:
     """Rows as multi-row VALUES pages, each within SQLite's parameter limit: the rowcount."""
     row_slots, constants = p.slots[: p.per_row], _args(p, {}, p.slots[p.per_row :])

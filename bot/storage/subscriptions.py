@@ -69,14 +69,10 @@ class SubscriptionRepo:
         # One statement (no read-then-write): a burst of subscribers costs one round trip each.
         row = {"user_key": user_key, "project": p, "created_at": _now()}
         seen = self.db.later.take(self._upsert, user_key)
-
-        def write(conn) -> bool:
-            if seen is not None:  # a subscriber is a recipient from this commit on
-                driversql.execute(conn, self._upsert, [seen])
-            return bool(driversql.execute(conn, self._subscribe, [row]))
-
-        try:  # committed with the other subscribes of the moment: one turn of SQLite's thread
-            return await self.db.writes.run(write)
+        # A subscriber is a recipient from this commit on: their users row first, if queued.
+        steps = [(self._upsert, seen)] if seen is not None else []
+        try:  # SQLite: with the other subscribes of the moment, one turn of its thread
+            return bool(await self.db.write_in_order([*steps, (self._subscribe, row)]))
         except asyncio.CancelledError:
             if seen is not None:  # perhaps not written: back to the write-behind (an upsert)
                 self.db.later.put(self._upsert, user_key, seen, replace=False)
