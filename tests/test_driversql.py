@@ -360,3 +360,30 @@ async def test_postgresql_a_write_behind_batch_is_one_executemany_per_statement_
         assert await dedupe.lookup(["m:0", "m:4"]) == {"m:0": "r0", "m:4": "r4"}
     finally:
         await db.close()
+
+
+@needs_pg
+async def test_postgresql_a_connection_killed_between_batches_loses_no_row(caplog):
+    db = Database(PG_URL)
+    await wipe_postgres(db)
+    await db.start()
+    try:
+        async with db.engine.connect() as conn:  # the pool's one connection so far
+            pid = await conn.scalar(select(func.pg_backend_pid()))
+        other = Database(PG_URL)  # as a restart or an administrator would, from outside
+        async with other.engine.connect() as conn:
+            assert await conn.scalar(select(func.pg_terminate_backend(pid))) is True
+        await other.close()
+        repo, dedupe = SubscriptionRepo(db), WeChatDedupe(db)
+        for i in range(3):
+            repo.seen(f"wx:o{i}", "wechat", f"o{i}")
+            dedupe.remember(f"m:{i}", f"wx:o{i}", f"r{i}")
+        with caplog.at_level(logging.WARNING, logger="bot.storage.writebehind"):
+            await db.later.flush()
+        assert "a batch of 6 rows failed" in caplog.text  # both statements: the rest untried
+        assert "could not be written" not in caplog.text  # row by row, on a new connection
+        assert await dedupe.lookup(["m:0", "m:1", "m:2"]) == {"m:0": "r0", "m:1": "r1", "m:2": "r2"}
+        assert await repo.subscribe("wx:o2", 9) is True
+        assert await repo.recipients(9) == [("wx:o2", "wechat", "o2")]
+    finally:
+        await db.close()
