@@ -387,3 +387,21 @@ async def test_postgresql_a_connection_killed_between_batches_loses_no_row(caplo
         assert await repo.recipients(9) == [("wx:o2", "wechat", "o2")]
     finally:
         await db.close()
+
+
+async def test_postgresql_down_costs_the_queued_rows_only_never_an_exception(caplog):
+    # No server needed: nothing listens on port 9 here, as when PostgreSQL is down.
+    db = Database("postgresql+asyncpg://postgres@127.0.0.1:9/none")
+    try:
+        SubscriptionRepo(db).seen("wx:oA", "wechat", "oA")
+        WeChatDedupe(db).remember("m:1", "wx:oA", "r1")
+        with caplog.at_level(logging.WARNING, logger="bot.storage.writebehind"):
+            await db.later.flush()  # returns: the bookkeeping rows are lost, and logged
+        assert "a batch of 2 rows failed ([Errno 111] Connect call failed" in caplog.text
+        assert "write-behind: 2 rows could not be written" in caplog.text
+        # the question log's pages: each a failure returned (logged there), not raised
+        failed = await db.write_rows([(_LOG_INSERT, [{"text": "问"}, {"text": "答"}])])
+        assert [(f.statement, len(f.rows)) for f in failed] == [(_LOG_INSERT, 2)]
+        assert isinstance(failed[0].error, OSError)
+    finally:
+        await db.engine.dispose()

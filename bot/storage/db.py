@@ -153,21 +153,27 @@ class Database:
                 return [Failed(statement, rows, e) for statement, rows in batch]
             return []
         failed: list[Failed] = []
-        async with self.engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection  # asyncpg.Connection
-            for i, (statement, rows) in enumerate(batch):
-                try:
-                    if not await driversql.execute_asyncpg(driver, self.dialect, statement, rows):
-                        await conn.execute(statement, rows)  # a shape it leaves to Core
-                        await conn.commit()
-                except Exception as e:
-                    failed.append(Failed(statement, rows, e))
-                    if driver.is_closed():  # lost: the rest were not tried; not back to the pool
-                        failed += [Failed(s, r, e) for s, r in batch[i + 1 :]]
-                        await conn.invalidate()
-                        break
-                    if conn.in_transaction():
-                        await conn.rollback()
+        tried = 0
+        try:
+            async with self.engine.connect() as conn:
+                driver = (await conn.get_raw_connection()).driver_connection  # asyncpg
+                for statement, rows in batch:
+                    tried += 1
+                    try:
+                        if not await driversql.execute_asyncpg(
+                            driver, self.dialect, statement, rows
+                        ):
+                            await conn.execute(statement, rows)  # a shape it leaves to Core
+                            await conn.commit()
+                    except Exception as e:
+                        failed.append(Failed(statement, rows, e))
+                        if driver.is_closed():  # lost: not back to the pool; the rest untried
+                            await conn.invalidate()
+                            raise
+                        if conn.in_transaction():
+                            await conn.rollback()
+        except Exception as e:  # no connection (the database down, restarting) or it broke
+            failed += [Failed(statement, rows, e) for statement, rows in batch[tried:]]
         return failed
 
     async def write_in_order(self, steps: list[tuple[Executable, dict]]) -> int:
@@ -242,6 +248,7 @@ class Database:
 
 
 def _execute_all(conn, batch) -> None:
+    """Write-rows on SQLite: every statement's rows in the caller's one transaction."""
     for statement, rows in batch:
         driversql.execute(conn, statement, rows)
 
