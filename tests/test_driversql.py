@@ -161,14 +161,20 @@ def test_inbox_rows_and_marks_as_core(tmp_path):
         with engine.begin() as conn:
             if name == "core":
                 counts = [conn.execute(_ADD, [r]).rowcount for r in added + added[:1]]
-                conn.execute(_SENDING, [{"b_id": 10, "sending_at": T2}])
-                conn.execute(_DONE, [{"b_id": i, "handled_at": T3} for i in (10, 11)])
-            else:
+                conn.execute(_SENDING, [{"ids": "[10]", "sending_at": T2}])
+                done = conn.execute(_DONE, [{"ids": "[10, 11]", "handled_at": T3}]).rowcount
+            else:  # really the driver path, not its fall-back to Core
+                for stmt, keys in (
+                    (_SENDING, ["ids", "sending_at"]),
+                    (_DONE, ["ids", "handled_at"]),
+                ):
+                    assert driversql.prepare(conn.dialect, stmt, keys) is not None
                 counts = driversql.each(conn, _ADD, added + added[:1])
-                driversql.execute(conn, _SENDING, [{"b_id": 10, "sending_at": T2}])
-                driversql.execute(conn, _DONE, [{"b_id": i, "handled_at": T3} for i in (10, 11)])
+                driversql.execute(conn, _SENDING, [{"ids": "[10]", "sending_at": T2}])
+                done = driversql.execute(conn, _DONE, [{"ids": "[10, 11]", "handled_at": T3}])
+            assert done == 2  # both rows, in one statement
         with engine.begin() as conn:  # a second "done" changes nothing (handled_at IS NULL)
-            again = driversql.execute(conn, _DONE, [{"b_id": 10, "handled_at": T1}])
+            again = driversql.execute(conn, _DONE, [{"ids": "[10, 12]", "handled_at": T1}])
         engine.dispose()
         with sqlite3.connect(path) as raw:
             out[name] = raw.execute("SELECT * FROM telegram_inbox ORDER BY 1").fetchall(), counts
