@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -155,8 +156,7 @@ class Database:
         failed: list[Failed] = []
         tried = 0
         try:
-            async with self.engine.connect() as conn:
-                driver = (await conn.get_raw_connection()).driver_connection  # asyncpg
+            async with self._asyncpg() as (conn, driver):
                 for statement, rows in batch:
                     tried += 1
                     try:
@@ -167,8 +167,7 @@ class Database:
                             await conn.commit()
                     except Exception as e:
                         failed.append(Failed(statement, rows, e))
-                        if driver.is_closed():  # lost: not back to the pool; the rest untried
-                            await conn.invalidate()
+                        if driver.is_closed():  # lost (invalidated): the rest untried
                             raise
                         if conn.in_transaction():
                             await conn.rollback()
@@ -192,21 +191,27 @@ class Database:
 
             return await self.writes.run(write)
         count = 0
+        async with self._asyncpg() as (conn, driver):
+            for statement, row in steps:
+                count = await driversql.execute_one_asyncpg(driver, self.dialect, statement, row)
+                if count is None:  # a shape it leaves to Core
+                    count = (await conn.execute(statement, [row])).rowcount
+                    await conn.commit()
+        return count
+
+    @contextlib.asynccontextmanager
+    async def _asyncpg(self):
+        """PostgreSQL: a pooled connection and its asyncpg connection (SQLAlchemy's, with its
+        type codecs). One found closed after an error is invalidated: the pool must not hand
+        it out again."""
         async with self.engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection  # asyncpg.Connection
+            driver = (await conn.get_raw_connection()).driver_connection
             try:
-                for statement, row in steps:
-                    count = await driversql.execute_one_asyncpg(
-                        driver, self.dialect, statement, row
-                    )
-                    if count is None:  # a shape it leaves to Core
-                        count = (await conn.execute(statement, [row])).rowcount
-                        await conn.commit()
+                yield conn, driver
             except BaseException:
-                if driver.is_closed():  # the pool must not hand this connection out again
+                if driver.is_closed():
                     await conn.invalidate()
                 raise
-        return count
 
     def run_now(self, fn: Callable[[Connection], T]) -> tuple[bool, T | None]:
         """SQLite, when nobody holds the process's one connection: fn(connection) in one

@@ -137,12 +137,19 @@ def _args(p: Prepared, row: dict, slots=None) -> list:
     ]  # fmt: skip
 
 
+def _prepared_sqlite(conn, statement: Executable, rows: list[dict]) -> Prepared | None:
+    # The synchronous paths drive sqlite3's own cursor; on PostgreSQL they stay Core's.
+    if conn.dialect.name != "sqlite":
+        return None
+    return prepare(conn.dialect, statement, rows[0].keys())
+
+
 def execute(conn, statement: Executable, rows: list[dict]) -> int:
     """`conn.execute(statement, rows)`, on SQLite as driver SQL: rows inserted or changed."""
     # Rows have the first row's keys (as with Core's executemany; a missing one: KeyError).
     if not rows:
         return 0
-    p = prepare(conn.dialect, statement, rows[0].keys()) if conn.dialect.name == "sqlite" else None
+    p = _prepared_sqlite(conn, statement, rows)
     if p is None:
         result = conn.execute(statement, rows)
         if result.returns_rows:  # read to the end, or SQLite cannot commit
@@ -165,7 +172,7 @@ def each(conn, statement: Executable, rows: list[dict]) -> list[int]:
     """Each row executed alone -> its rowcount (ON CONFLICT DO NOTHING: 1 if it was new)."""
     if not rows:
         return []
-    p = prepare(conn.dialect, statement, rows[0].keys()) if conn.dialect.name == "sqlite" else None
+    p = _prepared_sqlite(conn, statement, rows)
     if p is None:
         return [conn.execute(statement, [row]).rowcount for row in rows]
     cur = conn.connection.cursor()
