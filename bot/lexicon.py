@@ -16,6 +16,7 @@ import ahocorasick
 from bot import lexiconcache, regexcache, segment
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
+from bot.regexkeys import KeyIndex
 from bot.text import compact
 
 # Words that name kinds of work rather than a project; as sub-terms they would tie everything.
@@ -183,10 +184,8 @@ class Lexicon:
                 self._fold_map[compact(v)] = compact(canon)
         alts = sorted(self._fold_map, key=len, reverse=True)
         self._fold_re = regexcache.compile("|".join(map(re.escape, alts))) if alts else None
-        self.dialect = [
-            (regexcache.compile(p), to, regexcache.required_chars(p))
-            for p, to in kb.vocab.dialect.items()
-        ]
+        self.dialect = [(regexcache.compile(p), to) for p, to in kb.vocab.dialect.items()]
+        self._dialect_keys = KeyIndex([regexcache.required_chars(p) for p in kb.vocab.dialect])
         self._narrative = regexcache.compile(
             "|".join(f"(?:{p})" for p in kb.vocab.narrative) or "(?!)"
         )
@@ -265,13 +264,16 @@ class Lexicon:
         """
         if _LATIN.search(text):
             text = _LATIN_RUN.sub(lambda m: self._latin(m.group(0)), text)
-        chars = set(text)
-        for pattern, to, keys in self.dialect:
-            if keys is not None and keys.isdisjoint(chars):
-                continue  # none of the characters this rule needs: it cannot match
+        # In order, only the rules whose characters the text has (bot.regexkeys); a rule that
+        # changed the text asks again which of the rules after it may now apply.
+        todo, k = self._dialect_keys.candidates(set(text)), 0
+        while k < len(todo):
+            i, k = todo[k], k + 1
+            pattern, to = self.dialect[i]
             changed = pattern.sub(to, text)
             if changed != text:
-                text, chars = changed, set(changed)
+                text = changed
+                todo, k = [j for j in self._dialect_keys.candidates(set(text)) if j > i], 0
         return text
 
     def _latin(self, run: str) -> str:

@@ -59,3 +59,26 @@ def _item_keys(op, av) -> set[str] | None:
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
         return _keys(list(av[2]))
     return None  # lookarounds, optional parts, anything else: not mandatory
+
+
+class KeyIndex:
+    """Which of a list of patterns a text may match, from the characters it contains: each
+    pattern is indexed under its required characters (None: always a candidate), so a text
+    costs a look-up per distinct character instead of a set test per pattern."""
+
+    def __init__(self, keys: list[frozenset[str] | None]):
+        self.keys = keys
+        self._by_char: dict[str, list[int]] = {}
+        for i, chars in enumerate(keys):
+            for c in chars or ():
+                self._by_char.setdefault(c, []).append(i)
+        self._keyless = [i for i, chars in enumerate(keys) if chars is None]
+
+    def candidates(self, chars: set[str]) -> list[int]:
+        """The patterns a text of these characters may match, in list order."""
+        by_char = self._by_char
+        found = set(self._keyless)
+        for c in chars:
+            if c in by_char:
+                found.update(by_char[c])
+        return sorted(found)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -30,6 +29,7 @@ from bot.kb.model import KnowledgeBase
 from bot.lexicon import PINYIN_FACTOR, Lexicon
 from bot.models import Route
 from bot.pinyin import pinyin_codes
+from bot.regexkeys import KeyIndex
 from bot.text import normalise
 
 MAX_CHARS = 600  # residents' stories run to 300+ characters; beyond this, a polite ask to shorten
@@ -80,13 +80,12 @@ class Router:
         # Per pattern: characters every match contains (skip the search when the text has
         # none of them), or None (always search). Reading them from a parse costs ~10 ms for
         # all; regexcache keeps them per machine, so a warm start only looks them up.
-        self._pattern_keys = [regexcache.required_chars(p.pattern) for p, _, _ in self.lex.patterns]
-        self._oos_keys = [regexcache.required_chars(p.pattern) for p, _ in self.lex.oos_patterns]
-        self._by_char: dict[str, list[int]] = defaultdict(list)  # key character -> patterns
-        for i, keys in enumerate(self._pattern_keys):
-            for c in keys or ():
-                self._by_char[c].append(i)
-        self._keyless = [i for i, keys in enumerate(self._pattern_keys) if keys is None]
+        self._intents = KeyIndex(
+            [regexcache.required_chars(p.pattern) for p, _, _ in self.lex.patterns]
+        )
+        self._oos = KeyIndex(
+            [regexcache.required_chars(p.pattern) for p, _ in self.lex.oos_patterns]
+        )
         # A word's nearest lexicon spelling, per list (it depends on the word and the list
         # alone): a resident's words recur across questions, most questions do not.
         self._nearest: dict[int, dict[str, tuple | None]] = {
@@ -164,14 +163,14 @@ class Router:
         asked = "\n".join(as_question(c, marked) for c in dict.fromkeys((q[a:b], *questions)) if c)
         whole = (a, b) == (0, len(q))
         in_asked, in_q = set(asked), set(q)
-        patterns, keys = self.lex.patterns, self._pattern_keys
+        patterns, keys = self.lex.patterns, self._intents.keys
         if whole:  # the candidates are the patterns whose keys the asked text has: search only
-            for i in self._candidates(in_asked):
+            for i in self._intents.candidates(in_asked):
                 pattern, intent, w = patterns[i]
                 if pattern.search(asked):
                     iscores[intent] += w
         else:
-            for i in self._candidates(in_asked | in_q):
+            for i in self._intents.candidates(in_asked | in_q):
                 pattern, intent, w = patterns[i]
                 if (keys[i] is None or not keys[i].isdisjoint(in_asked)) and pattern.search(asked):
                     iscores[intent] += w
@@ -200,10 +199,11 @@ class Router:
         oos_weights += [UNKNOWN_ROAD * outside(m.start(), m.end()) for m in self._unknown_roads(q)]
         ev.other_kind = bool(other_kinds(tokens, covered, entries, self.lex.stopwords))
         before_aside = q[:b]
+        oos_patterns = self.lex.oos_patterns
         oos_weights += [
             w if whole or pattern.search(before_aside) else w * STORY_FACTOR
-            for (pattern, w), keys in zip(self.lex.oos_patterns, self._oos_keys, strict=True)
-            if (keys is None or not keys.isdisjoint(in_q)) and pattern.search(q)
+            for pattern, w in (oos_patterns[i] for i in self._oos.candidates(in_q))
+            if pattern.search(q)
         ]
         ev.oos = sum(oos_weights)
         ev.oos_max = max(oos_weights, default=0.0)
@@ -224,16 +224,6 @@ class Router:
             elliptical=bool(_ELLIPSIS.search(q)) and not any(i in iscores for i in PROJECT_INTENTS),
             anaphora=bool(_ANAPHORA.search(q)),
         )
-
-    def _candidates(self, chars: set[str]) -> Iterable[int]:
-        """The intent patterns that may match a text of these characters, in lexicon order
-        (the scores add up in the same order), found through an index of their keys."""
-        by_char = self._by_char
-        found = set(self._keyless)
-        for c in chars:
-            if c in by_char:
-                found.update(by_char[c])
-        return sorted(found)
 
     def _unknown_roads(self, q: str) -> list[re.Match]:
         """Road names the KB does not know (十一经路): the list builds named roads only, so a

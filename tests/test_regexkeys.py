@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.regexkeys import required_chars
+from bot.regexkeys import KeyIndex, required_chars
 
 
 @pytest.mark.parametrize(
@@ -31,9 +31,17 @@ def test_a_pattern_that_may_match_without_chinese_has_no_key():
 
 def test_every_dialect_rule_with_a_key_needs_it(holder):
     # Each rule, run on text without its key characters, changes nothing.
-    for compiled, _to, keys in holder.router.lex.dialect:
+    lex = holder.router.lex
+    for (compiled, _to), keys in zip(lex.dialect, lex._dialect_keys.keys, strict=True):
         if keys is None:
             continue
         text = compiled.pattern
         sample = "".join(c for c in text if "\u4e00" <= c <= "\u9fff" and c not in keys)
         assert re.compile(text).search(sample) is None, text
+
+
+def test_a_key_index_offers_in_order_each_pattern_whose_characters_the_text_has():
+    index = KeyIndex([frozenset("咋"), None, frozenset("嘛啥"), frozenset("俺")])
+    assert index.candidates(set("你咋不说啥")) == [0, 1, 2]
+    assert index.candidates(set("俺家")) == [1, 3]
+    assert index.candidates(set()) == [1]

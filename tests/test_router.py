@@ -74,6 +74,7 @@ def test_pattern_keys_only_skip_searches_that_would_fail(holder):
     import json
     from pathlib import Path
 
+    from bot.regexkeys import KeyIndex
     from bot.router import Router
 
     data = Path(__file__).parent / "data"
@@ -84,11 +85,11 @@ def test_pattern_keys_only_skip_searches_that_would_fail(holder):
         if line.strip()
     ]
     keyed, plain = Router(holder.kb), Router(holder.kb)
-    assert any(k is not None for k in keyed._pattern_keys)
-    # Every pattern searched everywhere: no keys, all of them keyless.
-    plain._pattern_keys = [None] * len(plain._pattern_keys)
-    plain._oos_keys = [None] * len(plain._oos_keys)
-    plain._by_char, plain._keyless = {}, list(range(len(plain._pattern_keys)))
+    assert any(k is not None for k in keyed._intents.keys)
+    # Every pattern and dialect rule tried everywhere: no keys, all of them keyless.
+    plain._intents = KeyIndex([None] * len(plain._intents.keys))
+    plain._oos = KeyIndex([None] * len(plain._oos.keys))
+    plain.lex._dialect_keys = KeyIndex([None] * len(plain.lex._dialect_keys.keys))
     for text in texts:
         assert keyed.analyse(text) == plain.analyse(text), text
 
