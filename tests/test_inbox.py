@@ -49,3 +49,26 @@ async def test_marks_set_their_columns_and_keep_the_first_handled_time(db):
     assert stored[11][2] is None and stored[11][3] is not None and stored[11][0] is None
     assert stored[12][0] == '{"c": 3}' and stored[12][2] is None and stored[12][3] is None
     assert await inbox.unhandled() == [(12, '{"c": 3}')]
+
+
+async def test_marks_without_sqlites_json_functions_take_the_core_statements(tmp_path, monkeypatch):
+    from bot.storage import inbox as inbox_mod
+    from bot.storage.db import Database
+
+    monkeypatch.setattr(inbox_mod, "sqlite_has_json", lambda: False)
+    monkeypatch.setattr(inbox_mod, "_sqlite_marks", None)  # the json_each path is not taken
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await db.start()
+    try:
+        inbox = Inbox(db)
+        await inbox.add([(10, '{"a": 1}'), (11, '{"b": 2}'), (12, '{"c": 3}')])
+        await inbox.sending(10)
+        await inbox.done([10, 11])
+        first = (await rows(db))[10][3]
+        await inbox.done([10])
+        stored = await rows(db)
+        assert stored[10][2] is not None and stored[10][3] == first and stored[10][0] is None
+        assert stored[11][3] is not None and stored[11][0] is None
+        assert await inbox.unhandled() == [(12, '{"c": 3}')]
+    finally:
+        await db.close()

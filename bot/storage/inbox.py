@@ -9,9 +9,12 @@ the same update_id delivered twice (a webhook retry, a second instance) is store
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -69,7 +72,7 @@ class Inbox:
         """Both kinds of marks in one transaction: one call into SQLite's thread
         (Database.run_sync; through the async engine one mark took ~5 hops)."""
         t, now = telegram_inbox.c, utcnow()
-        if self.db.is_sqlite:
+        if self.db.is_sqlite and sqlite_has_json():
             # In aiosqlite's thread, not on the loop's (run_now) when idle: measured with
             # bench_telegram_kill.py, marks committed at once left more replies begun and not yet
             # delivered at a SIGKILL (lost 5 and 9 of 600, against 0-1 this way).
@@ -177,6 +180,19 @@ _DONE = (
         handled_at=func.coalesce(_t.handled_at, bindparam("at", type_=_t.handled_at.type)),
     )
 )
+
+
+@functools.cache
+def sqlite_has_json() -> bool:
+    """Whether this process's SQLite has its JSON functions (built in since 3.38, compiled in
+    by nearly every build before): without json_each the marks take the Core statements."""
+    try:
+        with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+            conn.execute("SELECT value FROM json_each('[1]')").fetchall()
+    except sqlite3.Error:
+        log.warning("telegram inbox: this SQLite has no JSON functions; marks go one id each")
+        return False
+    return True
 
 
 def _sqlite_add(conn, items: list[tuple[int, str]], now: dt.datetime) -> set[int]:
