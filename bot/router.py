@@ -13,7 +13,6 @@ from bot.asking import as_question, ask_span
 from bot.decide import Evidence, cue_intent, decide
 from bot.hits import (
     CONTENT,
-    LATIN_WORD,
     Hit,
     Span,
     inside_other_words,
@@ -250,13 +249,13 @@ class Router:
         """Every lexicon word in the text, exact or by pinyin, found by two Aho–Corasick
         automatons: the cost grows with the text, not with text x longest word. A Latin cue
         counts only as whole words of the message (`latin`): hi is not in this."""
-        entries, stopwords = self.lex.entries, self.lex.stopwords
+        entries, stopwords, latin_keys = self.lex.entries, self.lex.stopwords, self.lex.latin_keys
         hits = [
             Hit(end - len(key) + 1, end + 1, key, "exact")
             for end, key in self.lex.exact_ac.iter(q)
-            if not LATIN_WORD.fullmatch(key) or key in latin
+            if key not in latin_keys or key in latin
         ]
-        words = [(h.start, h.end) for h in hits if h.length >= 2]
+        words = [(h.start, h.end) for h in hits if h.end - h.start >= 2]
         pinyin_words = self.lex.pinyin_words
         for end, i in self.lex.pinyin_ac.iter(pinyin_codes(q)):
             key = pinyin_words[i]
