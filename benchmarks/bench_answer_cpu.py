@@ -5,7 +5,7 @@ loop: write-behind, question log and subscribe writes included) this can count *
 per message under valgrind's callgrind, which does not depend on what else the machine is doing:
 the run is made twice (no messages, then N) and the difference divided by N, so start-up cancels
 out. With --base REV the same is counted for an earlier revision, from a temporary git worktree,
-in the same run (A B): the ratio is the figure.
+in the same run (A B): the ratio is the figure (benchmarks/instructions.py).
 
     .venv/bin/python benchmarks/bench_answer_cpu.py [--messages 3000] [--reps 5]
     .venv/bin/python benchmarks/bench_answer_cpu.py --callgrind [--messages 1000] [--base REV]
@@ -20,14 +20,14 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import instructions
 
 ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 300  # messages before measuring: caches, the first SQLite pages, every code path
@@ -88,50 +88,6 @@ async def _loop(n: int, seed: int = 1) -> float:
     return cpu * 1000 / n if n else 0.0
 
 
-def _instructions(cwd: Path, n: int) -> int:
-    """Instructions valgrind counted for one child running n messages in `cwd`'s code."""
-    with tempfile.TemporaryDirectory() as out:
-        cmd = [
-            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out",
-            sys.executable, str(Path(__file__).resolve()), "--child", str(n),
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(cwd)}
-        done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        if done.returncode or not found:
-            raise SystemExit(f"valgrind run failed in {cwd}:\n{done.stderr[-2000:]}")
-        return int(found.group(1))
-
-
-def callgrind(n: int, base: str | None, reps: int) -> None:
-    if shutil.which("valgrind") is None:
-        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
-    trees = {"now": ROOT}
-    tmp = None
-    if base:
-        tmp = Path(tempfile.mkdtemp(prefix="bench_answer_cpu_base_"))
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tmp), base],
-                       check=True, capture_output=True)  # fmt: skip
-        trees = {base: tmp, "now": ROOT}
-    try:
-        per = {k: [] for k in trees}
-        for _ in range(reps):
-            for name, tree in trees.items():  # A B A B
-                _instructions(tree, 0)  # warms the start-up caches of this tree first
-                per[name].append((_instructions(tree, n) - _instructions(tree, 0)) / n)
-        print(f"instructions per message (callgrind, {n} messages, {reps} runs each):")
-        for name, values in per.items():
-            print(f"  {name:>10}: median {statistics.median(values) / 1e6:.3f} M"
-                  f"  (runs: {', '.join(f'{v / 1e6:.3f}' for v in values)})")  # fmt: skip
-        if base:
-            ratio = statistics.median(per["now"]) / statistics.median(per[base])
-            print(f"  now / {base}: {ratio:.3f}")
-    finally:
-        if tmp is not None:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp)],
-                           capture_output=True)  # fmt: skip
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=None)
@@ -145,7 +101,9 @@ def main() -> None:
         asyncio.run(_loop(args.child))
         return
     if args.callgrind:
-        callgrind(args.messages or 1000, args.base, args.reps or 1)
+        script = str(Path(__file__).resolve())
+        instructions.per_item(lambda k: [script, "--child", str(k)], args.messages or 1000,
+                              args.base, args.reps or 1, "message")  # fmt: skip
         return
     n, reps = args.messages or 3000, args.reps or 5
     asyncio.run(_loop(0))  # unmeasured: start-up caches warm

@@ -4,8 +4,12 @@ Warm per-question latency on every labelled set, long messages (200/300/600 char
 cold start and peak RSS of `python -m bot ask` for both revisions and the bare import floor.
 
 Run: .venv/bin/python benchmarks/bench_router.py [--base f1ab832] [--reps 5] [--startup-only]
+     .venv/bin/python benchmarks/bench_router.py --callgrind [--questions 2000] [--base REV]
 (prints figures; asserts nothing). The earlier revision's router, lexicon and text modules are
-taken from git into a temporary package and run against today's knowledge base.
+taken from git into a temporary package and run against today's knowledge base (the modules
+they import, bot.hits and the rest, are today's). --callgrind instead counts instructions per
+question (valgrind; independent of the machine's load), each revision whole from its own git
+worktree with its own knowledge base, A B (benchmarks/instructions.py).
 
 Child processes run as a deployment does: bytecode cached (PYTHONDONTWRITEBYTECODE is dropped
 from their environment) and, after one unmeasured run, the KB start-up cache (bot/kb/cache.py)
@@ -30,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import instructions  # noqa: E402
 from bigkb import big_kb  # noqa: E402
 
 from bot.kbholder import KBHolder  # noqa: E402
@@ -187,9 +192,22 @@ def ask_runs(tmp: Path, base: str, reps: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default="f1ab832", help="the earlier revision to compare with")
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, help="default 5; with --callgrind 1 (counts repeat)")
     ap.add_argument("--startup-only", action="store_true", help="skip the warm routing runs")
+    ap.add_argument("--callgrind", action="store_true", help="instructions per question")
+    ap.add_argument("--questions", type=int, default=2000, help="with --callgrind")
     args = ap.parse_args()
+    args.reps = args.reps or (1 if args.callgrind else 5)
+    if args.callgrind:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "questions.json"
+            qs = questions()
+            random.Random(7).shuffle(qs)  # every set represented in both parts
+            sets = [qs[:WARM_UP], qs[WARM_UP : WARM_UP + args.questions]]
+            path.write_text(json.dumps(sets, ensure_ascii=False), "utf-8")
+            instructions.per_item(lambda n: ["-c", COUNTED, str(path), str(n)],
+                                  args.questions, args.base, args.reps, "question")  # fmt: skip
+        return
     tmp = Path(tempfile.mkdtemp(prefix="bench_router_"))
     if not args.startup_only:
         routing(tmp, args.base, args.reps)
@@ -197,6 +215,22 @@ def main() -> None:
     ask_runs(tmp, args.base, args.reps)
     startup(tmp, args.reps)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+# One callgrind child, in the tree it runs in (its cwd): start-up and a warm-up set (what is
+# built at a first use: the pinyin index, compiled patterns), which n = 0 also pays, then the
+# first n questions of the measured set, each analysed once.
+COUNTED = """
+import json, os, sys
+sys.path.insert(0, os.getcwd())
+from bot.kbholder import KBHolder
+router = KBHolder().router
+path, n = sys.argv[1], int(sys.argv[2])
+warm, measured = json.load(open(path, encoding="utf-8"))
+for q in warm + measured[:n]:
+    router.analyse(q)
+"""
+WARM_UP = 500
 
 
 def routing(tmp: Path, base: str, reps: int) -> None:

@@ -14,7 +14,6 @@ from functools import cached_property
 import ahocorasick
 
 from bot import lexiconcache, regexcache, segment
-from bot.hits import LATIN_WORD
 from bot.kb.model import KnowledgeBase
 from bot.pinyin import char_pinyin, pinyin_codes, readings, split_syllables
 from bot.regexkeys import KeyIndex
@@ -169,8 +168,6 @@ class Lexicon:
             for key, weight in taught:  # the same words, weights and order: the same cuts
                 self.segmenter.add_word(key, weight, None)
         self.exact_ac = _automaton((k, k) for k in self.entries)
-        # Latin words of the lexicon (hi, ok): they count only as whole words of a message.
-        self.latin_keys = frozenset(k for k in self.entries if LATIN_WORD.fullmatch(k))
         # Values are indexes into pinyin_words (ints, stored in the automaton's own nodes: no
         # Python object per word, ~1/3 faster to build than (size, word) pairs).
         self.pinyin_ac = _automaton(

@@ -72,6 +72,11 @@ class Analysis:
         return self.cue_intent is not None
 
 
+def _is_latin_word(key: str) -> bool:
+    """LATIN_WORD.fullmatch(key) (all a-z), as three string tests: a third of a regex call."""
+    return key.isascii() and key.isalpha() and key.islower()
+
+
 class Router:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
@@ -249,11 +254,11 @@ class Router:
         """Every lexicon word in the text, exact or by pinyin, found by two Aho–Corasick
         automatons: the cost grows with the text, not with text x longest word. A Latin cue
         counts only as whole words of the message (`latin`): hi is not in this."""
-        entries, stopwords, latin_keys = self.lex.entries, self.lex.stopwords, self.lex.latin_keys
+        entries, stopwords = self.lex.entries, self.lex.stopwords
         hits = [
             Hit(end - len(key) + 1, end + 1, key, "exact")
             for end, key in self.lex.exact_ac.iter(q)
-            if key not in latin_keys or key in latin
+            if not _is_latin_word(key) or key in latin
         ]
         words = [(h.start, h.end) for h in hits if h.end - h.start >= 2]
         pinyin_words = self.lex.pinyin_words

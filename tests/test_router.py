@@ -114,3 +114,12 @@ def test_nearest_spelling_memo_is_bounded_and_changes_no_route(holder, monkeypat
     assert [kept.analyse(t) for t in texts + texts] == expected + expected
     assert all(len(memo) <= 8 for memo in kept._nearest.values())
     assert any(kept._nearest.values())
+
+
+def test_latin_word_test_agrees_with_the_pattern_on_every_lexicon_word(holder):
+    from bot.hits import LATIN_WORD
+    from bot.router import _is_latin_word
+
+    words = [*holder.router.lex.entries, "Hi", "ok1", "ｏｋ", "é", ""]
+    assert [w for w in words if _is_latin_word(w)] == [w for w in words if LATIN_WORD.fullmatch(w)]
+    assert any(_is_latin_word(w) for w in words)
