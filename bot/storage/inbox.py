@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import json
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
-from functools import partial
+from functools import cache, partial
 
 from sqlalchemy import String, bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -182,7 +181,7 @@ _DONE = (
 )
 
 
-@functools.cache
+@cache
 def sqlite_has_json() -> bool:
     """Whether this process's SQLite has its JSON functions (built in since 3.38, compiled in
     by nearly every build before): without json_each the marks take the Core statements."""
@@ -190,7 +189,7 @@ def sqlite_has_json() -> bool:
         with contextlib.closing(sqlite3.connect(":memory:")) as conn:
             conn.execute("SELECT value FROM json_each('[1]')").fetchall()
     except sqlite3.Error:
-        log.warning("telegram inbox: this SQLite has no JSON functions; marks go one id each")
+        log.warning("telegram inbox: this SQLite has no JSON functions; marks go through Core")
         return False
     return True
 
