@@ -38,17 +38,7 @@ async def test_add_returns_only_the_ids_never_stored(db):
 
 
 async def test_marks_set_their_columns_and_keep_the_first_handled_time(db):
-    inbox = Inbox(db)
-    await inbox.add([(10, '{"a": 1}'), (11, '{"b": 2}'), (12, '{"c": 3}')])
-    await inbox.sending(10)
-    await inbox.done([10, 11])
-    first = (await rows(db))[10][3]
-    await inbox.done([10])  # a second mark (a restart's bookkeeping) keeps the first time
-    stored = await rows(db)
-    assert stored[10][2] is not None and stored[10][3] == first and stored[10][0] is None
-    assert stored[11][2] is None and stored[11][3] is not None and stored[11][0] is None
-    assert stored[12][0] == '{"c": 3}' and stored[12][2] is None and stored[12][3] is None
-    assert await inbox.unhandled() == [(12, '{"c": 3}')]
+    await marks_keep_the_first_handled_time(db)
 
 
 async def test_marks_without_sqlites_json_functions_take_the_core_statements(tmp_path, monkeypatch):
@@ -60,15 +50,20 @@ async def test_marks_without_sqlites_json_functions_take_the_core_statements(tmp
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await db.start()
     try:
-        inbox = Inbox(db)
-        await inbox.add([(10, '{"a": 1}'), (11, '{"b": 2}'), (12, '{"c": 3}')])
-        await inbox.sending(10)
-        await inbox.done([10, 11])
-        first = (await rows(db))[10][3]
-        await inbox.done([10])
-        stored = await rows(db)
-        assert stored[10][2] is not None and stored[10][3] == first and stored[10][0] is None
-        assert stored[11][3] is not None and stored[11][0] is None
-        assert await inbox.unhandled() == [(12, '{"c": 3}')]
+        await marks_keep_the_first_handled_time(db)
     finally:
         await db.close()
+
+
+async def marks_keep_the_first_handled_time(db) -> None:
+    inbox = Inbox(db)
+    await inbox.add([(10, '{"a": 1}'), (11, '{"b": 2}'), (12, '{"c": 3}')])
+    await inbox.sending(10)
+    await inbox.done([10, 11])
+    first = (await rows(db))[10][3]
+    await inbox.done([10])  # a second mark (a restart's bookkeeping) keeps the first time
+    stored = await rows(db)
+    assert stored[10][2] is not None and stored[10][3] == first and stored[10][0] is None
+    assert stored[11][2] is None and stored[11][3] is not None and stored[11][0] is None
+    assert stored[12][0] == '{"c": 3}' and stored[12][2] is None and stored[12][3] is None
+    assert await inbox.unhandled() == [(12, '{"c": 3}')]
