@@ -182,14 +182,8 @@ class Database:
         statement committed on its own, one round trip each, no BEGIN/COMMIT (its pool has
         connections enough; a shared transaction there only added round trips)."""
         if self.is_sqlite:
-
-            def write(conn) -> int:
-                count = 0
-                for statement, row in steps:
-                    count = driversql.execute(conn, statement, [row])
-                return count
-
-            return await self.writes.run(write)
+            batch = [(statement, [row]) for statement, row in steps]
+            return await self.writes.run(partial(_execute_all, batch=batch))
         count = 0
         async with self._asyncpg() as (conn, driver):
             for statement, row in steps:
@@ -252,10 +246,12 @@ class Database:
         await self.engine.dispose()
 
 
-def _execute_all(conn, batch) -> None:
-    """Write-rows on SQLite: every statement's rows in the caller's one transaction."""
+def _execute_all(conn, batch) -> int:
+    """SQLite: every statement's rows in the caller's one transaction -> the last one's count."""
+    count = 0
     for statement, rows in batch:
-        driversql.execute(conn, statement, rows)
+        count = driversql.execute(conn, statement, rows)
+    return count
 
 
 _SYNC_ENGINES: dict[int, tuple[object, Engine]] = {}  # id(sqlite3 connection) -> its engine
