@@ -16,10 +16,12 @@ so no bot's collections scan it.
 
 Run: .venv/bin/python benchmarks/bench_telegram.py [--updates 2000] [--users 200] [--rounds 5]
        [--diagnose]
-(prints figures; asserts nothing). --diagnose adds a fifth bot to every round, ours on aiohttp
-with each distinct text answered once and that reply reused (a diagnostic, never the figure:
-real residents do not repeat the benchmark's 220 questions): what our bot costs around its
-answers (intake, durable inbox, gates, question log, sending), and so what the answers cost.
+(prints figures; asserts nothing). --diagnose adds two bots to every round, both ours on aiohttp
+and both diagnostics, never the figure (real residents do not repeat the benchmark's 220
+questions): each distinct text answered once and that reply reused, which is what our bot costs
+around its answers (intake, durable inbox, gates, question log, sending) and so what the answers
+cost; and each distinct text routed once and that analysis reused, which is what the answers
+cost besides understanding the words (dialogue context, handlers, the question log).
 """
 
 from __future__ import annotations
@@ -152,6 +154,31 @@ class _AnswerOnce:
         self.cls.handle = self.real
 
 
+class _RouteOnce:
+    """Router.analyse replaced, for one run, by the first analysis it gave of each text."""
+
+    analyses: dict = {}
+
+    def __enter__(self):
+        from bot.router import Router
+
+        self.cls, self.real, analyses = Router, Router.analyse, self.analyses
+
+        def analyse(router, text):
+            if text not in analyses:
+                analyses[text] = self.real(router, text)
+            return analyses[text]
+
+        Router.analyse = analyse
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cls.analyse = self.real
+
+
+DIAGNOSTICS = {"reused": _AnswerOnce, "routed": _RouteOnce}
+
+
 async def run_ours(
     server: FakeServer, updates: list[dict], holder: KBHolder, transport: str
 ) -> tuple[float, float]:
@@ -215,14 +242,17 @@ async def main() -> None:
     heap.settle()
     kinds = [(bot, t) for t in ("httpx", "aiohttp") for bot in ("echo", "ours")]
     if args.diagnose:
-        kinds.append(("reused", "aiohttp"))
+        kinds += [("reused", "aiohttp"), ("routed", "aiohttp")]
     figures: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in kinds}
     async with FakeServer() as server:
         for t in ("httpx", "aiohttp"):  # warm-up: imports, connections
             await run_echo(server, make_updates(200, 50, 99), t)
-        if args.diagnose:  # every question answered once, before any measured run
-            with _AnswerOnce():
-                await run_ours(server, make_updates(len(questions()), 50, 98), holder, "aiohttp")
+        if args.diagnose:  # every question answered (and routed) once, before any measured run
+            for diagnostic in DIAGNOSTICS.values():
+                with diagnostic():
+                    await run_ours(
+                        server, make_updates(len(questions()), 50, 98), holder, "aiohttp"
+                    )
         for r in range(args.rounds):
             updates = make_updates(args.updates, args.users, r)
             for bot, t in kinds:
@@ -231,7 +261,7 @@ async def main() -> None:
                 elif bot == "ours":
                     figures[bot, t].append(await run_ours(server, updates, holder, t))
                 else:
-                    with _AnswerOnce():
+                    with DIAGNOSTICS[bot]():
                         figures[bot, t].append(await run_ours(server, updates, holder, t))
             print(
                 f"round {r + 1}: "
@@ -242,7 +272,8 @@ async def main() -> None:
     med = {k: (statistics.median(x for x, _ in v), statistics.median(c for _, c in v))
            for k, v in figures.items()}  # fmt: skip
     print(f"\n{args.updates} updates from {args.users} users per round, {args.rounds} rounds")
-    names = {"echo": "PTB echo bot", "ours": "民心通 bot  ", "reused": "民心通, answers reused"}
+    names = {"echo": "PTB echo bot", "ours": "民心通 bot  ", "reused": "民心通, answers reused",
+             "routed": "民心通, routing reused"}  # fmt: skip
     for b, t in kinds:
         print(
             f"{names[b]} on {t:<7}: {med[b, t][0]:7.0f} updates/s   {med[b, t][1]:.2f} ms CPU/update"
@@ -253,9 +284,12 @@ async def main() -> None:
     (hu, hc), (au, ac) = med["ours", "httpx"], med["ours", "aiohttp"]
     print(f"ours aiohttp / ours httpx: updates/s {au / hu:.2f}x (target >= 2x), CPU {ac / hc:.2f}x")
     if args.diagnose:
-        (_, ec), (_, rc) = med["echo", "aiohttp"], med["reused", "aiohttp"]
+        (_, ec), (_, rc), (_, gc) = (med[k, "aiohttp"] for k in ("echo", "reused", "routed"))
         print(f"diagnostic, ours with answers reused / echo on aiohttp: CPU {rc / ec:.2f}x; "
               f"the answers themselves: {ac - rc:.2f} ms CPU/update")  # fmt: skip
+        print(f"diagnostic, ours with routing reused / echo on aiohttp: CPU {gc / ec:.2f}x; "
+              f"routing itself: {ac - gc:.2f} ms, the rest of the answers: {gc - rc:.2f} ms "
+              f"CPU/update")  # fmt: skip
 
 
 if __name__ == "__main__":
