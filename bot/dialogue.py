@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import replace
 
 from bot import actions
+from bot.clauses import asks, clauses
 from bot.context import Context
 from bot.intents import PROJECT_INTENTS
 from bot.models import Message, Reply, Route
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 INHERITED_CONFIDENCE = 0.8
 MAX_NEW_WORDS = 2  # a follow-up may bring this many words the KB does not know
 ASK_CONFIDENCE = 0.5  # below this, close candidates become a "did you mean" choice
+SEVERAL_QUESTIONS_CHARS = 60  # a message this short with 2+ questions gets each one answered
+MAX_QUESTIONS = 3
 ANSWERED, ASKED_BACK, OUT_OF_SCOPE = "answered", "asked_back", "out_of_scope"  # question log
 SELFCHECK = "selfcheck"  # the question log's row of a finished self-check (bot.storage.qlog)
 SELFCHECK_ROUTE = Route(None, SELFCHECK, 1.0)
@@ -270,6 +274,7 @@ class Dialogue:
             reply = await self._project_answer(
                 route.project, intent, msg, text=text,
                 hint=ctx.last_item if route.inherited else None,
+                more=self._further_questions(text, route),
             )  # fmt: skip
             return reply, ANSWERED
         if intent == "list":
@@ -285,6 +290,27 @@ class Dialogue:
             return handoff.human(kb, self.services.handoff, asked), ANSWERED
         return smalltalk.out_of_scope(kb), OUT_OF_SCOPE
 
+    def _further_questions(self, text: str, route: Route) -> list[tuple[str, str]]:
+        """(intent, question) for each question of a short message that asks several things
+        about one project (排球场建好了吗？在哪里？ / 体育园几个？健身园几个？); [] for one."""
+        raw = unicodedata.normalize("NFKC", text)
+        if len(compact(raw)) > SEVERAL_QUESTIONS_CHARS:
+            return []  # a story: its asking part is read as one (bot.asking)
+        # Each one marked as a question by the resident (？): a told clause is never one.
+        asked = [raw[s:e] for s, e, d in clauses(raw) if "?" in d and asks(raw[s:e])]
+        if not 2 <= len(asked) <= MAX_QUESTIONS:
+            return []
+        out = []
+        for question in asked:
+            a = self.services.kb.router.analyse(question)
+            if a.route.project not in (None, route.project):
+                return []  # another project asked about too: the router's pick answers
+            own = a.route.project is not None and a.route.intent in PROJECT_INTENTS
+            intent = a.route.intent if own else a.cue_intent
+            if intent in PROJECT_INTENTS:
+                out.append((intent, question))
+        return out if len(out) >= 2 else []
+
     async def _project_answer(
         self,
         number: int,
@@ -292,12 +318,14 @@ class Dialogue:
         msg: Message | None = None,
         text: str = "",
         hint: str | None = None,
+        more: list[tuple[str, str]] = (),
     ) -> Reply:
         kb = self.services.kb.kb
-        history = await self.services.progress_history(number) if intent == "progress" else []
+        wanted = {intent, *(i for i, _ in more)}
+        history = await self.services.progress_history(number) if "progress" in wanted else []
         reply = projects.answer(
             kb, kb.project(number), intent, history, text=text, hint=hint,
-            today=self.services.today(),
+            today=self.services.today(), more=more,
         )  # fmt: skip
         if msg is not None:  # 有用/没用, once a project in a conversation
             feedback.offer_once(self.services, msg.user_key, reply, number, intent)

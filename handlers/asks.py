@@ -27,7 +27,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     (
         "amount",
         regexcache.compile(
-            r"(多少钱|几块钱|报多少|补多少|领多少|给多少|拿多少|发多少|赔多少|能报|标准是|金额|比例|限额|是多少$|多少$)"
+            r"(多少钱|几块钱|(报|补|领|给|拿|发|赔)了?多少|能报|标准是|金额|比例|限额|是多少$|多少$)"
         ),
     ),
     # whether it costs: a bare 免费 names a service (免费陪诊); 免费吗 asks
@@ -44,10 +44,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
             rf"((?<!哪)几[{_UNIT}]|多少(?!钱)[{_UNIT}]?|多大面积|多少面积|一共|总共|共有|有几)"
         ),
     ),
+    # where: 从哪天 / 在哪年 ask when, not where
     (
         "where",
         regexcache.compile(
-            r"(在哪|哪里|哪儿|什么地方|啥地方|位置|地点|地址|建在|从哪|哪一段|哪段|附近)"
+            r"(在哪(?![天年月日号])|哪里|哪儿|什么地方|啥地方|位置|地点|地址|建在|从哪(?![天年月日号])|哪一段|哪段|附近)"
         ),
     ),
     # which ones by name: 哪几个小区 / 哪两所学校 / 哪家医院 / 还有哪个

@@ -37,6 +37,32 @@ def matching_items(p: Project, text: str) -> list[SubItem]:
 
     门诊费用能进大病保险吗 names 门诊 and 大病保险: the 门（急）诊 facts speak of both, the
     大病保险 facts of one, so 门（急）诊 is what is asked about."""
+    return [it for _, it in covered_items(p, text)]
+
+
+def named_outright(p: Project, text: str) -> SubItem | None:
+    """The sub-item a question names by a word of three characters or more (大病保险,
+    低保边缘), the longest such word deciding; None when none is named that plainly."""
+    q = compact(text or "")
+    found = [(len(k), it) for k, it in per_kb(p, _term_keys) if len(k) >= 3 and k in q]
+    return max(found, key=lambda x: x[0])[1] if found else None
+
+
+def items_in_order(p: Project, text: str) -> list[SubItem]:
+    """The sub-items the question names, in the order it names them (新增就业、补贴培训、
+    见习，各是多少: three, first to last), each once."""
+    q = compact(text or "")
+    first: dict[str, tuple[int, SubItem]] = {}
+    for k, it in per_kb(p, _term_keys):
+        at = q.find(k)
+        if at >= 0 and at < first.get(it.name, (len(q), it))[0]:
+            first[it.name] = (at, it)
+    return [it for _, it in sorted(first.values(), key=lambda x: x[0])]
+
+
+def covered_items(p: Project, text: str) -> list[tuple[int, SubItem]]:
+    """matching_items with each one's cover: how many of the question's characters its named
+    words (its own, or others its facts speak of) account for."""
     q = compact(text or "")
     said = {k: it.name for k, it in per_kb(p, _term_keys) if k in q}
     scored = []
@@ -46,14 +72,39 @@ def matching_items(p: Project, text: str) -> list[SubItem]:
             continue
         body = per_kb(p, _bodies)[it.name]
         cover = sum(len(k) for k in said if said[k] == it.name or k in body)
-        scored.append((-cover, -max(len(k) for k in own), it))
-    return [it for *_, it in sorted(scored, key=lambda x: (x[0], x[1]))]
+        scored.append((cover, max(len(k) for k in own), it))
+    return [(cover, it) for cover, _, it in sorted(scored, key=lambda x: (-x[0], -x[1]))]
 
 
 def _term_keys(p: Project) -> list[tuple[str, SubItem]]:
     """(compact term, its sub-item) for every sub-item's name and terms, in the project's
-    order, the empty ones left out: once per loaded project (bot.perkb), not per question."""
-    return [(_key(t), it) for it in p.items for t in (it.name, *it.terms) if _key(t)]
+    order, the empty ones left out, then the short forms of the names (official names; staff's
+    terms are short already, and 低保边缘家庭 shortened would be 低保家庭, another thing): once
+    per loaded project (bot.perkb), not per question."""
+    keys = [(_key(t), it) for it in p.items for t in (it.name, *it.terms) if _key(t)]
+    spelled = [k for k, _ in keys]
+    short = [(s, it) for it in p.items for s in short_forms(_key(it.name))]
+    # A short form that another sub-item's words contain, or that two sub-items share, names
+    # neither of them.
+    owners: dict[str, set[str]] = {}
+    for s, it in short:
+        owners.setdefault(s, set()).add(it.name)
+    return keys + [
+        (s, it)
+        for s, it in dict(short).items()
+        if len(owners[s]) == 1 and not any(s in k for k in spelled)
+    ]
+
+
+def short_forms(word: str) -> list[str]:
+    """How a long official name is shortened in speech: its head and its tail, the middle
+    dropped (特殊教育学校 -> 特殊学校, 安静居住小区 -> 安静小区, 人防示范社区 -> 人防社区)."""
+    if len(word) < 6 or not all("\u4e00" <= c <= "\u9fff" for c in word):
+        return []
+    forms = [word[:2] + word[-2:]]
+    if len(word) >= 7:
+        forms.append(word[:2] + word[-3:])
+    return forms
 
 
 def _bodies(p: Project) -> dict[str, str]:

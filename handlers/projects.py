@@ -10,12 +10,14 @@ from bot.kb.claims import names_in
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project, SubItem
 from bot.models import Button, ProgressNote, Reply
+from bot.text import compact
 from handlers import asks, facts
 from handlers.common import NOT_STATED, ask_hotline, follow_up_buttons, header, time_preface
 from handlers.facts import key_fact, of_item, target_line, with_year
 from handlers.notes import note
 
 MAX_FACTS = 2  # the key fact and one related line; the rest is behind buttons
+MAX_NAMED = 3  # figures for this many sub-items named in one count question
 # After answering one intent, the two next steps residents most often take.
 NEXT = {
     "overview": ("benefit", "apply"),
@@ -61,27 +63,65 @@ def answer(
     text: str = "",
     hint: str | None = None,
     today: dt.date | None = None,
+    more: list[tuple[str, str]] = (),
 ) -> Reply:
-    """Build the reply for one project and one of the six project intents."""
+    """Build the reply for one project and one of the six project intents; `more`: (intent,
+    question) of each question when the message asks several (each gets its own lines)."""
+    today = today or dt.date.today()
+    c = _ctx(kb, p, text, hint, history, today)
+    lines: list[str] = []
+    asked = [(intent, c)]
+    for q_intent, question in more:
+        # The sub-item a question names, else the message's (在哪里？ after 排球场建好了吗？).
+        named = facts.matching_items(p, question)
+        qc = _ctx(kb, p, question, None, history, today, named[0] if named else c.item)
+        asked.append((q_intent, qc))
+    done: set = set()
+    for k, (q_intent, qc) in enumerate(asked):
+        slots = [x for x in _slots(q_intent, qc.ask) if k == 0 or x in POINTS]
+        if all((qc.name, x) in done for x in slots):
+            continue  # a point already answered (怎么报名？去哪报名？) or no point of its own
+        known = {_bare(y) for y in lines} | ({_bare(qc.key())} if k else set())
+        for slot in slots:
+            if (qc.name, slot) in done:
+                continue
+            done.add((qc.name, slot))
+            for line in SLOTS[slot](qc):
+                if _bare(line) not in known and not (k and _states_key(qc, line)):
+                    lines.append(line)
+                    known.add(_bare(line))
+        # What the source does say about the sub-item (a project's summary would be a wall).
+        key = qc.key()
+        if qc.say_key and qc.item is not None and not any(_bare(key) in _bare(x) for x in lines):
+            lines.append("原文只写：" + key)
+    item = c.item
+    if any(qc.silent for _, qc in asked):
+        lines.append(ask_hotline(kb))
+    pre = time_preface(kb, c.ask, c.today)
+    body = "\n".join(([pre] if pre else []) + [header(p)] + lines)
+    return Reply(body, _buttons(p, item, intent), item=item.name if item else None)
+
+
+# The points a further question adds to an answer (what it is was said by the first).
+POINTS = ("benefit", "eligibility", "apply", "deadline", "progress", "count", "amount", "cost")
+POINTS += ("where", "names")
+
+
+def _states_key(c: Ctx, line: str) -> bool:
+    """The line restates what the sub-item is (its key fact or a target of it), said already."""
+    targets = {
+        _bare(with_year(target_line(t), c.year, plan=True)) for t in of_item(c.p.targets, c.item)
+    }
+    return _bare(line) in targets or _bare(line) == _bare(c.key())
+
+
+def _ctx(kb, p, text, hint, history, today, item=None) -> Ctx:
+    """What one question asks of the project: its point, and the sub-item it is about."""
     ask = asks.read(text)
     beyond = facts.beyond_words(kb, text)
     if beyond and not ask.yes_no:  # 包括加装电梯吗 / 附近有地铁吗: a point the list lacks
         ask = asks.Ask((), beyond[0], ask.year, ask.now)
-    item = _item(p, text, hint, ask)
-    c = Ctx(kb, p, item, ask, text, history, today or dt.date.today())
-    lines: list[str] = []
-    for slot in _slots(intent, ask):
-        for line in SLOTS[slot](c):
-            if _bare(line) not in {_bare(y) for y in lines}:
-                lines.append(line)
-    # What the source does say about the sub-item (a whole project's summary would be a wall).
-    if c.say_key and item is not None and not any(_bare(c.key()) in _bare(x) for x in lines):
-        lines.append("原文只写：" + c.key())
-    if c.silent:
-        lines.append(ask_hotline(kb))
-    pre = time_preface(kb, ask, c.today)
-    body = "\n".join(([pre] if pre else []) + [header(p)] + lines)
-    return Reply(body, _buttons(p, item, intent), item=item.name if item else None)
+    return Ctx(kb, p, item or _item(p, text, hint, ask), ask, text, history, today)
 
 
 def _bare(line: str) -> str:
@@ -96,12 +136,30 @@ def source_reply(p: Project) -> Reply:
 
 def _item(p: Project, text: str, hint: str | None, ask: asks.Ask) -> SubItem | None:
     """Of the sub-items the question names, one that has the kind of fact asked for."""
-    named = facts.matching_items(p, text)
-    if len(named) > 1 and ask.kind in ("names", "where"):
-        with_places = [it for it in named if of_item(p.places, it)]
-        if with_places:
+    named = facts.covered_items(p, text)
+    if ask.kind in ("names", "where"):
+        # The sub-item whose places are the kind asked for (跟哪家医院签的: 天津市胸科医院),
+        # named or not; else one with places named as much as the best. A sub-item named more
+        # (自闭症…特殊学校, beside 从小学念到高中) keeps the question: its answer says where
+        # is not stated.
+        kind = _ASKED_KIND.search(compact(text))
+        if kind:
+            of_kind = [it for it in p.items if _places_of_kind(p, it, kind.group(1))]
+            if len(of_kind) == 1:
+                return of_kind[0]
+        top = named[0][0] if named else 0
+        with_places = [it for cover, it in named if cover == top and of_item(p.places, it)]
+        if len(named) > 1 and with_places:
             return with_places[0]
-    return named[0] if named else facts.pick_item(p, "", hint)
+    return named[0][1] if named else facts.pick_item(p, "", hint)
+
+
+def _places_of_kind(p: Project, item: SubItem, kind: str) -> bool:
+    return any(pl.name.endswith(kind) for pl in of_item(p.places, item) if pl.item == item.name)
+
+
+# The kind of place a which-question asks for: 哪家医院 -> 医院, 哪个小区 -> 小区.
+_ASKED_KIND = re.compile(r"哪(?:[一两几]?[个家所条座处])?([\u4e00-\u9fff]{2})")
 
 
 def _slots(intent: str, ask: asks.Ask) -> list[str]:
@@ -201,6 +259,16 @@ def _progress(c: Ctx) -> list[str]:
 
 
 def _count(c: Ctx) -> list[str]:
+    named = facts.items_in_order(c.p, c.text)
+    if len(named) > 1:  # 体育园新建几个？健身园换新几个？: each one's figure, as asked
+        lines = [
+            with_year(target_line(mine[0]), c.year, plan=True)
+            for it in named[:MAX_NAMED]
+            if (mine := facts.ranked(of_item(c.p.targets, it), c.text, target_line))
+            and mine[0].item is not None
+        ]
+        if len(lines) > 1:
+            return lines
     targets = of_item(c.p.targets, c.item) or (c.p.targets if c.item is None else [])
     targets = facts.ranked(targets, c.text, target_line)
     if not targets:
@@ -210,6 +278,11 @@ def _count(c: Ctx) -> list[str]:
 
 def _amount(c: Ctx) -> list[str]:
     found = facts.money_facts(c.p, c.item)
+    # A figure the question may mean sits with another sub-item it names (门诊…大病保险…多报
+    # 多少: 门（急）诊 has none, 大病保险报销比例 has 5个百分点): say which is unsaid, then that.
+    for it in facts.matching_items(c.p, c.text) if not found and c.item else []:
+        if it is not c.item and (other := facts.money_facts(c.p, it)):
+            return c.missing("amount") + [with_year(other[0], c.year)]
     if not found:
         return c.missing("amount")
     return [with_year(found[0], c.year)] + found[1:MAX_FACTS]

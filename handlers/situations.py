@@ -4,6 +4,7 @@ the resident describes, one line each, worded as "may concern you", never as a p
 from __future__ import annotations
 
 from bot import actions, regexcache
+from bot.clauses import find_ask
 from bot.kb.model import KnowledgeBase
 from bot.models import Button, Reply, Route
 from bot.perkb import per_kb
@@ -23,6 +24,7 @@ _POINTED = ("count", "where", "names", "define", "name")
 STORY = 20  # characters: a message this long tells a situation even without 有什么能享受
 LONG_STORY = 40  # a story this long is a situation even if it asks 家附近有啥 (where)…
 _ONE_POINT = ("apply", "deadline", "progress")  # …unless it asks how, when or how far
+_HOW_MUCH = ("amount", "count")
 
 
 def groups_in(kb: KnowledgeBase, text: str) -> list[str]:
@@ -44,6 +46,8 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
     pointed = asks.read(text).kind in _POINTED and not _WHAT_HELP.search(q)
     if pointed and (len(q) < LONG_STORY or route.intent in _ONE_POINT):
         return None  # 在哪 / 哪几个: one point of one project (能得到哪些帮助 is not that)
+    if _asks_one_point(kb, text, route) and not _WHAT_HELP.search(q):
+        return None  # 大病保险报的比例提高了…到底多报了多少: the story explains, the question asks
     hits = concerns.concerned(kb, groups_in(kb, text))
     # The router's pick and its close candidates (特教学校 beside 坐轮椅) count as concerned too.
     routed = [route.project] if route.project is not None else []
@@ -58,10 +62,32 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
         if n not in grouped and kb.project(n) is not None:
             p = kb.project(n)
             hits.insert(0, (p, facts.pick_item(p, text) or _closest_item(p, text), []))
+    # A sub-item the resident names outright (低保边缘) is answered first, even if none of their
+    # groups leads to it.
+    for n in reversed(routed[:1]):
+        p = kb.project(n)
+        named = facts.named_outright(p, text) if p is not None else None
+        if named is not None and not any(h[0] is p and h[1] is named for h in hits):
+            hits.insert(0, (p, named, []))
     lines = ["按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："]
     lines += concerns.sections(kb, _each_project_first(hits, MAX_LINES))
     lines.append(ask_hotline(kb))
     return Reply("\n".join(lines), _buttons(hits))
+
+
+def _asks_one_point(kb: KnowledgeBase, text: str, route: Route) -> bool:
+    """The message names one sub-item of the routed project outright and asks how much or how
+    many of it, whatever story comes with it: a figure, not a list of what may concern them."""
+    p = kb.project(route.project) if route.project is not None else None
+    if p is None or route.alternatives or asks.read(text).kind not in _HOW_MUCH:
+        return False  # 孩子上学 beside 失业保险: which one is asked is for the resident to say
+    named = facts.named_outright(p, text)
+    if named is None:
+        return False
+    # The story names one thing (吃低保), the question another (那个保险…能报吗): not one point.
+    ask = find_ask(text, story=True)
+    asked = facts.matching_items(p, text[ask.start : ask.end]) if ask else []
+    return not asked or named in asked
 
 
 def _each_project_first(hits, room: int):
