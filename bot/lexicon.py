@@ -274,7 +274,20 @@ class Lexicon:
             if changed != text:
                 text = changed
                 todo, k = [j for j in self._dialect_keys.candidates(set(text)) if j > i], 0
-        return text
+        return self._undouble(text) if _DOUBLED.search(text) else text
+
+    def _undouble(self, text: str) -> str:
+        """A verb doubled in speech is the word it doubles, where that is a word of ours:
+        打打球 -> 打球, 遛遛弯 -> 遛弯, 活动活动 -> 活动 (妈妈, 天天 are no word doubled)."""
+
+        def whole(m: re.Match) -> str:
+            return m.group(1) if m.group(1) in self.entries else m.group(0)
+
+        def head(m: re.Match) -> str:
+            word = m.group(1) + m.group(2)
+            return word if word in self.entries else m.group(0)
+
+        return _DOUBLED_HEAD.sub(head, _DOUBLED_WORD.sub(whole, text))
 
     def _latin(self, run: str) -> str:
         whole = compact(run).replace(" ", "")
@@ -511,6 +524,9 @@ def _split_erhua(word: str) -> list[str] | None:
 
 
 _LATIN = regexcache.compile(r"[a-z]")
+_DOUBLED = regexcache.compile(r"([\u4e00-\u9fff])\1|([\u4e00-\u9fff]{2})\2")
+_DOUBLED_WORD = regexcache.compile(r"([\u4e00-\u9fff]{2})\1")  # 活动活动
+_DOUBLED_HEAD = regexcache.compile(r"([\u4e00-\u9fff])\1([\u4e00-\u9fff])")  # 打打球
 _LATIN_RUN = regexcache.compile(r"[a-z]+(?: [a-z]+)*")
 _ALL_CJK = regexcache.compile(r"[\u4e00-\u9fff]+")
 # Kinds of work many projects name (改造, 服务): alone they are a topic worth a choice.

@@ -32,6 +32,15 @@ def test_dialect_question_words_keep_the_intent(holder, text, want):
     assert _pi(holder, text) == want
 
 
+def test_a_verb_doubled_in_speech_is_the_word_it_doubles(holder):
+    lex = holder.router.lex
+    assert lex.rewrite("下班想去打打球") == "下班想去打球"
+    assert lex.rewrite("带老人出去遛遛弯") == "带老人出去遛弯"
+    assert lex.rewrite("周末锻炼锻炼") == "周末锻炼"
+    assert lex.rewrite("奶奶天天去公园") == "奶奶天天去公园"  # 奶奶, 天天: no word of ours doubled
+    assert _pi(holder, "下班想去打打球，哪有场地") == (16, "overview")
+
+
 def test_dialect_rules_rewrite_by_position(holder):
     lex = holder.router.lex
     assert lex.rewrite("老人家食堂嘛时候开门") == "老人家食堂什么时候开门"
