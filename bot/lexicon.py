@@ -263,6 +263,8 @@ class Lexicon:
         vocab.yaml apply by position (嘛 before a noun is 什么; 嘛 at the end stays a particle).
         """
         if _LATIN.search(text):
+            if _LATIN_HEAD.search(text):  # sy金, yiting苑: letters for a word's head
+                text = _LATIN_HEAD.sub(self._latin_head, text)
             text = _LATIN_RUN.sub(lambda m: self._latin(m.group(0)), text)
         # In order, only the rules whose characters the text has (bot.regexkeys); a rule that
         # changed the text asks again which of the rules after it may now apply.
@@ -288,6 +290,52 @@ class Lexicon:
             return word if word in self.entries else m.group(0)
 
         return _DOUBLED_HEAD.sub(head, _DOUBLED_WORD.sub(whole, text))
+
+    def _latin_head(self, m: re.Match) -> str:
+        """Letters typed for the first characters of a name whose last ones follow in Chinese
+        (sy金 = 失业金, zf补贴 = 租房补贴, yiting苑 = 逸庭苑): the one name that fits, else as typed."""
+        letters, chars = m.group(1).replace(" ", ""), m.group(2)
+        if len(letters) < 2 or letters in self.entries or letters in self._fold_map:
+            return m.group(0)
+        for k in (2, 1):
+            word = self.by_head_letters.get((letters, chars[:k]))
+            if word is not None and len(chars) >= k:
+                return word + chars[k:]
+        return m.group(0)
+
+    @cached_property
+    def by_head_letters(self) -> dict[tuple[str, str], str]:
+        """(letters, the last one or two characters) -> the project name they spell, where
+        the letters are the pinyin, or the initials of two or more characters, of the rest."""
+        found: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for key in self._names_for_letters():
+            for j in range(1, len(key)):
+                head, tail = key[:j], key[j:]
+                if len(tail) > 2:
+                    continue
+                spelled = "".join(char_pinyin(c) for c in head)
+                if len(spelled) >= 3:
+                    found[spelled, tail].add(key)
+                if j >= 2:
+                    found["".join(char_pinyin(c)[0] for c in head), tail].add(key)
+        return self._one_meaning(found)
+
+    def _names_for_letters(self) -> list[str]:
+        return [
+            key
+            for key, entry in self.entries.items()
+            if entry.projects and not entry.situation and len(key) >= MIN_INITIALS
+            and _ALL_CJK.fullmatch(key)
+        ]  # fmt: skip
+
+    def _one_meaning(self, found: dict) -> dict:
+        """Letters kept only where every word they may spell names the same projects
+        (zfbt: 租房补贴 or 住房补贴, both project 7); the shortest such word stands for them."""
+        out = {}
+        for letters, words in found.items():
+            if len({frozenset(self.entries[w].projects) for w in words}) == 1:
+                out[letters] = min(words, key=lambda w: (len(w), w))
+        return out
 
     def _latin(self, run: str) -> str:
         whole = compact(run).replace(" ", "")
@@ -355,11 +403,9 @@ class Lexicon:
         where exactly one name has those letters: an abbreviation that could mean two is left
         as letters."""
         found: dict[str, set[str]] = defaultdict(set)
-        for key, entry in self.entries.items():
-            named = entry.projects and not entry.situation and len(key) >= MIN_INITIALS
-            if named and _ALL_CJK.fullmatch(key):
-                found["".join(char_pinyin(c)[0] for c in key)].add(key)
-        return {k: next(iter(ws)) for k, ws in found.items() if len(ws) == 1}
+        for key in self._names_for_letters():
+            found["".join(char_pinyin(c)[0] for c in key)].add(key)
+        return self._one_meaning(found)
 
     def _add_project_terms(self, kb: KnowledgeBase) -> dict[str, set[int]]:
         """Names, keywords and places (full weight), situations (less), their pieces (less);
@@ -529,5 +575,6 @@ _DOUBLED_WORD = regexcache.compile(r"([\u4e00-\u9fff]{2})\1")  # 活动活动
 _DOUBLED_HEAD = regexcache.compile(r"([\u4e00-\u9fff])\1([\u4e00-\u9fff])")  # 打打球
 _LATIN_RUN = regexcache.compile(r"[a-z]+(?: [a-z]+)*")
 _ALL_CJK = regexcache.compile(r"[\u4e00-\u9fff]+")
+_LATIN_HEAD = regexcache.compile(r"(?<![a-z])([a-z]+(?: [a-z]+){0,5}) ?([\u4e00-\u9fff]{1,2})")
 # Kinds of work many projects name (改造, 服务): alone they are a topic worth a choice.
 TOPIC_GENERIC = frozenset(["改造", "服务", "设施", "建设", "保障", "更新", "维护"])

@@ -52,6 +52,8 @@ UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), b
 # 是不是/算不算 ask, not deny.
 _NEGATED = regexcache.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")
 _LACKED = regexcache.compile(r"(没|没有|无)$")
+# 物业说管子老了: who said it, not what is asked about (another service's name as a speaker).
+_SPEAKER = regexcache.compile(r"(说|讲|告诉|通知|让我|叫我|给我们说)")
 NEAREST_MEMO = 4096  # words per list whose nearest spelling is kept (~0.5 MB at most)
 _UNSEEN = object()
 
@@ -196,7 +198,7 @@ class Router:
             return STORY_FACTOR if not whole and (end <= a or start >= b) else 1.0
 
         oos_weights = [
-            entries[h.key].oos * after(h.start)
+            entries[h.key].oos * after(h.start) * (STORY_FACTOR if _SPEAKER.match(q, h.end) else 1)
             for h in oos_hits
             if not _LACKED.search(q, max(0, h.start - 2), h.start)  # 没退休金: told, not asked
         ]

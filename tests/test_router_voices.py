@@ -32,6 +32,32 @@ def test_dialect_question_words_keep_the_intent(holder, text, want):
     assert _pi(holder, text) == want
 
 
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("zfbt在哪儿申请", (7, "apply")),  # 租房补贴 or 住房补贴: both project 7, one meaning
+        ("sy金啥时候涨的", (1, "deadline")),  # initials of 失业, then 金 in characters
+        ("yiting苑改造完了吗", (8, "progress")),  # the pinyin of 逸庭, then 苑
+        ("wandong路修好了吗", (9, "progress")),
+    ],
+)
+def test_letters_for_the_head_of_a_name_whose_tail_is_typed(holder, text, want):
+    assert _pi(holder, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # 物业 is another service, but here it only says what it was told.
+        ("一到冬天屋里就冷，物业说管子老了，夏天能不能有人给弄弄", 11),
+        # 下水道 is no road: 天天堵 is the drain, not the traffic.
+        ("楼龄三十年了，下水道天天堵，外墙往下掉皮，为什么我们没改造", 8),
+    ],
+)
+def test_a_story_told_around_another_service_word_stays_with_the_project(holder, text, want):
+    assert holder.router.route(text).project == want
+
+
 def test_a_verb_doubled_in_speech_is_the_word_it_doubles(holder):
     lex = holder.router.lex
     assert lex.rewrite("下班想去打打球") == "下班想去打球"
