@@ -58,6 +58,14 @@ def test_a_story_told_around_another_service_word_stays_with_the_project(holder,
     assert holder.router.route(text).project == want
 
 
+@pytest.mark.parametrize(
+    "text", ["俺们家没房子，能不能领租房补贴", "我爸卧床好几年了，能不能享受长期护理保险"]
+)
+def test_can_or_cannot_with_a_verb_of_taking_part_asks_who_qualifies(holder, text):
+    # 能不能享受 asks the same as 能享受吗: whether I qualify, not what one gets.
+    assert _pi(holder, text)[1] == "eligibility"
+
+
 def test_a_verb_doubled_in_speech_is_the_word_it_doubles(holder):
     lex = holder.router.lex
     assert lex.rewrite("下班想去打打球") == "下班想去打球"
