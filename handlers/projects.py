@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot import actions
+from bot import actions, regexcache
 from bot.kb.claims import names_in
 from bot.kb.model import KnowledgeBase
 from bot.kb.schema import Project, SubItem
@@ -18,6 +18,9 @@ from handlers.notes import note
 
 MAX_FACTS = 2  # the key fact and one related line; the rest is behind buttons
 MAX_NAMED = 3  # figures for this many sub-items named in one count question
+# The points a further question of the same message adds (what the item is, the first said).
+POINTS = ("benefit", "eligibility", "apply", "deadline", "progress", "count", "amount", "cost")
+POINTS += ("where", "names")
 # After answering one intent, the two next steps residents most often take.
 NEXT = {
     "overview": ("benefit", "apply"),
@@ -102,11 +105,6 @@ def answer(
     return Reply(body, _buttons(p, item, intent), item=item.name if item else None)
 
 
-# The points a further question adds to an answer (what it is was said by the first).
-POINTS = ("benefit", "eligibility", "apply", "deadline", "progress", "count", "amount", "cost")
-POINTS += ("where", "names")
-
-
 def _states_key(c: Ctx, line: str) -> bool:
     """The line restates what the sub-item is (its key fact or a target of it), said already."""
     targets = {
@@ -159,7 +157,7 @@ def _places_of_kind(p: Project, item: SubItem, kind: str) -> bool:
 
 
 # The kind of place a which-question asks for: 哪家医院 -> 医院, 哪个小区 -> 小区.
-_ASKED_KIND = re.compile(r"哪(?:[一两几]?[个家所条座处])?([\u4e00-\u9fff]{2})")
+_ASKED_KIND = regexcache.compile(r"哪(?:[一两几]?[个家所条座处])?([\u4e00-\u9fff]{2})")
 
 
 def _slots(intent: str, ask: asks.Ask) -> list[str]:
