@@ -459,8 +459,8 @@ class Lexicon:
                 or (piece in self.entries and self.entries[piece].cues)
             ):
                 continue
-            if len(owners) > 3 or piece in GENERIC:
-                continue
+            if len(owners) > 3 or piece in GENERIC or _DIRECTIONAL.fullmatch(piece):
+                continue  # 回来 in 当兵回来: a verb's direction, not what the name is about
             w = term_weight(piece) * SUBTERM_FACTOR / len(owners)
             self.entries[piece].projects.update({n: w for n in owners})
             self.entries[piece].piece = True
@@ -575,6 +575,7 @@ _DOUBLED_WORD = regexcache.compile(r"([\u4e00-\u9fff]{2})\1")  # 活动活动
 _DOUBLED_HEAD = regexcache.compile(r"([\u4e00-\u9fff])\1([\u4e00-\u9fff])")  # 打打球
 _LATIN_RUN = regexcache.compile(r"[a-z]+(?: [a-z]+)*")
 _ALL_CJK = regexcache.compile(r"[\u4e00-\u9fff]+")
+_DIRECTIONAL = regexcache.compile(r"[回出起过上下进]?[来去]")  # 回来, 出去, 过来…
 _LATIN_HEAD = regexcache.compile(r"(?<![a-z])([a-z]+(?: [a-z]+){0,5}) ?([\u4e00-\u9fff]{1,2})")
 # Kinds of work many projects name (改造, 服务): alone they are a topic worth a choice.
 TOPIC_GENERIC = frozenset(["改造", "服务", "设施", "建设", "保障", "更新", "维护"])

@@ -66,6 +66,16 @@ def test_can_or_cannot_with_a_verb_of_taking_part_asks_who_qualifies(holder, tex
     assert _pi(holder, text)[1] == "eligibility"
 
 
+def test_a_verbs_direction_is_no_piece_of_a_name(holder):
+    # 回来 is a piece of 当兵回来 (project 20), but says nothing of veterans by itself.
+    route = holder.router.route("我家孩子刚从外地回来，想问问有啥活动")
+    assert 20 not in {a.project for a in route.alternatives}
+    assert (
+        holder.router.lex.entries.get("回来") is None
+        or not holder.router.lex.entries["回来"].projects
+    )
+
+
 def test_a_verb_doubled_in_speech_is_the_word_it_doubles(holder):
     lex = holder.router.lex
     assert lex.rewrite("下班想去打打球") == "下班想去打球"
