@@ -265,6 +265,8 @@ class Lexicon:
         if _LATIN.search(text):
             if _LATIN_HEAD.search(text):  # sy金, yiting苑: letters for a word's head
                 text = _LATIN_HEAD.sub(self._latin_head, text)
+            if _LATIN_TAIL.search(text):  # 大病bx: letters for a word's tail
+                text = _LATIN_TAIL.sub(self._latin_tail, text)
             text = _LATIN_RUN.sub(lambda m: self._latin(m.group(0)), text)
         # In order, only the rules whose characters the text has (bot.regexkeys); a rule that
         # changed the text asks again which of the rules after it may now apply.
@@ -302,6 +304,33 @@ class Lexicon:
             if word is not None and len(chars) >= k:
                 return word + chars[k:]
         return m.group(0)
+
+    def _latin_tail(self, m: re.Match) -> str:
+        """Characters for the first part of a name, letters for the rest (大病bx = 大病保险,
+        报销bl = 报销比例): the one name that fits, else as typed."""
+        chars, letters = m.group(1), m.group(2).replace(" ", "")
+        if len(letters) < 2 or letters in self.entries or letters in self._fold_map:
+            return m.group(0)
+        for k in (3, 2, 1):
+            word = self.by_tail_letters.get((chars[-k:], letters)) if len(chars) >= k else None
+            if word is not None:
+                return chars[:-k] + word
+        return m.group(0)
+
+    @cached_property
+    def by_tail_letters(self) -> dict[tuple[str, str], str]:
+        """(the first one to three characters, letters) -> the project name they spell, where
+        the letters are the pinyin, or the initials of two or more characters, of the rest."""
+        found: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for key in self._names_for_letters():
+            for j in range(1, min(3, len(key) - 1) + 1):
+                head, tail = key[:j], key[j:]
+                spelled = "".join(char_pinyin(c) for c in tail)
+                if len(spelled) >= 3:
+                    found[head, spelled].add(key)
+                if len(tail) >= 2:
+                    found[head, "".join(char_pinyin(c)[0] for c in tail)].add(key)
+        return self._one_meaning(found)
 
     @cached_property
     def by_head_letters(self) -> dict[tuple[str, str], str]:
@@ -576,6 +605,7 @@ _DOUBLED_HEAD = regexcache.compile(r"([\u4e00-\u9fff])\1([\u4e00-\u9fff])")  # �
 _LATIN_RUN = regexcache.compile(r"[a-z]+(?: [a-z]+)*")
 _ALL_CJK = regexcache.compile(r"[\u4e00-\u9fff]+")
 _DIRECTIONAL = regexcache.compile(r"[回出起过上下进]?[来去]")  # 回来, 出去, 过来…
+_LATIN_TAIL = regexcache.compile(r"([\u4e00-\u9fff]{1,3}) ?([a-z]+(?: [a-z]+){0,5})(?![a-z])")
 _LATIN_HEAD = regexcache.compile(r"(?<![a-z])([a-z]+(?: [a-z]+){0,5}) ?([\u4e00-\u9fff]{1,2})")
 # Kinds of work many projects name (改造, 服务): alone they are a topic worth a choice.
 TOPIC_GENERIC = frozenset(["改造", "服务", "设施", "建设", "保障", "更新", "维护"])

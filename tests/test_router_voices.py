@@ -39,9 +39,11 @@ def test_dialect_question_words_keep_the_intent(holder, text, want):
         ("sy金啥时候涨的", (1, "deadline")),  # initials of 失业, then 金 in characters
         ("yiting苑改造完了吗", (8, "progress")),  # the pinyin of 逸庭, then 苑
         ("wandong路修好了吗", (9, "progress")),
+        ("租房bt咋申请", (7, "apply")),  # 租房 in characters, the initials of 补贴 after
+        ("养老cw谁能申请", (4, "eligibility")),
     ],
 )
-def test_letters_for_the_head_of_a_name_whose_tail_is_typed(holder, text, want):
+def test_letters_for_a_part_of_a_name_whose_other_part_is_typed(holder, text, want):
     assert _pi(holder, text) == want
 
 
