@@ -3,6 +3,8 @@ the resident describes, one line each, worded as "may concern you", never as a p
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot import actions, regexcache
 from bot.clauses import find_ask
 from bot.kb.model import KnowledgeBase
@@ -64,11 +66,10 @@ def reply(kb: KnowledgeBase, text: str, route: Route) -> Reply | None:
             hits.insert(0, (p, facts.pick_item(p, text) or _closest_item(p, text), []))
     # A sub-item the resident names outright (低保边缘) is answered first, even if none of their
     # groups leads to it.
-    for n in reversed(routed[:1]):
-        p = kb.project(n)
-        named = facts.named_outright(p, text) if p is not None else None
-        if named is not None and not any(h[0] is p and h[1] is named for h in hits):
-            hits.insert(0, (p, named, []))
+    p = kb.project(routed[0]) if routed else None
+    named = facts.named_outright(p, text) if p is not None else None
+    if named is not None and not any(h[0] is p and h[1] is named for h in hits):
+        hits.insert(0, (p, named, []))
     lines = ["按您说的情况，这些项目可能与您有关（具体以经办部门审核为准）："]
     lines += concerns.sections(kb, _each_project_first(hits, MAX_LINES))
     lines.append(ask_hotline(kb))
@@ -85,8 +86,9 @@ def _asks_one_point(kb: KnowledgeBase, text: str, route: Route) -> bool:
     if named is None:
         return False
     # The story names one thing (吃低保), the question another (那个保险…能报吗): not one point.
-    ask = find_ask(text, story=True)
-    asked = facts.matching_items(p, text[ask.start : ask.end]) if ask else []
+    raw = unicodedata.normalize("NFKC", text)  # find_ask's positions are in this text
+    ask = find_ask(raw, story=True)
+    asked = facts.matching_items(p, raw[ask.start : ask.end]) if ask else []
     return not asked or named in asked
 
 
