@@ -266,6 +266,10 @@ class Dialogue:
             reply = await subscriptions.unsubscribe(self.services, msg.user_key, route.project)
             return reply, ANSWERED
         if intent in PROJECT_INTENTS:
+            # 菜市场几个、示范店几家: figures of several projects' named items, all of them.
+            several = projects.counts_across(kb, text, self.services.today())
+            if several is not None:
+                return several, ANSWERED
             if route.project is None:
                 return browse.which_project(kb, intent), ASKED_BACK
             if _asks_back(route):

@@ -41,7 +41,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     (
         "count",
         regexcache.compile(
-            rf"((?<!哪)几[{_UNIT}]|多少(?!钱)[{_UNIT}]?|多大面积|多少面积|一共|总共|共有|有几)"
+            rf"((?<![哪那这])几[{_UNIT}]|多少(?!钱)[{_UNIT}]?|多大面积|多少面积|一共|总共|共有|有几)"
         ),
     ),
     # where: 从哪天 / 在哪年 ask when, not where

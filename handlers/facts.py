@@ -48,6 +48,18 @@ def named_outright(p: Project, text: str) -> SubItem | None:
     return max(found, key=lambda x: x[0])[1] if found else None
 
 
+def all_named_outright(p: Project, text: str) -> list[tuple[int, SubItem]]:
+    """(where in the question, sub-item) for every sub-item named by a word of three
+    characters or more, first named first."""
+    q = compact(text or "")
+    first: dict[str, tuple[int, SubItem]] = {}
+    for k, it in per_kb(p, _term_keys):
+        at = q.find(k) if len(k) >= 3 else -1
+        if at >= 0 and at < first.get(it.name, (len(q), it))[0]:
+            first[it.name] = (at, it)
+    return sorted(first.values(), key=lambda x: x[0])
+
+
 def items_in_order(p: Project, text: str) -> list[SubItem]:
     """The sub-items the question names, in the order it names them (新增就业、补贴培训、
     见习，各是多少: three, first to last), each once."""

@@ -127,6 +127,31 @@ def _bare(line: str) -> str:
     return line.removeprefix("原文只写：").split("年计划", 1)[-1].split("年：", 1)[-1].rstrip("。")
 
 
+def counts_across(kb: KnowledgeBase, text: str, today: dt.date) -> Reply | None:
+    """How many, asked of sub-items of two or more projects, each named by a word of three
+    characters or more (菜市场几个、便利店几个、示范店几家): each figure under its project's
+    heading, in the order named; None for any other question."""
+    if asks.read(text).kind != "count":
+        return None
+    found = []
+    for p in kb.projects.values():
+        for at, it in facts.all_named_outright(p, text):
+            mine = facts.ranked(of_item(p.targets, it), text, target_line)
+            if mine and mine[0].item is not None:
+                found.append((at, p.number, target_line(mine[0])))
+    if len({n for _, n, _ in found}) < 2:
+        return None
+    lines, shown = [], None
+    for _, n, line in sorted(found)[: MAX_NAMED * 2]:
+        if n != shown:
+            lines.append(header(kb.project(n)))
+            shown = n
+        lines.append(with_year(line, kb.year.year, plan=True))
+    pre = time_preface(kb, asks.read(text), today)
+    first = kb.project(sorted(found)[0][1])
+    return Reply("\n".join(([pre] if pre else []) + lines), _buttons(first, None, "overview"))
+
+
 def source_reply(p: Project) -> Reply:
     """Quote the official paragraph verbatim."""
     return Reply(f"{header(p)} 原文：", follow_up_buttons(p, None)[:1], quote=p.source)

@@ -58,6 +58,15 @@ async def test_a_count_question_naming_two_sub_items_gets_both_figures_in_its_or
     ]
 
 
+async def test_a_count_across_projects_gets_each_projects_figure_under_its_heading(ask):
+    assert await ask("新建标准化菜市场几个？区级食品安全管理示范店新建几家？") == [
+        "【第12项 优化便民商业布局】",
+        "2023年计划新建标准化菜市场1个。",
+        "【第13项 加强食品安全监管】",
+        "2023年计划新建区级食品安全管理示范店44家。",
+    ]
+
+
 async def test_a_figure_asked_inside_a_story_is_answered_not_listed(ask):
     # A story (住院花了不少钱) used to get the "may concern you" list; the question names
     # 大病保险 and asks how much.
