@@ -51,10 +51,7 @@ def clauses(text: str) -> list[tuple[int, int, str]]:
 
     A space between Chinese words ends a clause, unless the writer puts one between most words
     (我 爸爸 心脏 不好): then only punctuation does."""
-    ends = _CLAUSE_END
-    gaps = len(_CJK_GAP.findall(text))
-    if gaps >= 3 and len(text) / (gaps + 1) < WORD_SPACED:
-        ends = _PUNCT_END
+    ends = _PUNCT_END if word_spaced(text) else _CLAUSE_END
     out, pos = [], 0
     for m in ends.finditer(text):
         if m.start() > pos:
@@ -63,6 +60,13 @@ def clauses(text: str) -> list[tuple[int, int, str]]:
     if pos < len(text):
         out.append((pos, len(text), ""))
     return out
+
+
+def word_spaced(text: str) -> bool:
+    """A space between most words (我 爸爸 心脏 不好): a signer's or a careful typist's habit,
+    not clause breaks."""
+    gaps = len(_CJK_GAP.findall(text))
+    return gaps >= 3 and len(text) / (gaps + 1) < WORD_SPACED
 
 
 def asks(clause: str) -> bool:

@@ -10,6 +10,7 @@ from rapidfuzz import fuzz, process
 
 from bot import regexcache
 from bot.asking import as_question, ask_span
+from bot.clauses import word_spaced
 from bot.decide import Evidence, cue_intent, decide
 from bot.hits import (
     CONTENT,
@@ -52,6 +53,8 @@ UNKNOWN_ROAD = 3.0  # yields to a named project (万东路 in the same story), b
 # 是不是/算不算 ask, not deny.
 _NEGATED = regexcache.compile(r"((?<!是)不是|(?<!算)不算|并非|不属于)$")
 _LACKED = regexcache.compile(r"(没|没有|无)$")
+_HELD = regexcache.compile(r"(?<![没无])有$")
+_HELD_AFTER = regexcache.compile(r"有(?!什么|啥|哪|没|吗|多|用|效|几|关|问|时|人|的)")
 # 物业说管子老了: who said it, not what is asked about (another service's name as a speaker).
 _SPEAKER = regexcache.compile(r"(说|讲|告诉|通知|让我|叫我|给我们说)")
 NEAREST_MEMO = 4096  # words per list whose nearest spelling is kept (~0.5 MB at most)
@@ -197,10 +200,13 @@ class Router:
         def outside(start: int, end: int) -> float:
             return STORY_FACTOR if not whole and (end <= a or start >= b) else 1.0
 
+        spaced = word_spaced(text)  # 我 聋 残疾证 有: sign-language order, "I have" after
         oos_weights = [
             entries[h.key].oos * after(h.start) * (STORY_FACTOR if _SPEAKER.match(q, h.end) else 1)
             for h in oos_hits
             if not _LACKED.search(q, max(0, h.start - 2), h.start)  # 没退休金: told, not asked
+            # a signer's 残疾证 有 / 有 残疾证: what they have, told
+            and not (spaced and (_HELD_AFTER.match(q, h.end) or _HELD.search(q, 0, h.start)))
         ]
         oos_weights += [UNKNOWN_ROAD * outside(m.start(), m.end()) for m in self._unknown_roads(q)]
         ev.other_kind = bool(other_kinds(tokens, covered, entries, self.lex.stopwords))

@@ -68,6 +68,13 @@ def test_can_or_cannot_with_a_verb_of_taking_part_asks_who_qualifies(holder, tex
     assert _pi(holder, text)[1] == "eligibility"
 
 
+def test_a_signers_word_order_says_what_they_have_not_what_they_ask(holder):
+    # Sign-language order puts 有 after the thing: 残疾证 有 = I have a disability card.
+    assert _pi(holder, "我 聋 有 残疾证 家里 改造 能 申请 吗")[0] == 6
+    assert _pi(holder, "我 耳朵 聋 残疾证 有 家 无障碍 可以 吗")[0] == 6
+    assert _pi(holder, "我 想 办 残疾证 去 哪")[0] is None  # getting the card: another service
+
+
 def test_a_verbs_direction_is_no_piece_of_a_name(holder):
     # 回来 is a piece of 当兵回来 (project 20), but says nothing of veterans by itself.
     route = holder.router.route("我家孩子刚从外地回来，想问问有啥活动")
