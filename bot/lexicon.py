@@ -300,8 +300,8 @@ class Lexicon:
         if len(letters) < 2 or letters in self.entries or letters in self._fold_map:
             return m.group(0)
         for k in (2, 1):
-            word = self.by_head_letters.get((letters, chars[:k]))
-            if word is not None and len(chars) >= k:
+            word = self.by_head_letters.get((letters, chars[:k])) if len(chars) >= k else None
+            if word is not None:
                 return word + chars[k:]
         return m.group(0)
 
@@ -324,12 +324,8 @@ class Lexicon:
         found: dict[tuple[str, str], set[str]] = defaultdict(set)
         for key in self._names_for_letters():
             for j in range(1, min(3, len(key) - 1) + 1):
-                head, tail = key[:j], key[j:]
-                spelled = "".join(char_pinyin(c) for c in tail)
-                if len(spelled) >= 3:
-                    found[head, spelled].add(key)
-                if len(tail) >= 2:
-                    found[head, "".join(char_pinyin(c)[0] for c in tail)].add(key)
+                for letters in _letter_forms(key[j:]):
+                    found[key[:j], letters].add(key)
         return self._one_meaning(found)
 
     @cached_property
@@ -338,15 +334,9 @@ class Lexicon:
         the letters are the pinyin, or the initials of two or more characters, of the rest."""
         found: dict[tuple[str, str], set[str]] = defaultdict(set)
         for key in self._names_for_letters():
-            for j in range(1, len(key)):
-                head, tail = key[:j], key[j:]
-                if len(tail) > 2:
-                    continue
-                spelled = "".join(char_pinyin(c) for c in head)
-                if len(spelled) >= 3:
-                    found[spelled, tail].add(key)
-                if j >= 2:
-                    found["".join(char_pinyin(c)[0] for c in head), tail].add(key)
+            for j in range(max(1, len(key) - 2), len(key)):  # the last one or two stay
+                for letters in _letter_forms(key[:j]):
+                    found[letters, key[j:]].add(key)
         return self._one_meaning(found)
 
     def _names_for_letters(self) -> list[str]:
@@ -587,6 +577,14 @@ def _automaton(pairs, store=ahocorasick.STORE_ANY):
         return _Nothing()
     ac.make_automaton()
     return ac
+
+
+def _letter_forms(chars: str) -> list[str]:
+    """How letters may stand for these characters: their pinyin (three letters or more), and
+    the initials of two or more (失业 -> shiye, sy)."""
+    spelled = "".join(char_pinyin(c) for c in chars)
+    forms = [spelled] if len(spelled) >= 3 else []
+    return forms + (["".join(char_pinyin(c)[0] for c in chars)] if len(chars) >= 2 else [])
 
 
 def _split_erhua(word: str) -> list[str] | None:

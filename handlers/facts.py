@@ -51,25 +51,31 @@ def named_outright(p: Project, text: str) -> SubItem | None:
 def all_named_outright(p: Project, text: str) -> list[tuple[int, SubItem]]:
     """(where in the question, sub-item) for every sub-item named by a word of three
     characters or more, first named first."""
-    q = compact(text or "")
-    first: dict[str, tuple[int, SubItem]] = {}
-    for k, it in per_kb(p, _term_keys):
-        at = q.find(k) if len(k) >= 3 else -1
-        if at >= 0 and at < first.get(it.name, (len(q), it))[0]:
-            first[it.name] = (at, it)
-    return sorted(first.values(), key=lambda x: x[0])
+    return _first_named(p, text, shortest=3)
 
 
 def items_in_order(p: Project, text: str) -> list[SubItem]:
     """The sub-items the question names, in the order it names them (新增就业、补贴培训、
     见习，各是多少: three, first to last), each once."""
+    return [it for _, it in _first_named(p, text)]
+
+
+def _first_named(p: Project, text: str, shortest: int = 1) -> list[tuple[int, SubItem]]:
+    """(where its first word of `shortest` characters or more stands in the question,
+    sub-item) for each sub-item so named, first named first."""
     q = compact(text or "")
     first: dict[str, tuple[int, SubItem]] = {}
     for k, it in per_kb(p, _term_keys):
-        at = q.find(k)
+        at = q.find(k) if len(k) >= shortest else -1
         if at >= 0 and at < first.get(it.name, (len(q), it))[0]:
             first[it.name] = (at, it)
-    return [it for _, it in sorted(first.values(), key=lambda x: x[0])]
+    return sorted(first.values(), key=lambda x: x[0])
+
+
+def own_figure(p: Project, item: SubItem, text: str):
+    """The sub-item's own target (not a project-wide one) that shares most with the question."""
+    mine = ranked(of_item(p.targets, item), text, target_line)
+    return mine[0] if mine and mine[0].item is not None else None
 
 
 def covered_items(p: Project, text: str) -> list[tuple[int, SubItem]]:

@@ -131,24 +131,25 @@ def counts_across(kb: KnowledgeBase, text: str, today: dt.date) -> Reply | None:
     """How many, asked of sub-items of two or more projects, each named by a word of three
     characters or more (菜市场几个、便利店几个、示范店几家): each figure under its project's
     heading, in the order named; None for any other question."""
-    if asks.read(text).kind != "count":
+    ask = asks.read(text)
+    if ask.kind != "count":
         return None
-    found = []
-    for p in kb.projects.values():
-        for at, it in facts.all_named_outright(p, text):
-            mine = facts.ranked(of_item(p.targets, it), text, target_line)
-            if mine and mine[0].item is not None:
-                found.append((at, p.number, target_line(mine[0])))
+    found = sorted(
+        (at, p.number, target_line(t))
+        for p in kb.projects.values()
+        for at, it in facts.all_named_outright(p, text)
+        if (t := facts.own_figure(p, it, text)) is not None
+    )
     if len({n for _, n, _ in found}) < 2:
         return None
     lines, shown = [], None
-    for _, n, line in sorted(found)[: MAX_NAMED * 2]:
+    for _, n, line in found[: MAX_NAMED * 2]:
         if n != shown:
             lines.append(header(kb.project(n)))
             shown = n
         lines.append(with_year(line, kb.year.year, plan=True))
-    pre = time_preface(kb, asks.read(text), today)
-    first = kb.project(sorted(found)[0][1])
+    pre = time_preface(kb, ask, today)
+    first = kb.project(found[0][1])
     return Reply("\n".join(([pre] if pre else []) + lines), _buttons(first, None, "overview"))
 
 
@@ -178,7 +179,7 @@ def _item(p: Project, text: str, hint: str | None, ask: asks.Ask) -> SubItem | N
 
 
 def _places_of_kind(p: Project, item: SubItem, kind: str) -> bool:
-    return any(pl.name.endswith(kind) for pl in of_item(p.places, item) if pl.item == item.name)
+    return any(pl.name.endswith(kind) for pl in p.places if pl.item == item.name)
 
 
 # The kind of place a which-question asks for: 哪家医院 -> 医院, 哪个小区 -> 小区.
@@ -285,10 +286,9 @@ def _count(c: Ctx) -> list[str]:
     named = facts.items_in_order(c.p, c.text)
     if len(named) > 1:  # 体育园新建几个？健身园换新几个？: each one's figure, as asked
         lines = [
-            with_year(target_line(mine[0]), c.year, plan=True)
+            with_year(target_line(t), c.year, plan=True)
             for it in named[:MAX_NAMED]
-            if (mine := facts.ranked(of_item(c.p.targets, it), c.text, target_line))
-            and mine[0].item is not None
+            if (t := facts.own_figure(c.p, it, c.text)) is not None
         ]
         if len(lines) > 1:
             return lines
